@@ -1,0 +1,52 @@
+// Semantic analysis: AST components and pipelines into checked IR.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "frontend/ast.h"
+#include "ir/diagnostics.h"
+#include "ir/ir.h"
+
+namespace pipec::frontend {
+
+/// What sema needs from its host (the Session): loading referenced
+/// components and knowing each file's project root.
+class ComponentResolver {
+ public:
+  virtual ~ComponentResolver();
+  /// The component `ref` (written in `from`) names, or nullptr after
+  /// reporting why not.
+  virtual std::shared_ptr<const ast::Component> resolve(
+      const ast::ComponentRef& ref, const ast::Component& from) = 0;
+  /// The folder relative paths in `file` must stay inside.
+  virtual std::string projectRoot(llvm::StringRef file) = 0;
+};
+
+struct SemaOptions {
+  /// Warn on versions that are not x.y.z.
+  bool pedantic = false;
+};
+
+/// Lowers components into a module. One Sema per compilation: it caches the
+/// IR of each AST component so that a component used twice is lowered once.
+class Sema {
+ public:
+  Sema(ir::DiagnosticEngine& diags, ComponentResolver& resolver,
+       ir::Module& module, SemaOptions options = {});
+  ~Sema();
+
+  /// Lowers `c` (and everything it uses). Never null; check the engine's
+  /// error count for success.
+  const ir::Component* lower(const std::shared_ptr<const ast::Component>& c);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Checks a channel, parameter or job name against LANGUAGE.md's alphabet;
+/// returns the reason it is invalid, or empty.
+std::string invalidNameReason(llvm::StringRef name);
+
+}  // namespace pipec::frontend

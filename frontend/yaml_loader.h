@@ -1,0 +1,28 @@
+// Component and pipeline YAML (PAI native and Azure ML CLI v2) into the AST.
+#pragma once
+
+#include <memory>
+
+#include "frontend/ast.h"
+#include "frontend/yaml_doc.h"
+#include "ir/diagnostics.h"
+#include "llvm/Support/SourceMgr.h"
+
+namespace pipec::frontend {
+
+/// Parses buffer `buffer_id` (the file at absolute `path`) into an AST file
+/// holding one component. Shape errors are reported; unknown keys are
+/// warnings and are kept in `extra`. Returns nullptr when nothing usable was
+/// read (syntax errors, not a mapping).
+std::unique_ptr<ast::File> loadYamlFile(const llvm::SourceMgr& sm,
+                                        unsigned buffer_id,
+                                        llvm::StringRef path,
+                                        ir::DiagnosticEngine& diags,
+                                        const yaml::Limits& limits = {});
+
+/// Reads only `name` and `version` of a component file, quietly (for the
+/// component search path). False when the file is not a named component.
+bool peekComponentId(llvm::StringRef path, std::string& name,
+                     std::string& version);
+
+}  // namespace pipec::frontend

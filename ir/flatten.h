@@ -1,0 +1,68 @@
+// Nested pipelines flattened into leaf steps with resolved values and data
+// sources.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ir/env.h"
+#include "ir/ir.h"
+
+namespace pipec::ir {
+
+/// Where a leaf step's input data comes from once nesting is resolved.
+struct DataSource {
+  enum class Kind : std::uint8_t {
+    None,        ///< unbound
+    Path,        ///< a local path (absolute) or a URI
+    StepOutput,  ///< output `output` of flat step `step`
+  };
+  Kind kind = Kind::None;
+  std::string path;
+  bool is_uri = false;
+  std::size_t step = 0;
+  std::string output;
+  /// The declaration this came from, for messages (pipeline.yaml:12:5).
+  SMRange range;
+};
+
+/// A command or parallel step with everything resolved.
+struct FlatStep {
+  /// Qualified name: "train", or "outer.inner" inside a pipeline component.
+  std::string name;
+  const Step* step = nullptr;  ///< null when a lone component is the root
+  const Component* component = nullptr;
+  ParamValues params;
+  std::map<std::string, DataSource> inputs;  ///< by input port name
+  std::vector<std::size_t> deps;             ///< flat indices, sorted
+  /// Per-step overrides from the command line (`--set STEP.NAME=V`) applied.
+  SMRange range;
+};
+
+struct FlatPipeline {
+  std::vector<FlatStep> steps;  ///< a topological order
+  /// Root pipeline outputs: name -> (flat step, output).
+  std::map<std::string, std::pair<std::size_t, std::string>> outputs;
+};
+
+struct FlattenOptions {
+  /// `--set NAME=V` for the root's parameters.
+  std::map<std::string, Value> root_params;
+  /// `--set STEP.NAME=V`, by qualified step name.
+  std::map<std::string, std::map<std::string, Value>> step_params;
+  /// `--input NAME=PATH` for the root's data inputs (absolute paths).
+  std::map<std::string, std::string> root_inputs;
+  /// Name of the single step when the root is a lone component.
+  std::string lone_step_name;
+};
+
+/// Flattens `root` (a pipeline, or a lone component that becomes one step).
+FlatPipeline flatten(const Component& root, const FlattenOptions& opts);
+
+/// StepValues for a flat step rooted at `ml_root`: parameters, single-file
+/// input names, unbound inputs.
+StepValues stepValues(const FlatStep& s, std::string ml_root);
+
+}  // namespace pipec::ir

@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""Fails when a diagnostic kind of ir/diagnostic_kinds.def has no lit test.
+
+A kind counts as tested when a lit test under test/ has a CHECK line naming
+its code, e.g. `# CHECK: error: unknown input 'x' [E0401]`.
+"""
+import os
+import re
+import sys
+
+root = sys.argv[1] if len(sys.argv) > 1 else "."
+defs = open(os.path.join(root, "ir", "diagnostic_kinds.def"), encoding="utf-8").read()
+kinds = re.findall(r'^DIAG\((\w+),\s*"([EW]\d{4})"', defs, re.M)
+if not kinds:
+    sys.exit("no diagnostic kinds found")
+
+seen = set()
+check = re.compile(r"CHECK[\w-]*:.*\[([EW]\d{4})\]|\"code\":\s*\"([EW]\d{4})\"")
+for dirpath, _, files in os.walk(os.path.join(root, "test")):
+    if "unit" in dirpath.split(os.sep):
+        continue
+    for name in files:
+        try:
+            text = open(os.path.join(dirpath, name), encoding="utf-8").read()
+        except (UnicodeDecodeError, OSError):
+            continue
+        for m in check.finditer(text):
+            seen.add(m.group(1) or m.group(2))
+
+missing = [(n, c) for n, c in kinds if c not in seen]
+codes = [c for _, c in kinds]
+dups = {c for c in codes if codes.count(c) > 1}
+if dups:
+    print("duplicate codes:", ", ".join(sorted(dups)))
+for n, c in missing:
+    print(f"no lit test checks {c} ({n})")
+print(f"{len(kinds) - len(missing)} of {len(kinds)} diagnostic kinds have a lit test")
+sys.exit(1 if missing or dups else 0)

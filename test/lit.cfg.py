@@ -1,0 +1,33 @@
+# lit configuration shared by every suite under test/.
+import os
+import lit.formats
+import lit.util
+
+config.name = "pipec"
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".test", ".yaml", ".yml", ".pipe"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+
+site = lit_config.params.get("pipec_site_config")
+if site:
+    lit_config.load_config(config, site)
+else:
+    lit_config.fatal("pass --param pipec_site_config=BUILD/test/lit.site.cfg.py")
+
+config.test_exec_root = os.path.join(config.pipec_build_dir, "test-output")
+tools = config.llvm_tools_dir
+config.substitutions.append(("%pipec", config.pipec_bin))
+config.substitutions.append(("%python", config.python))
+config.substitutions.append(("%corpus", config.corpus_dir))
+config.substitutions.append(("%srcroot", config.pipec_src_dir))
+config.substitutions.append(("%FileCheck", os.path.join(tools, "FileCheck")))
+config.substitutions.append(("%not", os.path.join(tools, "not")))
+config.substitutions.append(
+    ("%expect-exit", os.path.join(config.test_source_root, "utils", "expect-exit")))
+config.environment["PATH"] = os.pathsep.join(
+    [tools, os.path.dirname(config.pipec_bin), config.environment.get("PATH", "")])
+# Diagnostics print file names as given; keep colors off.
+config.environment["TERM"] = "dumb"
+if os.path.isdir(config.corpus_dir):
+    config.available_features.add("corpus")

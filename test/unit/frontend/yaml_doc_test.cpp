@@ -1,0 +1,102 @@
+// Unit tests of the located YAML tree: locations, limits, hostile input.
+#include "frontend/yaml_doc.h"
+
+#include <gtest/gtest.h>
+
+#include "llvm/Support/MemoryBuffer.h"
+
+namespace pipec::frontend::yaml {
+namespace {
+
+struct Parsed {
+  llvm::SourceMgr sm;
+  ir::StoringDiagnosticConsumer diags;
+  ir::DiagnosticEngine engine{sm, diags};
+  std::unique_ptr<Document> doc;
+  Parsed(llvm::StringRef text, Limits limits = {}) {
+    sm.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, "f.yaml"),
+                          llvm::SMLoc());
+    doc = parse(sm, 1, engine, limits);
+  }
+  std::string loc(llvm::SMLoc l) { return ir::formatLoc(sm, l); }
+};
+
+TEST(YamlDoc, LocationsAndStyles) {
+  Parsed p("a: 1\nb:\n  c: \"x\"\n  d: [y, 'z']\n");
+  ASSERT_TRUE(p.doc);
+  const Node* root = p.doc->root();
+  ASSERT_TRUE(root->isMap());
+  const Node* c = root->get("b")->get("c");
+  EXPECT_EQ(p.loc(c->range.Start), "f.yaml:3:6");
+  EXPECT_FALSE(c->plain);
+  EXPECT_EQ(c->value, "x");
+  EXPECT_TRUE(root->get("a")->plain);
+  const Node* d = root->get("b")->get("d");
+  ASSERT_EQ(d->items.size(), 2u);
+  EXPECT_EQ(p.loc(d->items[1]->range.Start), "f.yaml:4:10");
+  EXPECT_EQ(d->items[1]->range.End.getPointer() -
+                d->items[1]->range.Start.getPointer(),
+            3);
+}
+
+TEST(YamlDoc, DuplicateKeysAreErrors) {
+  Parsed p("a: 1\nb: 2\na: 3\n");
+  ASSERT_EQ(p.diags.diags.size(), 1u);
+  EXPECT_EQ(p.diags.diags[0].kind, ir::DiagKind::DuplicateKey);
+  EXPECT_EQ(p.loc(p.diags.diags[0].range.Start), "f.yaml:3:1");
+  EXPECT_EQ(p.loc(p.diags.diags[0].notes[0].range.Start), "f.yaml:1:1");
+}
+
+TEST(YamlDoc, MergeKeys) {
+  Parsed p("base: &b {x: 1, y: 2}\nthing:\n  <<: *b\n  y: 3\n");
+  ASSERT_TRUE(p.doc);
+  const Node* t = p.doc->root()->get("thing");
+  EXPECT_EQ(t->get("x")->value, "1");
+  EXPECT_EQ(t->get("y")->value, "3");
+  EXPECT_EQ(t->get("<<"), nullptr);
+}
+
+TEST(YamlDoc, AliasBombStops) {
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  char prev = 'a';
+  for (char c = 'b'; c <= 'k'; ++c, ++prev)
+    bomb += std::string(1, c) + ": &" + c + " [*" + prev + ", *" + prev +
+            ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" +
+            prev + ", *" + prev + ", *" + prev + ", *" + prev + "]\n";
+  Parsed p(bomb);
+  EXPECT_FALSE(p.doc);
+  ASSERT_FALSE(p.diags.diags.empty());
+  EXPECT_EQ(p.diags.diags[0].kind, ir::DiagKind::AliasExpansionTooLarge);
+}
+
+TEST(YamlDoc, DeepNestingStops) {
+  Parsed p(std::string(100000, '[') + std::string(100000, ']'));
+  EXPECT_FALSE(p.doc);
+  ASSERT_FALSE(p.diags.diags.empty());
+}
+
+TEST(YamlDoc, BinaryAndEncoding) {
+  Parsed nul(llvm::StringRef("a: \0b", 5));
+  EXPECT_EQ(nul.diags.diags.at(0).kind, ir::DiagKind::BinaryFile);
+  Parsed bad("a: \xff\xfe\n");
+  EXPECT_EQ(bad.diags.diags.at(0).kind, ir::DiagKind::InvalidUtf8);
+  EXPECT_EQ(bad.loc(bad.diags.diags[0].range.Start), "f.yaml:1:4");
+  Parsed ok("a: caf\xc3\xa9\nb: 1\n");
+  ASSERT_TRUE(ok.doc);
+  EXPECT_EQ(ok.loc(ok.doc->root()->get("b")->range.Start), "f.yaml:2:4");
+  Parsed empty("");
+  EXPECT_EQ(empty.diags.diags.at(0).kind, ir::DiagKind::EmptyFile);
+  Parsed comments("# nothing\n");
+  EXPECT_EQ(comments.diags.diags.at(0).kind, ir::DiagKind::EmptyFile);
+}
+
+TEST(YamlDoc, SyntaxErrorsAreLocated) {
+  Parsed p("a: [1, 2\nb: 3\n");
+  EXPECT_FALSE(p.doc);
+  ASSERT_EQ(p.diags.diags.size(), 1u);
+  EXPECT_EQ(p.diags.diags[0].kind, ir::DiagKind::YamlSyntax);
+  EXPECT_TRUE(p.diags.diags[0].range.Start.isValid());
+}
+
+}  // namespace
+}  // namespace pipec::frontend::yaml

@@ -1,0 +1,123 @@
+// Unit tests of mangling, quoting and the PAI_* environment.
+#include "ir/env.h"
+
+#include <gtest/gtest.h>
+
+#include "ir/mangle.h"
+
+namespace pipec::ir {
+namespace {
+
+TEST(Mangle, UpperCasesAndReplaces) {
+  EXPECT_EQ(mangleName("learning-rate"), "LEARNING_RATE");
+  EXPECT_EQ(mangleName("test_model"), mangleName("test-model"));
+  EXPECT_EQ(mangleName("Test_Model"), "TEST_MODEL");
+  EXPECT_EQ(mangleName("a.b c"), "A_B_C");
+  EXPECT_EQ(inputEnvVar("train"), "PAI_INPUT_TRAIN");
+  EXPECT_EQ(outputEnvVar("model"), "PAI_OUTPUT_MODEL");
+  EXPECT_EQ(hpsEnvVar("batch-size"), "PAI_HPS_BATCH_SIZE");
+}
+
+TEST(ShellQuote, QuotesOnlyWhenNeeded) {
+  EXPECT_EQ(shellQuote("adam"), "adam");
+  EXPECT_EQ(shellQuote("0.001"), "0.001");
+  EXPECT_EQ(shellQuote("/ml/input/data/x/"), "/ml/input/data/x/");
+  EXPECT_EQ(shellQuote(""), "''");
+  EXPECT_EQ(shellQuote("a b"), "'a b'");
+  EXPECT_EQ(shellQuote("it's"), "'it'\"'\"'s'");
+  EXPECT_EQ(shellQuote("$(rm -rf /)"), "'$(rm -rf /)'");
+}
+
+struct Fixture {
+  Component c;
+  Fixture() {
+    c.name = "train";
+    Port in;
+    in.name = "train";
+    in.type = Type::Folder;
+    c.inputs.push_back(in);
+    Port out;
+    out.name = "model";
+    c.outputs.push_back(out);
+    auto param = [&](const char* n, Type t, Value v) {
+      Param p;
+      p.name = n;
+      p.type = t;
+      p.default_value = v;
+      c.params.push_back(p);
+    };
+    param("epochs", Type::Int, Value::makeInt(10));
+    param("batch-size", Type::Int, Value::makeInt(32));
+    param("learning-rate", Type::Float, Value::makeFloat(0.001));
+  }
+};
+
+TEST(Env, SeedExample) {
+  Fixture f;
+  StepValues v;
+  v.params = resolveParams(f.c, nullptr, {});
+  EnvList env = buildPaiEnv(f.c, v);
+  std::map<std::string, std::string> m(env.begin(), env.end());
+  EXPECT_EQ(m["PAI_HPS_BATCH_SIZE"], "32");
+  EXPECT_EQ(m["PAI_USER_ARGS"],
+            "--epochs 10 --batch-size 32 --learning-rate 0.001");
+  EXPECT_EQ(m["PAI_HPS"],
+            R"({"epochs": 10, "batch-size": 32, "learning-rate": 0.001})");
+  EXPECT_EQ(m["PAI_INPUT_TRAIN"], "/ml/input/data/train/");
+  EXPECT_EQ(m["PAI_OUTPUT_MODEL"], "/ml/output/model/");
+  EXPECT_TRUE(std::is_sorted(env.begin(), env.end()));
+}
+
+TEST(Env, OverridesAndQuoting) {
+  Fixture f;
+  StepValues v;
+  Param opt;
+  opt.name = "note";
+  opt.type = Type::String;
+  f.c.params.push_back(opt);
+  v.params = resolveParams(f.c, nullptr,
+                           {{"note", Value::makeString("it's \"a\" test")},
+                            {"epochs", Value::makeInt(3)}});
+  EXPECT_EQ(userArgs(v),
+            "--epochs 3 --batch-size 32 --learning-rate 0.001 --note "
+            "'it'\"'\"'s \"a\" test'");
+  EXPECT_EQ(
+      hpsJson(v),
+      R"({"epochs": 3, "batch-size": 32, "learning-rate": 0.001, "note": "it's \"a\" test"})");
+}
+
+TEST(Env, OptionalGroupsDropWhenUnset) {
+  Fixture f;
+  Param opt;
+  opt.name = "seed";
+  opt.type = Type::Int;
+  opt.optional = true;
+  f.c.params.push_back(opt);
+  Template t;
+  auto text = [&](const char* s, int g = -1) {
+    TemplatePiece p;
+    p.text = s;
+    p.group = g;
+    t.pieces.push_back(p);
+  };
+  text("run ");
+  TemplatePiece in;
+  in.kind = TemplatePiece::Kind::Input;
+  in.text = "train";
+  t.pieces.push_back(in);
+  text(" --seed ", 0);
+  TemplatePiece seed;
+  seed.kind = TemplatePiece::Kind::Param;
+  seed.text = "seed";
+  seed.group = 0;
+  t.pieces.push_back(seed);
+  StepValues v;
+  v.params = resolveParams(f.c, nullptr, {});
+  EXPECT_EQ(renderTemplate(t, f.c, v, true), "run /ml/input/data/train/");
+  v.params = resolveParams(f.c, nullptr, {{"seed", Value::makeInt(7)}});
+  EXPECT_EQ(renderTemplate(t, f.c, v, true),
+            "run /ml/input/data/train/ --seed 7");
+}
+
+}  // namespace
+}  // namespace pipec::ir

@@ -1,0 +1,27 @@
+// `pipec check`: diagnostics only.
+#include "tools/pipec/commands.h"
+#include "tools/pipec/common.h"
+
+namespace pipec::driver {
+
+int runCheck(const Args& args) {
+  ArgParser p("check", "pipec check [options] FILE...",
+              "report every problem in component, pipeline and DSL files");
+  FrontendFlags flags;
+  flags.addTo(p);
+  std::vector<std::string> files;
+  p.positional("FILE...", "component or pipeline files (.yaml, .yml, .pipe)",
+               &files, 1, 0);
+  std::string error;
+  if (!p.parse(args, error, llvm::outs())) return usageError(p, error);
+  if (p.helpRequested()) return kExitOk;
+  if (std::string e = flags.validate(); !e.empty()) return usageError(p, e);
+
+  Frontend fe(flags);
+  for (const std::string& f : files) fe.session().compile(f);
+  bool errors = fe.diags().hasErrors();
+  fe.finish();
+  return errors ? kExitErrors : kExitOk;
+}
+
+}  // namespace pipec::driver

@@ -1,0 +1,149 @@
+// The command-line parser.
+#include "tools/pipec/cli.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+namespace pipec::driver {
+
+ArgParser::ArgParser(std::string command, std::string usage,
+                     std::string summary)
+    : command_(std::move(command)),
+      usage_(std::move(usage)),
+      summary_(std::move(summary)) {}
+
+void ArgParser::flag(std::string name, std::string help, bool* out) {
+  options_.push_back(
+      {std::move(name), "", std::move(help), out, nullptr, nullptr});
+}
+
+void ArgParser::value(std::string name, std::string metavar, std::string help,
+                      std::string* out) {
+  options_.push_back({std::move(name), std::move(metavar), std::move(help),
+                      nullptr, out, nullptr});
+}
+
+void ArgParser::list(std::string name, std::string metavar, std::string help,
+                     std::vector<std::string>* out) {
+  options_.push_back({std::move(name), std::move(metavar), std::move(help),
+                      nullptr, nullptr, out});
+}
+
+void ArgParser::positional(std::string metavar, std::string help,
+                           std::vector<std::string>* out, std::size_t min,
+                           std::size_t max) {
+  pos_metavar_ = std::move(metavar);
+  pos_help_ = std::move(help);
+  positional_ = out;
+  pos_min_ = min;
+  pos_max_ = max;
+}
+
+void ArgParser::alias(std::string short_name, std::string long_name) {
+  aliases_.emplace_back(std::move(short_name), std::move(long_name));
+}
+
+const ArgParser::Option* ArgParser::find(llvm::StringRef name) const {
+  for (const auto& [s, l] : aliases_)
+    if (s == name) name = l;
+  for (const Option& o : options_)
+    if (o.name == name) return &o;
+  return nullptr;
+}
+
+bool ArgParser::parse(const std::vector<std::string>& args, std::string& error,
+                      llvm::raw_ostream& out) {
+  bool only_positional = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    llvm::StringRef a = args[i];
+    if (only_positional || a == "-" || !a.startswith("-")) {
+      if (!positional_ || (pos_max_ && positional_->size() >= pos_max_)) {
+        error = "unexpected argument '" + a.str() + "'";
+        return false;
+      }
+      positional_->push_back(a.str());
+      continue;
+    }
+    if (a == "--") {
+      only_positional = true;
+      continue;
+    }
+    if (a == "--help" || a == "-h") {
+      help_ = true;
+      printHelp(out);
+      return true;
+    }
+    llvm::StringRef name = a, inline_value;
+    bool has_inline = false;
+    if (auto eq = a.find('=');
+        eq != llvm::StringRef::npos && a.startswith("--")) {
+      name = a.take_front(eq);
+      inline_value = a.drop_front(eq + 1);
+      has_inline = true;
+    }
+    const Option* o = find(name);
+    if (!o) {
+      std::string best;
+      unsigned best_d = 3;
+      for (const Option& c : options_) {
+        unsigned d = name.edit_distance(c.name, true, 3);
+        if (d < best_d) {
+          best_d = d;
+          best = c.name;
+        }
+      }
+      error = "unknown option '" + name.str() + "'";
+      if (!best.empty()) error += "; did you mean '" + best + "'?";
+      return false;
+    }
+    if (o->flag) {
+      if (has_inline) {
+        error = "option '" + o->name + "' takes no value";
+        return false;
+      }
+      *o->flag = true;
+      continue;
+    }
+    std::string v;
+    if (has_inline) {
+      v = inline_value.str();
+    } else if (i + 1 < args.size()) {
+      v = args[++i];
+    } else {
+      error = "option '" + o->name + "' needs a value (" + o->metavar + ")";
+      return false;
+    }
+    if (o->value)
+      *o->value = v;
+    else
+      o->list->push_back(v);
+  }
+  if (positional_ && positional_->size() < pos_min_) {
+    error = "missing " + pos_metavar_;
+    return false;
+  }
+  return true;
+}
+
+void ArgParser::printHelp(llvm::raw_ostream& os) const {
+  os << "pipec " << command_ << ": " << summary_ << "\n\n";
+  os << "USAGE: " << usage_ << "\n";
+  if (positional_)
+    os << "\n  " << llvm::formatv("{0,-28}", pos_metavar_) << pos_help_ << "\n";
+  os << "\nOPTIONS:\n";
+  for (const Option& o : options_) {
+    std::string left = o.name;
+    for (const auto& [s, l] : aliases_)
+      if (l == o.name) left = s + ", " + left;
+    if (!o.metavar.empty()) left += " " + o.metavar;
+    os << "  " << llvm::formatv("{0,-28}", left) << o.help << "\n";
+  }
+  os << "  " << llvm::formatv("{0,-28}", "-h, --help") << "show this help\n";
+}
+
+int usageError(const ArgParser& p, llvm::StringRef message) {
+  llvm::errs() << "pipec " << p.command() << ": error: " << message << "\n"
+               << "Try 'pipec " << p.command() << " --help'.\n";
+  return kExitUsage;
+}
+
+}  // namespace pipec::driver

@@ -1,0 +1,26 @@
+// The subcommands of the pipec binary.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace pipec::driver {
+
+using Args = std::vector<std::string>;
+
+/// `pipec check FILE...`
+int runCheck(const Args& args);
+/// `pipec compile --emit=ir|env FILE`
+int runCompile(const Args& args);
+
+/// A subcommand: its name, a one-line summary, and its entry point.
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const Args& args);
+};
+
+/// Every subcommand, in help order.
+const std::vector<Command>& commands();
+
+}  // namespace pipec::driver

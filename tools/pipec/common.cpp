@@ -1,0 +1,229 @@
+// Front-end flags, diagnostic printers and --set/--input parsing.
+#include "tools/pipec/common.h"
+
+#include <unistd.h>
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+
+namespace pipec::driver {
+
+using ir::DiagKind;
+
+void FrontendFlags::addTo(ArgParser& p) {
+  p.list("--component-path", "DIR",
+         "search DIR (recursively) for registry components; repeatable",
+         &component_paths);
+  p.value("--root", "DIR",
+          "relative paths must stay inside DIR (default: the git checkout or "
+          "the file's folder)",
+          &root);
+  p.value("--diagnostics-format", "text|json", "how to print diagnostics",
+          &diagnostics_format);
+  p.value("--color", "auto|always|never", "color diagnostics", &color);
+  p.value("--error-limit", "N", "stop printing after N errors (0: no limit)",
+          &error_limit);
+  p.flag("--Werror", "treat warnings as errors", &werror);
+  p.flag("-w", "do not print warnings", &no_warnings);
+  p.flag("--pedantic", "warn on versions that are not x.y.z", &pedantic);
+}
+
+std::string FrontendFlags::validate() const {
+  if (diagnostics_format != "text" && diagnostics_format != "json")
+    return "--diagnostics-format must be 'text' or 'json', not '" +
+           diagnostics_format + "'";
+  if (color != "auto" && color != "always" && color != "never")
+    return "--color must be 'auto', 'always' or 'never', not '" + color + "'";
+  unsigned n;
+  if (!error_limit.empty() && llvm::StringRef(error_limit).getAsInteger(10, n))
+    return "--error-limit needs a whole number, not '" + error_limit + "'";
+  return "";
+}
+
+Frontend::Frontend(const FrontendFlags& flags) {
+  frontend::SessionOptions opts;
+  opts.component_paths = flags.component_paths;
+  opts.project_root = flags.root;
+  opts.pedantic = flags.pedantic;
+  session_ = std::make_unique<frontend::Session>(opts);
+  if (flags.diagnostics_format == "json") {
+    printer_ = std::make_unique<ir::JsonDiagnosticPrinter>(
+        llvm::errs(), session_->sourceMgr());
+  } else {
+    bool colors = flags.color == "always" ||
+                  (flags.color == "auto" && llvm::errs().has_colors());
+    printer_ = std::make_unique<ir::TextDiagnosticPrinter>(
+        llvm::errs(), session_->sourceMgr(), colors);
+  }
+  session_->setDiagnosticConsumer(*printer_);
+  auto& d = session_->diags();
+  d.setWarningsAsErrors(flags.werror);
+  d.setIgnoreWarnings(flags.no_warnings);
+  unsigned limit = 0;
+  if (!flags.error_limit.empty())
+    llvm::StringRef(flags.error_limit).getAsInteger(10, limit);
+  d.setErrorLimit(limit);
+}
+
+Frontend::~Frontend() { finish(); }
+
+void Frontend::finish() {
+  if (finished_) return;
+  finished_ = true;
+  printer_->finish();
+}
+
+namespace {
+
+std::vector<std::string> paramNames(const ir::Component& c) {
+  std::vector<std::string> names;
+  for (const ir::Param& p : c.params) names.push_back(p.name);
+  return names;
+}
+
+std::string suggestion(llvm::StringRef word,
+                       const std::vector<std::string>& names) {
+  std::string best;
+  unsigned best_d = std::max<unsigned>(1, unsigned(word.size()) / 3) + 1;
+  for (const std::string& n : names) {
+    unsigned d = word.edit_distance(n, true, best_d);
+    if (d < best_d) {
+      best_d = d;
+      best = n;
+    }
+  }
+  return best.empty() ? "" : "; did you mean '" + best + "'?";
+}
+
+bool convertSet(const ir::Param& p, llvm::StringRef text, ir::Value& out,
+                std::string& why) {
+  ir::ConvertError err;
+  auto v = ir::convertLiteral(text, false, p.type, err);
+  if (!v) {
+    why =
+        fmt::format("'{}' is not {} {}", text.str(),
+                    p.type == ir::Type::Int ? "an" : "a", ir::typeName(p.type));
+    if (err == ir::ConvertError::OutOfRange)
+      why = fmt::format("'{}' does not fit in {}", text.str(),
+                        ir::typeName(p.type));
+    return false;
+  }
+  ir::Violation viol = ir::checkConstraints(p, *v);
+  if (viol != ir::Violation::None) {
+    why = fmt::format("{} '{}' must be {}", p.name, v->toText(),
+                      ir::describeConstraint(p, viol));
+    return false;
+  }
+  out = *v;
+  return true;
+}
+
+}  // namespace
+
+bool parseOverrides(const ir::Component& root,
+                    const std::vector<std::string>& sets,
+                    const std::vector<std::string>& inputs,
+                    ir::FlattenOptions& out, ir::DiagnosticEngine& diags) {
+  bool ok = true;
+  auto fail = [&](const std::string& arg, const std::string& why) {
+    diags.report(llvm::SMRange(), DiagKind::BadSetOption, arg, why)
+        .origin("--set");
+    ok = false;
+  };
+  // Leaf steps by qualified name, for STEP.NAME.
+  ir::FlatPipeline plain = ir::flatten(root, {});
+  for (const std::string& arg : sets) {
+    llvm::StringRef a(arg);
+    auto eq = a.find('=');
+    if (eq == llvm::StringRef::npos || eq == 0) {
+      fail(arg, "expected NAME=VALUE");
+      continue;
+    }
+    llvm::StringRef name = a.take_front(eq), text = a.drop_front(eq + 1);
+    auto dot = name.rfind('.');
+    if (dot == llvm::StringRef::npos) {
+      const ir::Param* p = root.findParam(name);
+      if (!p) {
+        std::string why = fmt::format(
+            "'{}' has no parameter '{}'",
+            root.name.empty() ? "the pipeline" : root.name, name.str());
+        std::string dym = suggestion(name, paramNames(root));
+        if (dym.empty())
+          for (const ir::FlatStep& s : plain.steps)
+            if (s.component->findParam(name)) {
+              dym = fmt::format("; did you mean '{}.{}'?", s.name, name.str());
+              break;
+            }
+        fail(arg, why + dym);
+        continue;
+      }
+      ir::Value v;
+      std::string why;
+      if (!convertSet(*p, text, v, why)) {
+        fail(arg, why);
+        continue;
+      }
+      out.root_params[name.str()] = v;
+      continue;
+    }
+    llvm::StringRef step = name.take_front(dot),
+                    param = name.drop_front(dot + 1);
+    const ir::FlatStep* fs = nullptr;
+    std::vector<std::string> step_names;
+    for (const ir::FlatStep& s : plain.steps) {
+      step_names.push_back(s.name);
+      if (s.name == step) fs = &s;
+    }
+    if (!fs) {
+      fail(arg, fmt::format("no step named '{}'{}", step.str(),
+                            suggestion(step, step_names)));
+      continue;
+    }
+    const ir::Param* p = fs->component->findParam(param);
+    if (!p) {
+      fail(arg, fmt::format("step '{}' has no parameter '{}'{}", step.str(),
+                            param.str(),
+                            suggestion(param, paramNames(*fs->component))));
+      continue;
+    }
+    ir::Value v;
+    std::string why;
+    if (!convertSet(*p, text, v, why)) {
+      fail(arg, why);
+      continue;
+    }
+    out.step_params[step.str()][param.str()] = v;
+  }
+  for (const std::string& arg : inputs) {
+    llvm::StringRef a(arg);
+    auto eq = a.find('=');
+    if (eq == llvm::StringRef::npos || eq == 0) {
+      diags
+          .report(llvm::SMRange(), DiagKind::BadSetOption, arg,
+                  "expected NAME=PATH")
+          .origin("--input");
+      ok = false;
+      continue;
+    }
+    llvm::StringRef name = a.take_front(eq), path = a.drop_front(eq + 1);
+    if (!root.findInput(name)) {
+      std::vector<std::string> names;
+      for (const ir::Port& p : root.inputs) names.push_back(p.name);
+      diags
+          .report(llvm::SMRange(), DiagKind::BadSetOption, arg,
+                  fmt::format("no data input named '{}'{}", name.str(),
+                              suggestion(name, names)))
+          .origin("--input");
+      ok = false;
+      continue;
+    }
+    llvm::SmallString<256> abs(path);
+    llvm::sys::fs::make_absolute(abs);
+    llvm::sys::path::remove_dots(abs, true);
+    out.root_inputs[name.str()] = std::string(abs);
+  }
+  return ok;
+}
+
+}  // namespace pipec::driver

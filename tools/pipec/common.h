@@ -1,0 +1,55 @@
+// What the subcommands share: front-end flags, diagnostic output, --set/--input
+// parsing.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "frontend/session.h"
+#include "ir/flatten.h"
+#include "tools/pipec/cli.h"
+
+namespace pipec::driver {
+
+/// Flags every subcommand that reads sources accepts.
+struct FrontendFlags {
+  std::vector<std::string> component_paths;
+  std::string root;
+  std::string diagnostics_format = "text";
+  std::string color = "auto";
+  std::string error_limit;
+  bool werror = false;
+  bool no_warnings = false;
+  bool pedantic = false;
+
+  void addTo(ArgParser& p);
+  /// Checks flag values; returns an error message or empty.
+  std::string validate() const;
+};
+
+/// A Session with its diagnostic printer set up from the flags.
+class Frontend {
+ public:
+  explicit Frontend(const FrontendFlags& flags);
+  ~Frontend();
+  frontend::Session& session() { return *session_; }
+  ir::DiagnosticEngine& diags() { return session_->diags(); }
+  /// Flushes JSON diagnostics; call once before exiting.
+  void finish();
+
+ private:
+  std::unique_ptr<frontend::Session> session_;
+  std::unique_ptr<ir::DiagnosticConsumer> printer_;
+  bool finished_ = false;
+};
+
+/// Parses `--set NAME=VALUE` and `--set STEP.NAME=VALUE` against `root`
+/// (typed and checked against constraints) and `--input NAME=PATH` into
+/// flatten options. Problems are reported to `diags`; returns false on any.
+bool parseOverrides(const ir::Component& root,
+                    const std::vector<std::string>& sets,
+                    const std::vector<std::string>& inputs,
+                    ir::FlattenOptions& out, ir::DiagnosticEngine& diags);
+
+}  // namespace pipec::driver

@@ -1,0 +1,63 @@
+// The pipec driver: dispatches to subcommands.
+#include "llvm/Support/raw_ostream.h"
+#include "tools/pipec/cli.h"
+#include "tools/pipec/commands.h"
+#include "tools/pipec/version.h"
+
+namespace pipec::driver {
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> all = {
+      {"check", "report every problem in component and pipeline files",
+       runCheck},
+      {"compile", "print the IR or the environment of each step", runCompile},
+  };
+  return all;
+}
+
+namespace {
+
+void printUsage(llvm::raw_ostream& os) {
+  os << "pipec: a workflow compiler and runtime for machine-learning "
+        "pipelines\n\n"
+     << "USAGE: pipec COMMAND [options] [args]\n\nCOMMANDS:\n";
+  for (const Command& c : commands()) {
+    std::string name = c.name;
+    name.resize(12, ' ');
+    os << "  " << name << c.summary << "\n";
+  }
+  os << "\n'pipec COMMAND --help' describes a command. 'pipec --version' "
+        "prints "
+        "the version.\n";
+}
+
+}  // namespace
+}  // namespace pipec::driver
+
+int main(int argc, char** argv) {
+  using namespace pipec::driver;
+  if (argc < 2) {
+    printUsage(llvm::errs());
+    return kExitUsage;
+  }
+  llvm::StringRef cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    printUsage(llvm::outs());
+    return kExitOk;
+  }
+  if (cmd == "--version" || cmd == "version") {
+    llvm::outs() << "pipec " << PIPEC_VERSION << "\n";
+    return kExitOk;
+  }
+  Args args(argv + 2, argv + argc);
+  for (const Command& c : commands())
+    if (cmd == c.name) return c.run(args);
+  llvm::errs() << "pipec: error: unknown command '" << cmd << "'";
+  for (const Command& c : commands())
+    if (cmd.edit_distance(c.name, true, 2) <= 2) {
+      llvm::errs() << "; did you mean '" << c.name << "'?";
+      break;
+    }
+  llvm::errs() << "\nTry 'pipec --help'.\n";
+  return kExitUsage;
+}
