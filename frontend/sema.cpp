@@ -609,7 +609,7 @@ class Sema::Impl {
         bool is_param = c.findParam(o.name) != nullptr;
         diags_
             .report(o.range, DiagKind::NameReusedAcrossKinds, o.name,
-                    is_param ? "parameter" : "input", "output")
+                    is_param ? "a parameter" : "an input", "an output")
             .note(it->second, "'{}' is also declared here", o.name);
       }
     }
@@ -873,7 +873,8 @@ class Sema::Impl {
       if (lvl != "DEBUG" && lvl != "INFO" && lvl != "WARNING" &&
           lvl != "ERROR" && lvl != "CRITICAL")
         diags_.report(lvl_s->range, DiagKind::LiteralTypeMismatch, "setting",
-                      "logging_level", "one of DEBUG, INFO, WARNING, ERROR",
+                      "logging_level",
+                      "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
                       lvl_s->text, "a logging level");
       else
         p.logging_level = lvl;
@@ -1329,8 +1330,8 @@ class Sema::Impl {
       // Inline producers declare outputs from their job.
       if (producer.is_inline && pc.outputs.empty())
         for (const auto& [n, v] : producer.job->outputs) outs.push_back(n.text);
-      std::string out =
-          matchName(path[4], outs, fmt::format("output of step '{}'", step));
+      std::string out = matchName(path[4], outs, "output",
+                                  fmt::format(" of step '{}'", step));
       if (out.empty()) return Source{};
       s.kind = Source::Kind::StepOutput;
       s.step = step;
@@ -1363,7 +1364,7 @@ class Sema::Impl {
   // else an error with a suggestion. Empty when not found.
   std::string matchName(const ast::Name& n,
                         const std::vector<std::string>& names,
-                        llvm::StringRef what) {
+                        llvm::StringRef what, llvm::StringRef owner = "") {
     for (const std::string& c : names)
       if (c == n.text) return c;
     for (const std::string& c : names)
@@ -1373,7 +1374,7 @@ class Sema::Impl {
         return c;
       }
     auto b = diags_.report(n.range, DiagKind::UnknownBinding, what, n.text,
-                           didYouMean(n.text, names));
+                           owner.str() + didYouMean(n.text, names));
     if (auto m = closestMatch(n.text, names)) b.fixit(n.range, *m);
     return "";
   }

@@ -60,7 +60,16 @@ class Lexer {
       if (dollar_lt || dollar_brace) {
         llvm::StringRef close = dollar_lt ? ">>" : "}}";
         std::size_t end = rest.find(close, 3);
-        if (end == llvm::StringRef::npos) {
+        // A binding does not span another opener: `$<<a $<<b>>` leaves the
+        // first one open.
+        bool spans_opener = false;
+        if (end != llvm::StringRef::npos) {
+          llvm::StringRef body = rest.take_front(end);
+          spans_opener = body.find("$<<", 3) != llvm::StringRef::npos ||
+                         body.find("${{", 3) != llvm::StringRef::npos ||
+                         body.find("$[[", 3) != llvm::StringRef::npos;
+        }
+        if (end == llvm::StringRef::npos || spans_opener) {
           llvm::SMRange r = locate(i, rest.take_front(3));
           diags_.report(r, DiagKind::UnterminatedBinding, rest.take_front(3),
                         close);

@@ -1,6 +1,7 @@
 // Builds the located YAML tree from yaml-cpp's event parser.
 #include "frontend/yaml_doc.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/parser.h>
@@ -337,11 +338,17 @@ class Builder : public YAML::EventHandler {
     map->entries = std::move(own);
   }
 
+  // Reports every repeated scalar key and keeps only its first entry, so
+  // later stages see each key once.
   void checkDuplicateKeys(Node* map) {
     auto& entries = map->entries;
-    auto report = [&](const Node* dup, const Node* first) {
-      diags_.report(dup->range, DiagKind::DuplicateKey, dup->value)
+    std::vector<bool> dropped(entries.size(), false);
+    bool any = false;
+    auto report = [&](std::size_t dup, const Node* first) {
+      const Node* k = entries[dup].first;
+      diags_.report(k->range, DiagKind::DuplicateKey, k->value)
           .note(first->range, "first defined here");
+      dropped[dup] = any = true;
     };
     if (entries.size() <= 16) {
       for (std::size_t i = 1; i < entries.size(); ++i) {
@@ -349,20 +356,26 @@ class Builder : public YAML::EventHandler {
         if (!k->isScalar()) continue;
         for (std::size_t j = 0; j < i; ++j) {
           const Node* o = entries[j].first;
-          if (o->isScalar() && o->value == k->value) {
-            report(k, o);
+          if (!dropped[j] && o->isScalar() && o->value == k->value) {
+            report(i, o);
             break;
           }
         }
       }
-      return;
+    } else {
+      llvm::StringMap<const Node*> seen;
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        const Node* k = entries[i].first;
+        if (!k->isScalar()) continue;
+        auto [it, inserted] = seen.try_emplace(k->value, k);
+        if (!inserted) report(i, it->second);
+      }
     }
-    llvm::StringMap<const Node*> seen;
-    for (const auto& [k, v] : entries) {
-      if (!k->isScalar()) continue;
-      auto [it, inserted] = seen.try_emplace(k->value, k);
-      if (!inserted) report(k, it->second);
-    }
+    if (!any) return;
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < entries.size(); ++i)
+      if (!dropped[i]) entries[out++] = entries[i];
+    entries.resize(out);
   }
 
   Document& doc_;
@@ -409,6 +422,10 @@ std::unique_ptr<Document> parse(const llvm::SourceMgr& sm, unsigned buffer_id,
         extra.arena_.size() > before)
       diags.report(rest.root()->range.Start, DiagKind::ExtraDocument);
   } catch (const AbortParse&) {
+    return nullptr;
+  } catch (const YAML::DeepRecursion& e) {
+    diags.report(markLoc(base, end, e.mark), DiagKind::NestingTooDeep,
+                 limits.max_depth);
     return nullptr;
   } catch (const YAML::ParserException& e) {
     std::string msg = e.msg;

@@ -39,8 +39,9 @@ struct Node {
 struct Limits {
   /// Nodes reachable through aliases, counted with repetition.
   std::uint64_t max_alias_expansion = 1'000'000;
-  /// Nesting depth (yaml-cpp stops at 2000 itself).
-  unsigned max_depth = 1000;
+  /// Nesting depth. yaml-cpp gives up at 2000 recursions of its own parser,
+  /// which is about 500 levels of flow mappings; stop well before.
+  unsigned max_depth = 256;
 };
 
 /// A parsed file. Owns its nodes.

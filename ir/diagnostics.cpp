@@ -1,6 +1,8 @@
 // The diagnostics engine: registry lookup, counting, text and JSON printers.
 #include "ir/diagnostics.h"
 
+#include <algorithm>
+
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/WithColor.h"
 
@@ -42,26 +44,10 @@ bool isInSourceMgr(const llvm::SourceMgr& sm, llvm::SMLoc loc) {
   return loc.isValid() && sm.FindBufferContainingLoc(loc) != 0;
 }
 
-// Prints one message with llvm::SourceMgr when it has a location, else a
-// `origin: severity: message` line as clang does for driver errors.
-void printOne(llvm::raw_ostream& os, const llvm::SourceMgr& sm,
-              llvm::SMRange range, Severity severity,
-              const std::string& message, llvm::ArrayRef<DiagFixIt> fixits,
-              const std::string& origin, bool colors) {
-  if (isInSourceMgr(sm, range.Start)) {
-    llvm::SmallVector<llvm::SMRange, 1> ranges;
-    if (range.End.isValid() &&
-        range.End.getPointer() > range.Start.getPointer())
-      ranges.push_back(range);
-    llvm::SmallVector<llvm::SMFixIt, 1> llvm_fixits;
-    for (const DiagFixIt& f : fixits)
-      if (isInSourceMgr(sm, f.range.Start))
-        llvm_fixits.emplace_back(f.range, f.replacement);
-    llvm::SMDiagnostic d = sm.GetMessage(range.Start, toLlvmKind(severity),
-                                         message, ranges, llvm_fixits);
-    d.print(nullptr, os, colors);
-    return;
-  }
+// `origin: severity: message`, as clang prints driver errors.
+void printWithoutLocation(llvm::raw_ostream& os, Severity severity,
+                          const std::string& message, const std::string& origin,
+                          bool colors) {
   llvm::StringRef prefix = origin.empty() ? "pipec" : llvm::StringRef(origin);
   if (colors) os.changeColor(llvm::raw_ostream::SAVEDCOLOR, true);
   os << prefix << ": ";
@@ -75,6 +61,49 @@ void printOne(llvm::raw_ostream& os, const llvm::SourceMgr& sm,
   if (colors) os.resetColor();
   os << message << "\n";
 }
+
+// Source bytes shown around the caret when a line is too long to print.
+constexpr std::ptrdiff_t kLeadBytes = 64;
+constexpr std::ptrdiff_t kWindowBytes = 192;
+
+bool isContinuation(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
+
+// One printed column: a code point, or '?' for a byte that is not printable.
+struct Cell {
+  const char* at;
+  llvm::StringRef text;
+};
+
+std::vector<Cell> cellsOf(const char* from, const char* to) {
+  std::vector<Cell> cells;
+  for (const char* p = from; p < to;) {
+    auto c = static_cast<unsigned char>(*p);
+    if (c >= 0x20 && c < 0x7F) {
+      cells.push_back({p, llvm::StringRef(p, 1)});
+      ++p;
+      continue;
+    }
+    if (c == '\t') {
+      cells.push_back({p, " "});
+      ++p;
+      continue;
+    }
+    std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+    bool valid = n != 0 && c <= 0xF4 && std::size_t(to - p) >= n;
+    for (std::size_t i = 1; valid && i < n; ++i) valid = isContinuation(p[i]);
+    if (valid) {
+      cells.push_back({p, llvm::StringRef(p, n)});
+      p += n;
+    } else {
+      cells.push_back({p, "?"});
+      ++p;
+    }
+  }
+  return cells;
+}
+
 }  // namespace
 
 const DiagInfo& diagInfo(DiagKind kind) {
@@ -98,6 +127,51 @@ std::string formatLoc(const llvm::SourceMgr& sm, llvm::SMLoc loc) {
   LineCol lc = resolveLoc(sm, loc);
   if (lc.file.empty()) return "<unknown>";
   return fmt::format("{}:{}:{}", lc.file, lc.line, lc.column);
+}
+
+const LineTable::Index* LineTable::find(llvm::SMLoc loc) {
+  if (!loc.isValid()) return nullptr;
+  unsigned id = sm_.FindBufferContainingLoc(loc);
+  if (id == 0) return nullptr;
+  if (buffers_.size() < id) buffers_.resize(id);
+  Index& ix = buffers_[id - 1];
+  if (!ix.start) {
+    const llvm::MemoryBuffer* mb = sm_.getMemoryBuffer(id);
+    ix.start = mb->getBufferStart();
+    ix.end = mb->getBufferEnd();
+    ix.line_starts.push_back(0);
+    for (const char* p = ix.start; p < ix.end; ++p)
+      if (*p == '\n') ix.line_starts.push_back(std::uint32_t(p + 1 - ix.start));
+  }
+  return &ix;
+}
+
+LineCol LineTable::resolve(llvm::SMLoc loc) {
+  LineCol lc;
+  const Index* ix = find(loc);
+  if (!ix) return lc;
+  auto offset = std::uint32_t(loc.getPointer() - ix->start);
+  auto it =
+      std::upper_bound(ix->line_starts.begin(), ix->line_starts.end(), offset);
+  std::size_t line = std::size_t(it - ix->line_starts.begin());
+  lc.file = sm_.getMemoryBuffer(sm_.FindBufferContainingLoc(loc))
+                ->getBufferIdentifier()
+                .str();
+  lc.line = unsigned(line);
+  lc.column = unsigned(offset - ix->line_starts[line - 1] + 1);
+  return lc;
+}
+
+llvm::StringRef LineTable::lineOf(llvm::SMLoc loc) {
+  const Index* ix = find(loc);
+  if (!ix) return {};
+  auto offset = std::uint32_t(loc.getPointer() - ix->start);
+  auto it =
+      std::upper_bound(ix->line_starts.begin(), ix->line_starts.end(), offset);
+  const char* begin = ix->start + *(it - 1);
+  const char* end = it == ix->line_starts.end() ? ix->end : ix->start + *it - 1;
+  llvm::StringRef line(begin, std::size_t(end - begin));
+  return line.rtrim("\r");
 }
 
 DiagnosticConsumer::~DiagnosticConsumer() = default;
@@ -140,31 +214,96 @@ void DiagnosticEngine::emit(Diagnostic diag) {
 TextDiagnosticPrinter::TextDiagnosticPrinter(llvm::raw_ostream& os,
                                              const llvm::SourceMgr& sm,
                                              bool colors)
-    : os_(os), sm_(sm), colors_(colors) {}
+    : os_(os), lines_(sm), colors_(colors) {}
 
 void TextDiagnosticPrinter::handle(const Diagnostic& diag) {
   std::string message = fmt::format("{} [{}]", diag.message, diag.code());
-  printOne(os_, sm_, diag.range, diag.severity, message, diag.fixits,
-           diag.origin, colors_);
+  print(diag.range, diag.severity, message, diag.fixits, diag.origin);
   for (const DiagNote& n : diag.notes)
-    printOne(os_, sm_, n.range, Severity::Note, n.message, {}, diag.origin,
-             colors_);
+    print(n.range, Severity::Note, n.message, {}, diag.origin);
   os_.flush();
+}
+
+void TextDiagnosticPrinter::print(llvm::SMRange range, Severity severity,
+                                  const std::string& message,
+                                  llvm::ArrayRef<DiagFixIt> fixits,
+                                  const std::string& origin) {
+  LineCol lc = lines_.resolve(range.Start);
+  if (lc.file.empty()) {
+    printWithoutLocation(os_, severity, message, origin, colors_);
+    return;
+  }
+  llvm::SMDiagnostic(fmt::format("{}:{}:{}", lc.file, lc.line, lc.column),
+                     toLlvmKind(severity), message)
+      .print(nullptr, os_, colors_);
+
+  // The shown part of the line: all of it, or a window around the caret.
+  llvm::StringRef line = lines_.lineOf(range.Start);
+  const char* caret = range.Start.getPointer();
+  const char* from = line.begin();
+  const char* to = line.end();
+  if (caret - from > kLeadBytes) {
+    from = caret - kLeadBytes;
+    while (from < caret && isContinuation(*from)) ++from;
+  }
+  if (to - from > kWindowBytes) {
+    to = from + kWindowBytes;
+    while (to > caret && to < line.end() && isContinuation(*to)) --to;
+  }
+  bool cut_left = from > line.begin(), cut_right = to < line.end();
+  std::vector<Cell> cells = cellsOf(from, to);
+  std::size_t lead = cut_left ? 3 : 0;
+  auto columnOf = [&](const char* p) {
+    std::size_t i = 0;
+    while (i < cells.size() && cells[i].at < p) ++i;
+    return lead + i;
+  };
+
+  std::string text = cut_left ? "..." : "";
+  for (const Cell& c : cells) text += c.text.str();
+  if (cut_right) text += "...";
+  std::string marks(lead + cells.size() + 1, ' ');
+  const char* end = range.End.isValid() ? range.End.getPointer() : caret;
+  for (std::size_t i = 0; i < cells.size(); ++i)
+    if (cells[i].at >= caret && cells[i].at < end) marks[lead + i] = '~';
+  marks[columnOf(caret)] = '^';
+  marks.erase(marks.find_last_not_of(' ') + 1);
+  std::string fix_line;
+  for (const DiagFixIt& f : fixits) {
+    const char* at = f.range.Start.getPointer();
+    if (!at || at < from || at > to ||
+        f.replacement.find('\n') != std::string::npos)
+      continue;
+    std::size_t col = columnOf(at);
+    if (fix_line.size() > col) continue;  // overlaps the previous fix-it
+    fix_line.resize(col, ' ');
+    fix_line += f.replacement;
+  }
+
+  os_ << text << "\n";
+  if (colors_) os_.changeColor(llvm::raw_ostream::GREEN, true);
+  os_ << marks << "\n";
+  if (colors_) os_.resetColor();
+  if (!fix_line.empty()) {
+    if (colors_) os_.changeColor(llvm::raw_ostream::GREEN, false);
+    os_ << fix_line << "\n";
+    if (colors_) os_.resetColor();
+  }
 }
 
 JsonDiagnosticPrinter::JsonDiagnosticPrinter(llvm::raw_ostream& os,
                                              const llvm::SourceMgr& sm)
-    : os_(os), sm_(sm) {}
+    : os_(os), lines_(sm) {}
 
 namespace {
-void addLocation(llvm::json::Object& obj, const llvm::SourceMgr& sm,
+void addLocation(llvm::json::Object& obj, LineTable& lines,
                  llvm::SMRange range) {
-  LineCol start = resolveLoc(sm, range.Start);
+  LineCol start = lines.resolve(range.Start);
   if (start.file.empty()) return;
   obj["file"] = start.file;
   obj["line"] = start.line;
   obj["column"] = start.column;
-  LineCol end = resolveLoc(sm, range.End);
+  LineCol end = lines.resolve(range.End);
   if (!end.file.empty() && range.End.getPointer() > range.Start.getPointer()) {
     obj["end_line"] = end.line;
     obj["end_column"] = end.column;
@@ -178,13 +317,13 @@ void JsonDiagnosticPrinter::handle(const Diagnostic& diag) {
   obj["code"] = diag.code();
   obj["kind"] = diagInfo(diag.kind).name;
   obj["message"] = diag.message;
-  addLocation(obj, sm_, diag.range);
+  addLocation(obj, lines_, diag.range);
   if (!diag.origin.empty()) obj["origin"] = diag.origin;
   llvm::json::Array notes;
   for (const DiagNote& n : diag.notes) {
     llvm::json::Object note;
     note["message"] = n.message;
-    addLocation(note, sm_, n.range);
+    addLocation(note, lines_, n.range);
     notes.push_back(std::move(note));
   }
   obj["notes"] = std::move(notes);
@@ -192,7 +331,7 @@ void JsonDiagnosticPrinter::handle(const Diagnostic& diag) {
   for (const DiagFixIt& f : diag.fixits) {
     llvm::json::Object fix;
     fix["replacement"] = f.replacement;
-    addLocation(fix, sm_, f.range);
+    addLocation(fix, lines_, f.range);
     fixits.push_back(std::move(fix));
   }
   obj["fixits"] = std::move(fixits);

@@ -76,8 +76,41 @@ class DiagnosticConsumer {
   virtual void finish() {}
 };
 
+/// A resolved source position, 1-based; the column counts bytes.
+struct LineCol {
+  std::string file;
+  unsigned line = 0;
+  unsigned column = 0;
+};
+
+/// The line starts of every buffer of a SourceMgr, indexed on first use, so
+/// that resolving a location costs O(log lines) even on a file that is one
+/// multi-megabyte line.
+class LineTable {
+ public:
+  explicit LineTable(const llvm::SourceMgr& sm) : sm_(sm) {}
+  /// `loc` as file:line:col; an empty file when it is invalid or foreign.
+  LineCol resolve(llvm::SMLoc loc);
+  /// The text of the line that holds `loc` (without its end of line); empty
+  /// when `loc` is invalid or foreign.
+  llvm::StringRef lineOf(llvm::SMLoc loc);
+
+ private:
+  struct Index {
+    const char* start = nullptr;
+    const char* end = nullptr;
+    std::vector<std::uint32_t> line_starts;
+  };
+  const Index* find(llvm::SMLoc loc);
+
+  const llvm::SourceMgr& sm_;
+  std::vector<Index> buffers_;  ///< by buffer id - 1
+};
+
 /// Prints clang-style text: `file:line:col: error: message [E0101]`, the
-/// source line, a caret under the range, fix-its and notes.
+/// source line, a caret under the range, fix-its and notes. Long lines are
+/// cut to a window around the caret; bytes that are not printable are shown
+/// as '?'.
 class TextDiagnosticPrinter : public DiagnosticConsumer {
  public:
   TextDiagnosticPrinter(llvm::raw_ostream& os, const llvm::SourceMgr& sm,
@@ -85,8 +118,11 @@ class TextDiagnosticPrinter : public DiagnosticConsumer {
   void handle(const Diagnostic& diag) override;
 
  private:
+  void print(llvm::SMRange range, Severity severity, const std::string& message,
+             llvm::ArrayRef<DiagFixIt> fixits, const std::string& origin);
+
   llvm::raw_ostream& os_;
-  const llvm::SourceMgr& sm_;
+  LineTable lines_;
   bool colors_;
 };
 
@@ -99,7 +135,7 @@ class JsonDiagnosticPrinter : public DiagnosticConsumer {
 
  private:
   llvm::raw_ostream& os_;
-  const llvm::SourceMgr& sm_;
+  LineTable lines_;
   std::vector<std::string> items_;
 };
 
@@ -110,12 +146,6 @@ class StoringDiagnosticConsumer : public DiagnosticConsumer {
   std::vector<Diagnostic> diags;
 };
 
-/// A resolved source position, 1-based.
-struct LineCol {
-  std::string file;
-  unsigned line = 0;
-  unsigned column = 0;
-};
 /// Resolves `loc` in `sm`; an empty file when `loc` is invalid or foreign.
 LineCol resolveLoc(const llvm::SourceMgr& sm, llvm::SMLoc loc);
 /// `file:line:col` for `loc`, or "<unknown>".

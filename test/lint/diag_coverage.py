@@ -15,7 +15,17 @@ if not kinds:
     sys.exit("no diagnostic kinds found")
 
 seen = set()
-check = re.compile(r"CHECK[\w-]*:.*\[([EW]\d{4})\]|\"code\":\s*\"([EW]\d{4})\"")
+# FileCheck prefixes: CHECK plus any a file names with --check-prefix(es)=.
+prefix_opt = re.compile(r"--check-prefix(?:es)?[= ]([\w,-]+)")
+
+
+def check_pattern(text):
+    prefixes = {"CHECK"}
+    for m in prefix_opt.finditer(text):
+        prefixes.update(p for p in m.group(1).split(",") if p)
+    names = "|".join(sorted(re.escape(p) for p in prefixes))
+    return re.compile(r"(?:%s)(?:-[A-Z]+)?:.*(?:\[([EW]\d{4})\]|\"code\":\s*\"([EW]\d{4})\")" % names)
+
 for dirpath, _, files in os.walk(os.path.join(root, "test")):
     if "unit" in dirpath.split(os.sep):
         continue
@@ -24,7 +34,7 @@ for dirpath, _, files in os.walk(os.path.join(root, "test")):
             text = open(os.path.join(dirpath, name), encoding="utf-8").read()
         except (UnicodeDecodeError, OSError):
             continue
-        for m in check.finditer(text):
+        for m in check_pattern(text).finditer(text):
             seen.add(m.group(1) or m.group(2))
 
 missing = [(n, c) for n, c in kinds if c not in seen]

@@ -1,0 +1,46 @@
+// libFuzzer target over the YAML loader and sema: the input is a pipeline
+// file, optionally followed by a component file it may reference.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "frontend/session.h"
+#include "llvm/ADT/StringRef.h"
+
+namespace {
+
+// Everything after this line is the second file, `./component.yaml`.
+constexpr llvm::StringRef kSplit = "\n#%component\n";
+constexpr const char* kPipeline = "/pipec-fuzz/pipeline.yaml";
+constexpr const char* kComponent = "/pipec-fuzz/component.yaml";
+
+constexpr const char* kDefaultComponent = R"(name: comp
+version: 1.0.0
+command: python run.py --x $<<inputs.x>> --n $<<inputs.n>> --o $<<outputs.o>>
+inputs:
+  x: {type: uri_folder}
+  n: {type: integer, default: 1, min: 0, max: 10}
+  s: {type: string, enum: [a, b], optional: true}
+outputs:
+  o: {type: uri_folder}
+)";
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
+                                      std::size_t size) {
+  llvm::StringRef in(reinterpret_cast<const char*>(data), size);
+  llvm::StringRef pipeline = in, component = kDefaultComponent;
+  if (auto at = in.find(kSplit); at != llvm::StringRef::npos) {
+    pipeline = in.take_front(at);
+    component = in.drop_front(at + kSplit.size());
+  }
+  pipec::frontend::SessionOptions opts;
+  opts.project_root = "/pipec-fuzz";
+  pipec::frontend::Session session(opts);
+  session.setOverlay(kPipeline, pipeline.str());
+  session.setOverlay(kComponent, component.str());
+  auto module = session.compile(kPipeline);
+  (void)module;
+  return 0;
+}
