@@ -44,6 +44,16 @@ std::string invalidNameReason(llvm::StringRef name) {
   return "";
 }
 
+std::string unusablePathReason(llvm::StringRef path) {
+  for (char c : path) {
+    auto u = static_cast<unsigned char>(c);
+    if (u == 0) return "it contains a NUL character";
+    if (u < 0x20 || u == 0x7F)
+      return fmt::format("it contains the control character 0x{:02X}", u);
+  }
+  return "";
+}
+
 namespace {
 
 std::string componentNameReason(llvm::StringRef name) {
@@ -170,7 +180,7 @@ class Sema::Impl {
   std::optional<ir::Value> convert(const ast::Scalar& s, Type t,
                                    llvm::StringRef what, llvm::StringRef name) {
     ir::ConvertError err;
-    auto v = ir::convertLiteral(s.text, s.quoted, t, err);
+    auto v = ir::convertLiteral(s.text, t, err);
     if (v) return v;
     if (err == ir::ConvertError::OutOfRange)
       diags_.report(s.range, DiagKind::LiteralOutOfRange, what, name, s.text,
@@ -299,6 +309,11 @@ class Sema::Impl {
                           bool warn_missing = true) {
     llvm::StringRef text = llvm::StringRef(s.text).trim();
     if (text.startswith("file:")) text = text.drop_front(5);
+    if (std::string why = unusablePathReason(text); !why.empty()) {
+      diags_.report(s.range, DiagKind::BadPath, what, s.text, why);
+      is_uri = false;
+      return "";
+    }
     is_uri = isUri(text);
     if (is_uri) return text.str();
     llvm::SmallString<256> p;

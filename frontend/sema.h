@@ -49,4 +49,8 @@ class Sema {
 /// returns the reason it is invalid, or empty.
 std::string invalidNameReason(llvm::StringRef name);
 
+/// Why a path written in a file cannot be used (control characters such as
+/// NUL or a newline), or empty.
+std::string unusablePathReason(llvm::StringRef path);
+
 }  // namespace pipec::frontend

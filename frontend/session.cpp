@@ -160,6 +160,11 @@ class Session::Resolver : public ComponentResolver {
       const ast::ComponentRef& ref, const ast::Component& from) {
     llvm::StringRef text = llvm::StringRef(ref.spelling.text).trim();
     if (text.startswith("file:")) text = text.drop_front(5);
+    if (std::string why = unusablePathReason(text); !why.empty()) {
+      diags().report(ref.spelling.range, DiagKind::BadPath, "component",
+                     ref.spelling.text, why);
+      return nullptr;
+    }
     llvm::StringRef fragment;
     if (auto hash = text.find('#'); hash != llvm::StringRef::npos) {
       fragment = text.drop_front(hash + 1);
@@ -342,6 +347,11 @@ const ast::File* Session::loadFile(llvm::StringRef path, llvm::SMRange from) {
     }
     if (llvm::sys::fs::is_directory(st)) {
       report("it is a directory");
+      return nullptr;
+    }
+    // Devices and pipes may never end (/dev/zero, /dev/stdin).
+    if (!llvm::sys::fs::is_regular_file(st)) {
+      report("it is not a regular file");
       return nullptr;
     }
     if (st.getSize() > opts_.max_file_bytes) {

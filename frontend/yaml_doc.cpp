@@ -10,6 +10,7 @@
 #include <streambuf>
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
 
 namespace pipec::frontend::yaml {
@@ -161,7 +162,7 @@ class Builder : public YAML::EventHandler {
     bool quoted_token = p < end_ && (*p == '"' || *p == '\'');
     bool block_token = p < end_ && (*p == '|' || *p == '>');
     n->plain = tag == "?" && !quoted_token && !block_token;
-    if (tag != "?" && tag != "!") n->tag = tag;
+    setTag(n, tag);
     if (n->tag == "tag:yaml.org,2002:str") n->plain = false;
     n->range.End = llvm::SMLoc::getFromPointer(scalarEnd(p, value));
     finish(n, anchor);
@@ -171,7 +172,7 @@ class Builder : public YAML::EventHandler {
                        YAML::anchor_t anchor,
                        YAML::EmitterStyle::value) override {
     Node* n = make(Node::Kind::Sequence, mark);
-    if (tag != "?" && tag != "!") n->tag = tag;
+    setTag(n, tag);
     push(n, anchor);
   }
   void OnSequenceEnd() override { pop(); }
@@ -179,7 +180,7 @@ class Builder : public YAML::EventHandler {
   void OnMapStart(const YAML::Mark& mark, const std::string& tag,
                   YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
     Node* n = make(Node::Kind::Mapping, mark);
-    if (tag != "?" && tag != "!") n->tag = tag;
+    setTag(n, tag);
     push(n, anchor);
   }
   void OnMapEnd() override {
@@ -210,6 +211,24 @@ class Builder : public YAML::EventHandler {
     n->range.Start = loc(mark);
     n->range.End = n->range.Start;
     return n;
+  }
+
+  // Keeps an explicit tag; only the core schema's are allowed: others ask a
+  // loader to build objects (!!python/object/apply) or binary data.
+  void setTag(Node* n, const std::string& tag) {
+    if (tag == "?" || tag == "!") return;
+    n->tag = tag;
+    constexpr llvm::StringLiteral kCore = "tag:yaml.org,2002:";
+    llvm::StringRef t(tag);
+    if (t.startswith(kCore) &&
+        llvm::is_contained(
+            std::initializer_list<llvm::StringRef>{
+                "str", "int", "float", "bool", "null", "seq", "map"},
+            t.drop_front(kCore.size())))
+      return;
+    std::string shown =
+        t.startswith(kCore) ? "!!" + t.drop_front(kCore.size()).str() : tag;
+    diags_.report(n->range.Start, DiagKind::UnsupportedTag, shown);
   }
 
   const char* scalarEnd(const char* p, const std::string& value) const {

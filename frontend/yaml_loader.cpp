@@ -233,7 +233,7 @@ class Loader {
           ir::Type t = ir::naturalType(n->value, false);
           ir::ConvertError err;
           if (t != ir::Type::String) {
-            if (auto v = ir::convertLiteral(n->value, false, t, err))
+            if (auto v = ir::convertLiteral(n->value, t, err))
               return v->toJson();
           }
         }

@@ -185,7 +185,45 @@ std::string DiagnosticEngine::formatMessage(DiagKind kind,
   return fmt::vformat(diagInfo(kind).format, args);
 }
 
+namespace {
+// Names in messages come from the input: show control characters as escapes
+// so that a message stays one line.
+void escapeControls(std::string& text) {
+  auto bad = [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7F;
+  };
+  if (std::none_of(text.begin(), text.end(), bad)) return;
+  std::string out;
+  for (char c : text) {
+    if (!bad(c)) {
+      out += c;
+      continue;
+    }
+    switch (c) {
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\0':
+        out += "\\0";
+        break;
+      default:
+        out += fmt::format("\\x{:02X}", static_cast<unsigned char>(c));
+    }
+  }
+  text = std::move(out);
+}
+}  // namespace
+
 void DiagnosticEngine::emit(Diagnostic diag) {
+  escapeControls(diag.message);
+  for (DiagNote& n : diag.notes) escapeControls(n.message);
   if (diag.severity == Severity::Warning) {
     if (ignore_warnings_) return;
     if (warnings_as_errors_) diag.severity = Severity::Error;

@@ -295,10 +295,6 @@ bool parseFloat(llvm::StringRef t, double& out, bool& overflow) {
   if (errno == ERANGE && std::isinf(out)) overflow = true;
   return true;
 }
-
-bool isNullText(llvm::StringRef t) {
-  return t.empty() || t == "~" || t == "null" || t == "Null" || t == "NULL";
-}
 }  // namespace
 
 Type naturalType(llvm::StringRef text, bool quoted) {
@@ -307,14 +303,16 @@ Type naturalType(llvm::StringRef text, bool quoted) {
   if (parseBool(text, b)) return Type::Bool;
   std::int64_t i;
   bool overflow;
-  if (parseInt(text, i, overflow)) return overflow ? Type::Float : Type::Int;
+  // An integer too large for 64 bits is still an int: converting it reports
+  // that it does not fit rather than silently making it a float.
+  if (parseInt(text, i, overflow)) return Type::Int;
   double d;
   if (parseFloat(text, d, overflow)) return Type::Float;
   return Type::String;
 }
 
-std::optional<Value> convertLiteral(llvm::StringRef text, bool quoted,
-                                    Type type, ConvertError& err) {
+std::optional<Value> convertLiteral(llvm::StringRef text, Type type,
+                                    ConvertError& err) {
   err = ConvertError::None;
   bool overflow = false;
   switch (type) {
@@ -362,8 +360,6 @@ std::optional<Value> convertLiteral(llvm::StringRef text, bool quoted,
       err = ConvertError::WrongType;
       return std::nullopt;
   }
-  (void)quoted;
-  (void)isNullText;
 }
 
 namespace {

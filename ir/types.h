@@ -81,11 +81,11 @@ enum class ConvertError : std::uint8_t {
   OutOfRange,  ///< an integer that does not fit 64 bits, or a float overflow
 };
 
-/// Converts the text of a literal to `type`. `quoted` literals are strings in
-/// YAML; they still convert to numbers and bools when their text is one (Azure
-/// files quote numbers). Returns nullopt and sets `err` when it does not fit.
-std::optional<Value> convertLiteral(llvm::StringRef text, bool quoted,
-                                    Type type, ConvertError& err);
+/// Converts the text of a literal to `type`. Quoted and plain text convert
+/// alike: Azure files quote numbers and bools. Returns nullopt and sets `err`
+/// when the text is not of `type` or does not fit.
+std::optional<Value> convertLiteral(llvm::StringRef text, Type type,
+                                    ConvertError& err);
 
 /// The type a literal has on its own (plain `10` is int, `"10"` string),
 /// following the YAML 1.2 core schema.

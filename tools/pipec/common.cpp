@@ -99,7 +99,7 @@ std::string suggestion(llvm::StringRef word,
 bool convertSet(const ir::Param& p, llvm::StringRef text, ir::Value& out,
                 std::string& why) {
   ir::ConvertError err;
-  auto v = ir::convertLiteral(text, false, p.type, err);
+  auto v = ir::convertLiteral(text, p.type, err);
   if (!v) {
     why =
         fmt::format("'{}' is not {} {}", text.str(),

@@ -39,20 +39,20 @@ TEST(Types, FloatsPrintShortestRoundTrip) {
 
 TEST(Types, ConvertLiterals) {
   ConvertError err;
-  EXPECT_EQ(convertLiteral("10", false, Type::Int, err)->asInt(), 10);
-  EXPECT_EQ(convertLiteral("-0x10", false, Type::Int, err), std::nullopt);
-  EXPECT_EQ(convertLiteral("0x10", false, Type::Int, err)->asInt(), 16);
-  EXPECT_EQ(convertLiteral("3.0", false, Type::Int, err)->asInt(), 3);
-  EXPECT_FALSE(convertLiteral("3.5", false, Type::Int, err));
+  EXPECT_EQ(convertLiteral("10", Type::Int, err)->asInt(), 10);
+  EXPECT_EQ(convertLiteral("-0x10", Type::Int, err), std::nullopt);
+  EXPECT_EQ(convertLiteral("0x10", Type::Int, err)->asInt(), 16);
+  EXPECT_EQ(convertLiteral("3.0", Type::Int, err)->asInt(), 3);
+  EXPECT_FALSE(convertLiteral("3.5", Type::Int, err));
   EXPECT_EQ(err, ConvertError::WrongType);
-  EXPECT_FALSE(convertLiteral("99999999999999999999", false, Type::Int, err));
+  EXPECT_FALSE(convertLiteral("99999999999999999999", Type::Int, err));
   EXPECT_EQ(err, ConvertError::OutOfRange);
-  EXPECT_FALSE(convertLiteral("1e999", false, Type::Float, err));
+  EXPECT_FALSE(convertLiteral("1e999", Type::Float, err));
   EXPECT_EQ(err, ConvertError::OutOfRange);
-  EXPECT_EQ(convertLiteral("1", false, Type::Float, err)->asFloat(), 1.0);
-  EXPECT_EQ(convertLiteral("True", false, Type::Bool, err)->asBool(), true);
-  EXPECT_FALSE(convertLiteral("yes", false, Type::Bool, err));
-  EXPECT_EQ(convertLiteral("x y", true, Type::String, err)->asString(), "x y");
+  EXPECT_EQ(convertLiteral("1", Type::Float, err)->asFloat(), 1.0);
+  EXPECT_EQ(convertLiteral("True", Type::Bool, err)->asBool(), true);
+  EXPECT_FALSE(convertLiteral("yes", Type::Bool, err));
+  EXPECT_EQ(convertLiteral("x y", Type::String, err)->asString(), "x y");
 }
 
 TEST(Types, NaturalTypes) {
@@ -61,6 +61,7 @@ TEST(Types, NaturalTypes) {
   EXPECT_EQ(naturalType("1.8", false), Type::Float);
   EXPECT_EQ(naturalType("false", false), Type::Bool);
   EXPECT_EQ(naturalType("time-based", false), Type::String);
+  EXPECT_EQ(naturalType("18446744073709551616", false), Type::Int);
 }
 
 TEST(Types, SizesAndDurations) {
