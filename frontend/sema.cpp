@@ -562,9 +562,10 @@ class Sema::Impl {
               ir::naturalType(d.default_value->text, d.default_value->quoted);
         else if (d.path)
           type = Type::Folder;
-        else if (d.type)
-          return;  // unknown type: already reported
-        else
+        else if (d.type) {
+          dropped_ports_[&c].insert(d.name.text);  // unknown type: reported
+          return;
+        } else
           type = d.section == ast::PortDecl::Section::Param ? Type::String
                                                             : Type::Folder;
       }
@@ -574,6 +575,7 @@ class Sema::Impl {
           diags_.report(d.type ? d.type->range : d.name.range,
                         DiagKind::UnsupportedControlOutput, d.name.text,
                         d.type ? d.type->text : ir::typeName(*type).str());
+          dropped_ports_[&c].insert(d.name.text);
           return;
         }
         ir::Port p;
@@ -752,6 +754,10 @@ class Sema::Impl {
       return std::nullopt;
     };
     if (auto r = tryName(n.text)) return r;
+    // A port whose declaration was reported and dropped: no second error.
+    if (auto it = dropped_ports_.find(&c);
+        it != dropped_ports_.end() && it->second.count(n.text))
+      return std::nullopt;
     if (path[0].text == "outputs") {
       for (const ir::Port& p : c.outputs) candidates.push_back(p.name);
     } else {
@@ -1653,6 +1659,8 @@ class Sema::Impl {
   std::set<const ast::Component*> in_progress_;
   std::vector<std::shared_ptr<const ast::Component>> keep_alive_;
   llvm::StringMap<const ast::Component*> names_;
+  /// Ports whose declarations were reported and left out, by component.
+  std::map<const ir::Component*, std::set<std::string>> dropped_ports_;
   std::string current_file_;  ///< the pipeline file being lowered
   /// While lowering a job: the pipeline whose inputs its settings may bind,
   /// and where the step records such bindings.
