@@ -1332,10 +1332,16 @@ class Sema::Impl {
     if (path[1].text == "jobs" && path.size() == 5 &&
         path[3].text == "outputs") {
       if (output) return bad();
-      std::vector<std::string> steps;
-      for (const auto& e : ctx.job_index) steps.push_back(e.first().str());
-      std::sort(steps.begin(), steps.end());
-      std::string step = matchName(path[2], steps, "step");
+      std::string step;
+      if (ctx.job_index.count(path[2].text)) {
+        step = path[2].text;
+      } else {
+        // Only a miss pays for the sorted list of candidates.
+        std::vector<std::string> steps;
+        for (const auto& e : ctx.job_index) steps.push_back(e.first().str());
+        std::sort(steps.begin(), steps.end());
+        step = matchName(path[2], steps, "step");
+      }
       if (step.empty()) return Source{};
       if (step == self) {
         diags_.report(ref->range, DiagKind::SelfDependency, step, path[4].text);

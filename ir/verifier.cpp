@@ -1,6 +1,8 @@
 // The IR verifier.
 #include "ir/verifier.h"
 
+#include "llvm/ADT/StringMap.h"
+
 #include <fmt/format.h>
 
 #include <set>
@@ -83,11 +85,14 @@ class Verifier {
   }
 
   void pipeline(const Component& owner, const Pipeline& pl) {
-    std::set<std::string> step_names;
+    llvm::StringMap<const Step*> by_name;
     for (std::size_t i = 0; i < pl.steps.size(); ++i) {
       const Step& s = pl.steps[i];
-      if (!step_names.insert(s.name).second)
+      if (!by_name.try_emplace(s.name, &s).second)
         fail("duplicate step '{}'", s.name);
+    }
+    for (std::size_t i = 0; i < pl.steps.size(); ++i) {
+      const Step& s = pl.steps[i];
       if (!s.component) {
         fail("step '{}' has no component", s.name);
         continue;
@@ -97,7 +102,7 @@ class Verifier {
         if (!c.findInput(name) && !c.findParam(name))
           fail("step '{}' binds unknown input '{}'", s.name, name);
         if (b.kind == Binding::Kind::StepOutput) {
-          const Step* src = pl.findStep(b.step);
+          const Step* src = by_name.lookup(b.step);
           if (!src || !src->component || !src->component->findOutput(b.name))
             fail("step '{}' input '{}' reads unknown output {}.{}", s.name,
                  name, b.step, b.name);

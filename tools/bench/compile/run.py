@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""The compile benchmark: bare yaml-cpp loading vs `pipec check` vs
+`pipec compile --emit=ir` on generated pipelines of 1,000 and 10,000 steps.
+
+Every measurement is the median wall time of --repeat runs of a whole process
+on the same two files (pipeline.yaml and component.yaml): bench_yaml_load
+YAML::LoadFile's both, and pipec reads exactly those two.
+
+Usage: run.py [--build DIR] [--repeat N] [--sizes 1000,10000]
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
+
+
+def timed(cmd, cwd, repeat):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        r = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+        times.append(time.perf_counter() - start)
+        if r.returncode != 0:
+            sys.exit(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stderr[-2000:]}")
+    return statistics.median(times)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--sizes", default="1000,10000")
+    args = ap.parse_args()
+    pipec = os.path.join(args.build, "pipec")
+    yaml_load = os.path.join(args.build, "tools", "bench", "compile", "bench_yaml_load")
+    for tool in (pipec, yaml_load):
+        if not os.access(tool, os.X_OK):
+            sys.exit(f"{tool} is missing: build with scripts/build.sh first")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows = {}
+    with tempfile.TemporaryDirectory(prefix="pipec-bench-") as tmp:
+        for n in sizes:
+            d = os.path.join(tmp, str(n))
+            subprocess.run([sys.executable, os.path.join(HERE, "generate.py"), str(n), d],
+                           check=True)
+            files = ["pipeline.yaml", "component.yaml"]
+            size = sum(os.path.getsize(os.path.join(d, f)) for f in files)
+            rows[n] = {
+                "bytes": size,
+                "yaml": timed([yaml_load] + files, d, args.repeat),
+                "check": timed([pipec, "check", "pipeline.yaml"], d, args.repeat),
+                "ir": timed([pipec, "compile", "--emit=ir", "pipeline.yaml"], d,
+                            args.repeat),
+            }
+    load = os.getloadavg()
+    print(f"median of {args.repeat} runs; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(f"{'steps':>6} {'MB':>5} {'yaml-cpp':>9} {'check':>8} {'ir':>8} "
+          f"{'check/yaml':>10} {'ir/yaml':>8}")
+    for n, r in rows.items():
+        print(f"{n:>6} {r['bytes'] / 1e6:>5.1f} {r['yaml']:>8.3f}s {r['check']:>7.3f}s "
+              f"{r['ir']:>7.3f}s {r['check'] / r['yaml']:>10.2f} {r['ir'] / r['yaml']:>8.2f}")
+    if len(sizes) >= 2:
+        small, big = rows[sizes[0]], rows[sizes[-1]]
+        scale = sizes[-1] / sizes[0]
+        print(f"{sizes[-1]}/{sizes[0]} time ratio (x{scale:g} steps): "
+              f"yaml-cpp {big['yaml'] / small['yaml']:.1f}, "
+              f"check {big['check'] / small['check']:.1f}, "
+              f"ir {big['ir'] / small['ir']:.1f}")
+        ok = big["check"] <= 2 * big["yaml"] and big["check"] / small["check"] <= 12
+        print("bars (check <= 2x yaml-cpp at the largest size, check ratio <= 12):",
+              "met" if ok else "NOT met")
+        return 0 if ok else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
