@@ -348,7 +348,7 @@ class Loader {
       d.name = nameOf(nk);
       d.range = nk->range;
       if (nv->isMap()) {
-        readDeclBody(d, nk, nv);
+        readDeclBody(d, nv);
       } else if (nv->isNull()) {
         // `name:` alone: an output of the default type, or an input whose
         // type is inferred.
@@ -372,7 +372,7 @@ class Loader {
     }
   }
 
-  void readDeclBody(ast::PortDecl& d, const Node* nk, const Node* nv) {
+  void readDeclBody(ast::PortDecl& d, const Node* nv) {
     bool output = d.section == ast::PortDecl::Section::Output;
     for (const auto& [k, v] : nv->entries) {
       if (!isKey(k)) continue;

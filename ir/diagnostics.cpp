@@ -219,11 +219,18 @@ void escapeControls(std::string& text) {
   }
   text = std::move(out);
 }
+
+// Messages are UTF-8 text; command-line arguments quoted in them need not
+// be: bytes that are not UTF-8 become U+FFFD.
+void sanitize(std::string& text) {
+  escapeControls(text);
+  if (!llvm::json::isUTF8(text)) text = llvm::json::fixUTF8(text);
+}
 }  // namespace
 
 void DiagnosticEngine::emit(Diagnostic diag) {
-  escapeControls(diag.message);
-  for (DiagNote& n : diag.notes) escapeControls(n.message);
+  sanitize(diag.message);
+  for (DiagNote& n : diag.notes) sanitize(n.message);
   if (diag.severity == Severity::Warning) {
     if (ignore_warnings_) return;
     if (warnings_as_errors_) diag.severity = Severity::Error;

@@ -335,9 +335,15 @@ std::optional<Value> convertLiteral(llvm::StringRef text, Type type,
       }
       // 3.0 is an int written as a float: accept only exact integers.
       double d;
-      if (parseFloat(text.trim(), d, overflow) && !overflow &&
-          d == std::floor(d) && std::fabs(d) < 9.007199254740992e15)
-        return Value::makeInt(std::int64_t(d));
+      if (parseFloat(text.trim(), d, overflow)) {
+        bool whole = overflow || d == std::floor(d);
+        if (whole && !overflow && std::fabs(d) < 9.007199254740992e15)
+          return Value::makeInt(std::int64_t(d));
+        if (whole) {
+          err = ConvertError::OutOfRange;  // 1e20, 1e999
+          return std::nullopt;
+        }
+      }
       err = ConvertError::WrongType;
       return std::nullopt;
     }

@@ -47,6 +47,8 @@ TEST(Types, ConvertLiterals) {
   EXPECT_EQ(err, ConvertError::WrongType);
   EXPECT_FALSE(convertLiteral("99999999999999999999", Type::Int, err));
   EXPECT_EQ(err, ConvertError::OutOfRange);
+  EXPECT_FALSE(convertLiteral("1e999", Type::Int, err));
+  EXPECT_EQ(err, ConvertError::OutOfRange);
   EXPECT_FALSE(convertLiteral("1e999", Type::Float, err));
   EXPECT_EQ(err, ConvertError::OutOfRange);
   EXPECT_EQ(convertLiteral("1", Type::Float, err)->asFloat(), 1.0);
