@@ -409,7 +409,7 @@ class Sema::Impl {
     if (a.command) c.command = lowerTemplate(*a.command, c, "command");
     if (c.kind == ir::ComponentKind::Parallel) {
       c.parallel.emplace();
-      applyParallel(a.parallel, c, *c.parallel, a.name ? a.name->text : "");
+      applyParallel(a.parallel, c, *c.parallel);
       if (c.parallel->entry_script.empty())
         diags_.report(a.range, DiagKind::ParallelMissing,
                       a.name ? a.name->text : std::string("<inline>"),
@@ -807,7 +807,7 @@ class Sema::Impl {
   }
 
   void applyParallel(const ast::ParallelDecl& a, const ir::Component& c,
-                     ir::ParallelSettings& p, llvm::StringRef job) {
+                     ir::ParallelSettings& p) {
     if (a.input_data)
       p.input_data =
           portRef(a.input_data, c, false, DiagKind::ParallelBadInput);
@@ -920,7 +920,6 @@ class Sema::Impl {
           lowerTemplate(*a.program_arguments, c, "program_arguments");
       readProgramArguments(*a.program_arguments, p);
     }
-    (void)job;
   }
 
   // The PRS settings Azure passes as program arguments.
@@ -1134,7 +1133,7 @@ class Sema::Impl {
       if (c.parallel) {
         step.parallel = *c.parallel;
         if (!info.is_inline && j.parallel.present)
-          applyParallel(j.parallel, c, *step.parallel, step.name);
+          applyParallel(j.parallel, c, *step.parallel);
       } else if (j.parallel.present && !info.is_inline) {
         diags_.report(j.name.range, DiagKind::ComponentKindMismatch,
                       j.name.text, "parallel", componentKindName(c.kind));

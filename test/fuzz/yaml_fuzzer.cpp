@@ -1,10 +1,14 @@
 // libFuzzer target over the YAML loader and sema: the input is a pipeline
-// file, optionally followed by a component file it may reference.
+// file, optionally followed by a component file it may reference. What
+// compiles clean also goes through the IR dump, flattening and the env.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "frontend/session.h"
+#include "ir/env.h"
+#include "ir/flatten.h"
+#include "ir/json_dump.h"
 #include "llvm/ADT/StringRef.h"
 
 namespace {
@@ -41,6 +45,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   session.setOverlay(kPipeline, pipeline.str());
   session.setOverlay(kComponent, component.str());
   auto module = session.compile(kPipeline);
-  (void)module;
+  if (!module || !module->root || session.diags().hasErrors()) return 0;
+  (void)pipec::ir::dumpJson(*module);
+  pipec::ir::FlatPipeline flat = pipec::ir::flatten(*module->root, {});
+  for (const pipec::ir::FlatStep& s : flat.steps)
+    (void)pipec::ir::buildPaiEnv(*s.component, pipec::ir::stepValues(s, "/ml"));
   return 0;
 }
