@@ -151,8 +151,8 @@ class Builder {
                  : file->components.empty() ? nullptr
                                             : file->components.back();
     for (const ast::Import& i : file->imports)
-      if (!used_imports_.count(i.alias.text) && !i.alias.text.empty() &&
-          !implicit_imports_.count(i.alias.text))
+      if (!quiet_unused_ && !used_imports_.count(i.alias.text) &&
+          !i.alias.text.empty() && !implicit_imports_.count(i.alias.text))
         diags_.report(i.range, DiagKind::DslUnusedImport, i.alias.text);
     return file;
   }
@@ -289,11 +289,11 @@ class Builder {
     llvm::json::Object o;
     for (auto* s : b->setting()) {
       if (auto* vs = dynamic_cast<P::ValueSettingContext*>(s))
-        o[text(vs->name()->getStart())] = json(vs->value());
+        o[text(vs->name()->getStart()).str()] = json(vs->value());
       else if (auto* bs = dynamic_cast<P::BlockSettingContext*>(s))
-        o[text(bs->name()->getStart())] = json(bs->block());
+        o[text(bs->name()->getStart()).str()] = json(bs->block());
       else if (auto* fs = dynamic_cast<P::FlagSettingContext*>(s))
-        o[text(fs->name()->getStart())] = true;
+        o[text(fs->name()->getStart()).str()] = true;
     }
     return o;
   }
@@ -306,6 +306,12 @@ class Builder {
     P::ValueContext* value = nullptr;
     P::BlockContext* block = nullptr;
   };
+
+  llvm::json::Value json(const Entry& e) {
+    if (e.block) return json(e.block);
+    if (e.value) return json(e.value);
+    return true;
+  }
 
   std::vector<Entry> entries(P::BlockContext* b) {
     std::vector<Entry> out;
@@ -413,7 +419,7 @@ class Builder {
       extra["resources"] = llvm::json::Object();
       kept = extra.getObject("resources");
     }
-    (*kept)[k] = e.block ? json(e.block) : e.value ? json(e.value) : true;
+    (*kept)[k.str()] = json(e);
     return true;
   }
 
@@ -684,7 +690,7 @@ class Builder {
     if (nestedBlock(e, c.resources, c.extra, c.environment_variables,
                     c.distribution)) {
     } else if (k == "tags" || k == "properties" || k == "is_deterministic") {
-      c.extra[k] = e.block ? json(e.block) : e.value ? json(e.value) : true;
+      c.extra[k.str()] = json(e);
     } else if (k == "command") {
       auto* s =
           e.value ? dynamic_cast<P::StringValueContext*>(e.value) : nullptr;
@@ -810,10 +816,10 @@ class Builder {
         Entry e{name(a->name()), a->value(), a->block()};
         pipelineAttribute(*c, e, seen, where);
       } else if (auto* s = item->step()) {
-        if (s->call)
-          c->jobs.push_back(job(s));
-        else
+        if (!s->call)
           assignments.push_back(s);
+        else if (auto j = job(s))
+          c->jobs.push_back(std::move(*j));
       }
     }
     Seen outputs(*this, where);
@@ -840,15 +846,17 @@ class Builder {
       if (k == "display_name") c.display_name = s->text;
       return;
     }
-    c.extra[k] = e.block ? json(e.block) : e.value ? json(e.value) : true;
+    c.extra[k.str()] = json(e);
   }
 
-  ast::Job job(P::StepContext* s) {
+  // A step; nothing when its callee was reported (sema would only add "names
+  // no component").
+  std::optional<ast::Job> job(P::StepContext* s) {
     ast::Job j;
     j.name = name(s->target);
     j.range = j.name.range;
     if (s->PARALLEL()) j.type = ast::Name{"parallel", range(s->PARALLEL())};
-    callee(s->callee, j.component);
+    if (!callee(s->callee, j.component)) return std::nullopt;
     std::string where = "step '" + j.name.text + "'";
     Seen args(*this, "the arguments of " + where);
     for (auto* a : s->argument()) {
@@ -872,7 +880,7 @@ class Builder {
     return j;
   }
 
-  void callee(P::DottedContext* d, ast::ComponentRef& ref) {
+  bool callee(P::DottedContext* d, ast::ComponentRef& ref) {
     auto parts = d->name();
     ref.range = range(d);
     ref.spelling.range = ref.range;
@@ -880,18 +888,18 @@ class Builder {
       ref.kind = ast::ComponentRef::Kind::Named;
       ref.spelling.text = text(parts[0]->getStart()).str();
       used_imports_.insert(ref.spelling.text);
-      return;
+      return true;
     }
     std::string head = text(parts[0]->getStart()).str();
     std::string tail = text(parts[1]->getStart()).str();
     if (parts.size() > 2) {
       diags_.report(ref.range, DiagKind::DslBadDeclaration,
                     "a component is named NAME, ALIAS.NAME or std.NAME");
-      return;
+      return false;
     }
     if (head == "std") {
       ast::Name comp = name(parts[1]);
-      if (!stdlibKnown(comp)) return;
+      if (!stdlibKnown(comp)) return false;
       std::string alias = "std." + tail;
       if (!implicit_imports_.count(alias)) {
         implicit_imports_.insert(alias);
@@ -904,20 +912,23 @@ class Builder {
       }
       ref.kind = ast::ComponentRef::Kind::Named;
       ref.spelling.text = alias;
-      return;
+      return true;
     }
     for (const ast::Import& imp : file_->imports) {
       if (imp.alias.text != head || imp.stdlib) continue;
       used_imports_.insert(head);
       ref.kind = ast::ComponentRef::Kind::Path;
       ref.spelling.text = imp.target.text + "#" + tail;
-      return;
+      return true;
     }
     std::vector<std::string> aliases;
     for (const ast::Import& imp : file_->imports)
       if (!imp.stdlib) aliases.push_back(imp.alias.text);
     diags_.report(range(parts[0]), DiagKind::DslUnknownImport, head,
                   didYouMean(head, aliases));
+    // The import meant here is likely unused only through the typo.
+    quiet_unused_ = true;
+    return false;
   }
 
   // An argument: a literal, a pipeline input (`epochs`), a step output
@@ -1000,7 +1011,7 @@ class Builder {
             j.outputs.emplace_back(o.key, std::move(*v));
         }
       } else {
-        j.extra[k] = e.block ? json(e.block) : e.value ? json(e.value) : true;
+        j.extra[k.str()] = json(e);
       }
     }
   }
@@ -1053,6 +1064,7 @@ class Builder {
   std::map<std::string, llvm::SMRange> top_names_;
   std::set<std::string> used_imports_, implicit_imports_;
   std::set<std::string> pipeline_inputs_, step_names_;
+  bool quiet_unused_ = false;
 };
 
 }  // namespace

@@ -24,6 +24,9 @@ bool isComment(const Item& i) {
 bool isNumber(const Item& i) {
   return i.type == PipeLexer::INT || i.type == PipeLexer::FLOAT;
 }
+bool isString(const Item& i) {
+  return i.type == PipeLexer::STRING || i.type == PipeLexer::TEXT_BLOCK;
+}
 bool startsDeclaration(const Item& i) {
   return i.type == PipeLexer::IMPORT || i.type == PipeLexer::COMPONENT ||
          i.type == PipeLexer::PARALLEL || i.type == PipeLexer::PIPELINE;
@@ -35,7 +38,8 @@ bool spaceBetween(const Item& prev, const Item& cur) {
   if (isComment(cur)) return true;
   if (c == "," || c == ")" || c == "]" || c == "?" || c == "." || c == ":")
     return false;
-  if (p == "(" || p == "[" || p == "." || p == "..") return false;
+  if (p == "(" || p == "[" || p == ".") return false;
+  if (p == "..") return !isNumber(cur);
   if (c == "..") return !isNumber(prev);
   if (c == "(") return prev.type != PipeLexer::IDENT;
   if (p == "{" && c == "}") return false;
@@ -83,6 +87,10 @@ bool formatDslBuffer(const llvm::SourceMgr& sm, unsigned buffer_id,
     if (prev && prev->type == PipeLexer::LINE_COMMENT && cur.newlines == 0)
       cur.newlines = 1;
     if (cur.newlines > 2) cur.newlines = 2;
+    if (prev && cur.newlines > 0) {
+      after_decl_end = prev->text == "}" && depth == 0;
+      after_import = in_import_line;
+    }
     if (cur.newlines > 0 && depth == 0) {
       bool decl = startsDeclaration(cur) || isComment(cur);
       if (decl && after_decl_end) cur.newlines = 2;
@@ -94,8 +102,6 @@ bool formatDslBuffer(const llvm::SourceMgr& sm, unsigned buffer_id,
       if (line_open) {
         out += "\n";
         if (cur.newlines > 1) out += "\n";
-        after_decl_end = prev && prev->text == "}" && depth == 0;
-        after_import = in_import_line;
       }
       int indent = depth;
       // Leading closers dedent their own line.
@@ -105,6 +111,10 @@ bool formatDslBuffer(const llvm::SourceMgr& sm, unsigned buffer_id,
         --indent;
         break;
       }
+      // Continuation lines (more pieces of a string, `-> (...)` after a
+      // pipeline's inputs) are indented two more levels.
+      if (prev && ((isString(cur) && isString(*prev)) || cur.text == "->"))
+        indent += 2;
       out.append(std::size_t(std::max(indent, 0)) * 2, ' ');
       line_open = true;
       in_import_line = cur.type == PipeLexer::IMPORT;
