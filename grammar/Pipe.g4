@@ -40,7 +40,9 @@ rangeBounds : lo=signedNumber? '..' hi=signedNumber? ;
 signedNumber : INT | FLOAT ;
 
 // `image "x"`, `job pytorch`, `resources { ... }`, `command "a" "b"`.
-attribute : name (block | value) ;
+attribute : word (block | value) ;
+
+word : IDENT ;
 
 block : '{' (setting ','?)* '}' ;
 
@@ -95,8 +97,11 @@ step
 
 argument : name ':' value ;
 
+// Where a name cannot be mistaken for a keyword (after `.`, `in`/`out`/
+// `param`, inside parentheses and blocks), keywords are names too: an output
+// may be called `out`. `parallel`, `true` and `false` never are.
 name
-  : IDENT
+  : IDENT | IN | OUT | PARAM | OVER | WITH | AS | IMPORT | COMPONENT | PIPELINE
   ;
 
 // --- lexer -------------------------------------------------------------------
@@ -129,7 +134,7 @@ STRING : '"' (ESC | ~["\\\r\n])* '"' ;
 
 LINE_COMMENT  : '//' ~[\r\n]* -> channel(HIDDEN) ;
 BLOCK_COMMENT : '/*' .*? '*/' -> channel(HIDDEN) ;
-WS : [ \t\r\n]+ -> channel(HIDDEN) ;
+WS : [ \t\r\n]+ -> skip ;
 
 // Anything else is one bad character; the builder reports it.
 UNTERMINATED_STRING : '"' (ESC | ~["\\\r\n])* ;

@@ -171,7 +171,7 @@ class Builder {
     return text(n->getSymbol());
   }
 
-  ast::Name name(P::NameContext* n) {
+  ast::Name name(antlr4::ParserRuleContext* n) {
     return ast::Name{text(n->getStart()).str(), range(n)};
   }
 
@@ -662,7 +662,7 @@ class Builder {
       }
       auto* a = item->attribute();
       if (!a) continue;
-      Entry e{name(a->name()), a->value(), a->block()};
+      Entry e{name(a->word()), a->value(), a->block()};
       componentAttribute(*c, e, seen, parallel, where);
     }
     return c;
@@ -811,9 +811,11 @@ class Builder {
 
     Seen seen(*this, where);
     std::vector<P::StepContext*> assignments;
+    // ast::Job copies (it is not nothrow-movable): grow the vector once.
+    c->jobs.reserve(steps.size());
     for (auto* item : d->pipelineItem()) {
       if (auto* a = item->attribute()) {
-        Entry e{name(a->name()), a->value(), a->block()};
+        Entry e{name(a->word()), a->value(), a->block()};
         pipelineAttribute(*c, e, seen, where);
       } else if (auto* s = item->step()) {
         if (!s->call)

@@ -55,18 +55,18 @@ bool formatDslBuffer(const llvm::SourceMgr& sm, unsigned buffer_id,
   auto parsed = dsl::parse(text, diags);
   if (parsed->errors || !parsed->tree) return false;
 
+  // Whitespace is not a token: the line breaks before a token are counted
+  // in the bytes between it and the previous one.
   std::vector<Item> items;
-  unsigned pending = 0;
+  std::size_t last_end = 0;
   for (antlr4::Token* t : parsed->tokens->getTokens()) {
     std::size_t type = t->getType();
     if (type == antlr4::Token::EOF) break;
     llvm::StringRef s = dsl::tokenText(*parsed, t);
-    if (type == PipeLexer::WS) {
-      pending += unsigned(s.count('\n'));
-      continue;
-    }
-    items.push_back(Item{s, type, pending});
-    pending = 0;
+    std::size_t start = t->getStartIndex();
+    unsigned newlines = unsigned(text.slice(last_end, start).count('\n'));
+    last_end = start + s.size();
+    items.push_back(Item{s, type, newlines});
   }
 
   out.clear();

@@ -135,9 +135,9 @@ std::string keywordHint(PipeParser* parser, antlr4::Token* offending) {
   std::vector<std::string> words;
   try {
     for (size_t t : parser->getExpectedTokens().toList()) {
-      llvm::StringRef lit = parser->getVocabulary().getLiteralName(t);
+      std::string lit = parser->getVocabulary().getLiteralName(t);
       if (lit.size() > 3 && llvm::isAlpha(lit[1]))
-        words.push_back(lit.drop_front().drop_back().str());
+        words.push_back(lit.substr(1, lit.size() - 2));
     }
   } catch (...) {
     return "";

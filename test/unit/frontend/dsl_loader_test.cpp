@@ -276,6 +276,33 @@ pipeline p() {
   EXPECT_TRUE(l.component("p").jobs.empty());
 }
 
+TEST(DslLoader, KeywordsAreNamesWhereTheyCannotBeKeywords) {
+  Loaded l(R"(component c {
+  in in: folder
+  out out: folder
+  param param: int = 1
+  command "x"
+}
+pipeline p(in: folder) -> (out: folder) {
+  s = c(in: in, param: 2)
+  t = c(in: s.out)
+  out = t.out
+})");
+  ASSERT_TRUE(l.file);
+  EXPECT_TRUE(l.sink.diags.empty());
+  const ast::Component& c = l.component("c");
+  EXPECT_EQ(c.inputs[0].name.text, "in");
+  EXPECT_EQ(c.outputs[0].name.text, "out");
+  EXPECT_EQ(c.params[0].name.text, "param");
+  const ast::Component& p = l.component("p");
+  EXPECT_EQ(p.jobs[0].inputs[0].second.tmpl.singleRef()->spelling(),
+            "parent.inputs.in");
+  EXPECT_EQ(p.jobs[1].inputs[0].second.tmpl.singleRef()->spelling(),
+            "parent.jobs.s.outputs.out");
+  EXPECT_EQ(p.jobs[1].outputs[0].second.tmpl.singleRef()->spelling(),
+            "parent.outputs.out");
+}
+
 TEST(DslFormat, IdempotentAndKeepsComments) {
   const char* messy =
       "// c1\ncomponent   a{ /* c2 */\n    in x :file\n\n\n"
