@@ -1089,6 +1089,10 @@ std::unique_ptr<ast::File> loadDslBuffer(const llvm::SourceMgr& sm,
                 std::string("cannot read the file: ") + e.what())
         .origin(path.str());
     return nullptr;
+  } catch (...) {
+    diags.report(llvm::SMRange(), DiagKind::DslSyntax, "cannot read the file")
+        .origin(path.str());
+    return nullptr;
   }
 }
 
