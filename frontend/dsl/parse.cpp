@@ -49,7 +49,7 @@ namespace {
 std::string describeToken(const Parse& p, const antlr4::Token* t) {
   switch (t->getType()) {
     case antlr4::Token::EOF:
-      return "the end of the file";
+      return "end of file";
     case PipeLexer::STRING:
     case PipeLexer::TEXT_BLOCK:
       return "a string";
@@ -145,6 +145,14 @@ std::string keywordHint(PipeParser* parser, antlr4::Token* offending) {
   return didYouMean(offending->getText(), words);
 }
 
+// YAML habit: `image: "x"` where the DSL writes `image "x"`.
+std::string colonHint(PipeParser* parser, antlr4::Token* offending) {
+  if (!parser || offending->getText() != ":") return "";
+  antlr4::ParserRuleContext* ctx = parser->getContext();
+  if (!ctx || ctx->getRuleIndex() != PipeParser::RuleAttribute) return "";
+  return "; attributes take no ':' (write 'image \"x\"', not 'image: \"x\"')";
+}
+
 class ErrorListener : public antlr4::BaseErrorListener {
  public:
   ErrorListener(Parse& p, ir::DiagnosticEngine& diags,
@@ -175,8 +183,14 @@ class ErrorListener : public antlr4::BaseErrorListener {
                  ? fmt::format("unexpected {}", found)
                  : fmt::format("expected {}, found {}", expected, found);
     }
-    diags_.report(tokenRange(p_, offending), DiagKind::DslSyntax,
-                  text + keywordHint(parser, offending));
+    if (m.startswith("extraneous") || m.startswith("mismatched") ||
+        m.startswith("no viable"))
+      text += colonHint(parser, offending);
+    auto d = diags_.report(tokenRange(p_, offending), DiagKind::DslSyntax,
+                           text + keywordHint(parser, offending));
+    if (offending->getType() == antlr4::Token::EOF && p_.unclosed)
+      d.note(tokenRange(p_, p_.unclosed), "'{}' opened here is not closed",
+             tokenText(p_, p_.unclosed).str());
     ++p_.errors;
   }
 
@@ -243,7 +257,7 @@ std::unique_ptr<Parse> parse(llvm::StringRef text, ir::DiagnosticEngine& diags,
     // Lexical problems, reported once each; the parser then skips the bad
     // tokens and stays quiet on their lines.
     std::set<size_t> quiet_lines;
-    unsigned depth = 0;
+    std::vector<antlr4::Token*> open;
     const auto& all = p->tokens->getTokens();
     for (std::size_t i = 0; i < all.size(); ++i) {
       antlr4::Token* t = all[i];
@@ -285,16 +299,18 @@ std::unique_ptr<Parse> parse(llvm::StringRef text, ir::DiagnosticEngine& diags,
       if (t->getChannel() != antlr4::Token::DEFAULT_CHANNEL) continue;
       llvm::StringRef s = tokenText(*p, t);
       if (s == "{" || s == "(" || s == "[") {
-        if (++depth > kMaxNesting) {
+        open.push_back(t);
+        if (open.size() > kMaxNesting) {
           diags.report(tokenRange(*p, t), DiagKind::DslNestingTooDeep,
                        kMaxNesting);
           ++p->errors;
           return p;
         }
-      } else if ((s == "}" || s == ")" || s == "]") && depth > 0) {
-        --depth;
+      } else if ((s == "}" || s == ")" || s == "]") && !open.empty()) {
+        open.pop_back();
       }
     }
+    if (!open.empty()) p->unclosed = open.back();
     if (!tree_wanted) return p;
 
     p->parser = std::make_unique<PipeParser>(p->tokens.get());

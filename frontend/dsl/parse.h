@@ -30,6 +30,8 @@ struct Parse {
   pipec_dsl_gen::PipeParser::FileContext* tree = nullptr;
   const char* base = nullptr;  ///< the buffer's first byte
   unsigned errors = 0;         ///< lexical and syntax errors reported
+  /// The innermost bracket left open at the end of the file, if any.
+  antlr4::Token* unclosed = nullptr;
 };
 
 /// The deepest bracket nesting a .pipe file may have.
