@@ -1,6 +1,7 @@
 // The Session: file loading with caching, component resolution, sema.
 #include "frontend/session.h"
 
+#include "frontend/dsl/dsl_loader.h"
 #include "frontend/sema.h"
 #include "frontend/suggest.h"
 #include "frontend/yaml_loader.h"
@@ -9,6 +10,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "stdlib/stdlib.h"
 
 namespace pipec::frontend {
 
@@ -275,6 +277,18 @@ class Session::Resolver : public ComponentResolver {
       for (const ast::Import& imp : f->imports) {
         names.push_back(imp.alias.text);
         if (imp.alias.text != ref.spelling.text) continue;
+        if (imp.stdlib) {
+          llvm::StringRef std_name =
+              llvm::StringRef(imp.target.text).drop_front(4);
+          const ast::File* sf = s_.loadStdlibFile(std_name);
+          if (!sf) {
+            diags().report(ref.spelling.range, DiagKind::ComponentNotFound,
+                           imp.target.text,
+                           "the standard library copy does not load");
+            return nullptr;
+          }
+          return pick(sf, std_name, ref.spelling);
+        }
         ast::ComponentRef path_ref;
         path_ref.kind = ast::ComponentRef::Kind::Path;
         path_ref.spelling = imp.target;
@@ -394,10 +408,29 @@ const ast::File* Session::loadFile(llvm::StringRef path, llvm::SMRange from) {
 
 std::unique_ptr<ast::File> Session::loadDslFile(unsigned buffer_id,
                                                 llvm::StringRef path) {
-  const llvm::MemoryBuffer* buf = sm_.getMemoryBuffer(buffer_id);
-  diags_.report(llvm::SMLoc::getFromPointer(buf->getBufferStart()),
-                DiagKind::UnknownFileKind, path);
-  return nullptr;
+  return loadDslBuffer(sm_, buffer_id, path, diags_);
+}
+
+const ast::File* Session::loadStdlibFile(llvm::StringRef name) {
+  std::string key = stdlibPath(name);
+  if (auto it = files_.find(key); it != files_.end()) return it->second.get();
+  if (failed_.count(key)) return nullptr;
+  auto text = stdlib::source(name);
+  if (!text) return nullptr;
+  failed_[key] = true;
+  auto buf = llvm::MemoryBuffer::getMemBuffer(
+      *text, "<std>/" + name.str() + ".pipe", /*RequiresNullTerminator=*/false);
+  unsigned id = sm_.AddNewSourceBuffer(std::move(buf), llvm::SMLoc());
+  auto file = loadDslFile(id, key);
+  if (!file) return nullptr;
+  failed_.erase(key);
+  const ast::File* raw = file.get();
+  files_[key] = std::move(file);
+  return raw;
+}
+
+std::string Session::stdlibPath(llvm::StringRef name) {
+  return "/<std>/" + name.str() + ".pipe";
 }
 
 std::unique_ptr<ir::Module> Session::compile(llvm::StringRef path,
@@ -436,6 +469,10 @@ std::unique_ptr<ir::Module> Session::compile(llvm::StringRef path,
   sema_opts.pedantic = opts_.pedantic;
   Sema sema(diags_, *resolver_, *module, sema_opts);
   module->root = sema.lower(main);
+  // A DSL file may declare several components: each is checked, even when
+  // the main pipeline does not use it.
+  for (const auto& c : f->components)
+    if (c != main) sema.lower(c);
   if (!diags_.hasErrors()) {
     if (llvm::Error e = ir::verify(*module)) {
       llvm::errs() << "pipec: internal error: the IR of '" << path

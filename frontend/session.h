@@ -61,6 +61,9 @@ class Session {
   std::string absolute(llvm::StringRef path);
   std::unique_ptr<ast::File> loadDslFile(unsigned buffer_id,
                                          llvm::StringRef path);
+  /// `std.NAME` from the embedded standard library (cached).
+  const ast::File* loadStdlibFile(llvm::StringRef name);
+  static std::string stdlibPath(llvm::StringRef name);
 
   SessionOptions opts_;
   llvm::SourceMgr sm_;

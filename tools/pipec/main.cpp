@@ -11,6 +11,7 @@ const std::vector<Command>& commands() {
       {"check", "report every problem in component and pipeline files",
        runCheck},
       {"compile", "print the IR or the environment of each step", runCompile},
+      {"fmt", "print the canonical layout of .pipe files", runFmt},
   };
   return all;
 }

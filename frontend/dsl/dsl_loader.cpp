@@ -1,0 +1,1098 @@
+// The .pipe parse tree into the shared AST, every node located at its tokens.
+#include "frontend/dsl/dsl_loader.h"
+
+#include <map>
+#include <set>
+
+#include "frontend/dsl/parse.h"
+#include "frontend/suggest.h"
+#include "frontend/template_lexer.h"
+#include "ir/types.h"
+#include "stdlib/stdlib.h"
+
+namespace pipec::frontend {
+
+using ir::DiagKind;
+using P = pipec_dsl_gen::PipeParser;
+
+namespace {
+
+// The attributes and settings each place accepts.
+constexpr llvm::StringRef kCommonAttrs[] = {
+    "version", "description",      "display_name", "job", "image",
+    "code",    "command",          "resources",    "env", "distribution",
+    "tags",    "is_deterministic", "properties"};
+constexpr llvm::StringRef kParallelKeys[] = {"input_data",
+                                             "append_row_to",
+                                             "entry_script",
+                                             "program_arguments",
+                                             "mini_batch_size",
+                                             "partition_keys",
+                                             "max_concurrency_per_instance",
+                                             "mini_batch_error_threshold",
+                                             "error_threshold",
+                                             "allowed_failed_percent",
+                                             "logging_level",
+                                             "retry",
+                                             "task_overhead_timeout",
+                                             "progress_update_timeout",
+                                             "first_task_creation_timeout",
+                                             "resource_monitor_interval",
+                                             "copy_logs_to_parent"};
+constexpr llvm::StringRef kPipelineAttrs[] = {
+    "version",  "description",     "display_name", "tags",
+    "settings", "experiment_name", "compute",      "properties"};
+constexpr llvm::StringRef kResourceKeys[] = {
+    "instance_type", "instance_count",    "multi_instance", "multi_gpu",
+    "gpu_count",     "shm_size",          "docker_args",    "properties",
+    "locations",     "max_instance_count"};
+constexpr llvm::StringRef kResourceFlags[] = {"gpu", "cpu", "multi_instance",
+                                              "multi_gpu"};
+constexpr llvm::StringRef kDistributionKeys[] = {
+    "type", "process_count_per_instance", "worker_count",
+    "parameter_server_count"};
+constexpr llvm::StringRef kRetryKeys[] = {"max_retries", "timeout"};
+constexpr llvm::StringRef kStepKeys[] = {
+    "resources",        "env",         "distribution",
+    "outputs",          "compute",     "tags",
+    "display_name",     "description", "experiment_name",
+    "is_deterministic", "properties"};
+
+template <std::size_t N>
+bool among(llvm::StringRef k, const llvm::StringRef (&list)[N]) {
+  for (llvm::StringRef s : list)
+    if (s == k) return true;
+  return false;
+}
+
+// The content of a `"..."` token, escapes resolved.
+std::string unescape(llvm::StringRef tok) {
+  llvm::StringRef s = tok.drop_front().drop_back();
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\' || i + 1 == s.size()) {
+      out.push_back(s[i]);
+      continue;
+    }
+    char c = s[++i];
+    switch (c) {
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case '"':
+      case '\\':
+        out.push_back(c);
+        break;
+      default:
+        out.push_back('\\');
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// The content of a `"""..."""` block: the first line break dropped, the
+// common indentation removed, the closing line's indentation dropped.
+std::string textBlock(llvm::StringRef tok) {
+  llvm::StringRef s = tok.drop_front(3).drop_back(3);
+  if (s.startswith("\r\n"))
+    s = s.drop_front(2);
+  else if (s.startswith("\n"))
+    s = s.drop_front();
+  llvm::SmallVector<llvm::StringRef, 32> lines;
+  s.split(lines, '\n');
+  if (!lines.empty() && lines.back().trim(" \t").empty() && lines.size() > 1)
+    lines.back() = "";
+  std::size_t indent = std::string::npos;
+  for (llvm::StringRef l : lines) {
+    if (l.trim(" \t\r").empty()) continue;
+    indent = std::min(indent, l.find_first_not_of(" \t"));
+  }
+  if (indent == std::string::npos) indent = 0;
+  std::string out;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    llvm::StringRef l = lines[i];
+    if (i) out.push_back('\n');
+    out +=
+        l.size() >= indent ? l.drop_front(indent).str() : l.ltrim(" \t").str();
+  }
+  return out;
+}
+
+class Builder {
+ public:
+  Builder(const dsl::Parse& p, llvm::StringRef path,
+          ir::DiagnosticEngine& diags, const char* buffer_end)
+      : p_(p), path_(path.str()), diags_(diags), buffer_end_(buffer_end) {}
+
+  std::unique_ptr<ast::File> build(P::FileContext* tree) {
+    auto file = std::make_unique<ast::File>();
+    file_ = file.get();
+    file->path = path_;
+    for (auto* child : tree->children) {
+      if (auto* i = dynamic_cast<P::ImportDeclContext*>(child))
+        import(i);
+      else if (auto* c = dynamic_cast<P::ComponentDeclContext*>(child))
+        addComponent(component(c));
+      else if (auto* pl = dynamic_cast<P::PipelineDeclContext*>(child))
+        addComponent(pipeline(pl));
+    }
+    std::shared_ptr<ast::Component> last_pipeline;
+    for (const auto& c : file->components)
+      if (c->kind == ast::Component::Kind::Pipeline) last_pipeline = c;
+    file->main = last_pipeline              ? last_pipeline
+                 : file->components.empty() ? nullptr
+                                            : file->components.back();
+    for (const ast::Import& i : file->imports)
+      if (!quiet_unused_ && !used_imports_.count(i.alias.text) &&
+          !i.alias.text.empty() && !implicit_imports_.count(i.alias.text))
+        diags_.report(i.range, DiagKind::DslUnusedImport, i.alias.text);
+    return file;
+  }
+
+ private:
+  // --- locations and tokens -------------------------------------------------
+  llvm::SMRange range(antlr4::Token* t) { return dsl::tokenRange(p_, t); }
+  llvm::SMRange range(antlr4::ParserRuleContext* c) {
+    return dsl::spanRange(p_, c->getStart(), c->getStop());
+  }
+  llvm::SMRange range(antlr4::tree::TerminalNode* n) {
+    return range(n->getSymbol());
+  }
+  llvm::StringRef text(antlr4::Token* t) { return dsl::tokenText(p_, t); }
+  llvm::StringRef text(antlr4::tree::TerminalNode* n) {
+    return text(n->getSymbol());
+  }
+
+  ast::Name name(antlr4::ParserRuleContext* n) {
+    return ast::Name{text(n->getStart()).str(), range(n)};
+  }
+
+  // --- literals -------------------------------------------------------------
+  std::string stringText(antlr4::Token* t) {
+    llvm::StringRef s = text(t);
+    return t->getType() == P::TEXT_BLOCK ? textBlock(s) : unescape(s);
+  }
+
+  ast::Scalar strings(P::StringsContext* s) {
+    ast::Scalar out;
+    out.quoted = true;
+    out.range = range(s);
+    for (auto* t : s->children)
+      if (auto* term = dynamic_cast<antlr4::tree::TerminalNode*>(t))
+        out.text += stringText(term->getSymbol());
+    return out;
+  }
+
+  ast::Scalar scalarToken(antlr4::Token* t) {
+    ast::Scalar out;
+    out.range = range(t);
+    if (t->getType() == P::STRING || t->getType() == P::TEXT_BLOCK) {
+      out.text = stringText(t);
+      out.quoted = true;
+    } else {
+      out.text = text(t).str();
+    }
+    return out;
+  }
+
+  ast::Scalar literal(P::LiteralContext* l) {
+    return scalarToken(l->getStart());
+  }
+
+  // Strings with bindings: each piece is lexed at its own token so that
+  // binding columns are exact; the pieces are joined.
+  ast::TemplateString templ(P::StringsContext* s) {
+    ast::TemplateString out;
+    out.range = range(s);
+    for (auto* child : s->children) {
+      auto* term = dynamic_cast<antlr4::tree::TerminalNode*>(child);
+      if (!term) continue;
+      antlr4::Token* t = term->getSymbol();
+      ast::TemplateString piece =
+          lexTemplate(stringText(t), range(t), buffer_end_, diags_);
+      int offset = int(out.groups.size());
+      for (ast::TemplatePart& part : piece.parts) {
+        if (part.group >= 0) part.group += offset;
+        out.parts.push_back(std::move(part));
+      }
+      for (llvm::SMRange g : piece.groups) out.groups.push_back(g);
+      out.raw += text(t).str();
+    }
+    return out;
+  }
+
+  static const char* valueKind(P::ValueContext* v) {
+    if (dynamic_cast<P::StringValueContext*>(v)) return "a string";
+    if (dynamic_cast<P::ScalarValueContext*>(v)) return "a literal";
+    if (dynamic_cast<P::ListValueContext*>(v)) return "a list";
+    if (dynamic_cast<P::DataValueContext*>(v)) return "a data value";
+    if (auto* n = dynamic_cast<P::NameValueContext*>(v))
+      return n->name().size() > 1 ? "a step output" : "a name";
+    return "a value";
+  }
+
+  void wrongKind(P::ValueContext* v, llvm::StringRef key, const char* want) {
+    diags_.report(range(v), DiagKind::DslWrongValueKind, key, want,
+                  valueKind(v));
+  }
+
+  // A scalar setting: a string, a literal or a word (`gpu`, `INFO`). A word
+  // that names an input of the enclosing pipeline binds the setting to it.
+  std::optional<ast::Scalar> scalar(P::ValueContext* v, llvm::StringRef key) {
+    if (auto* s = dynamic_cast<P::StringValueContext*>(v))
+      return strings(s->strings());
+    if (auto* s = dynamic_cast<P::ScalarValueContext*>(v))
+      return scalarToken(s->getStart());
+    if (auto* n = dynamic_cast<P::NameValueContext*>(v);
+        n && n->name().size() == 1) {
+      ast::Scalar out;
+      out.range = range(v);
+      std::string word = text(n->getStart()).str();
+      if (pipeline_inputs_.count(word))
+        out.text = "${{parent.inputs." + word + "}}";
+      else
+        out.text = word;
+      return out;
+    }
+    wrongKind(v, key, "a single value");
+    return std::nullopt;
+  }
+
+  // A value into JSON for keys kept in `extra`.
+  llvm::json::Value json(P::ValueContext* v) {
+    if (auto* l = dynamic_cast<P::ListValueContext*>(v)) {
+      llvm::json::Array a;
+      for (auto* item : l->value()) a.push_back(json(item));
+      return a;
+    }
+    auto s = scalar(v, "value");
+    if (!s) return nullptr;
+    if (!s->quoted) {
+      ir::Type t = ir::naturalType(s->text, false);
+      ir::ConvertError err;
+      if (t != ir::Type::String)
+        if (auto val = ir::convertLiteral(s->text, t, err))
+          return val->toJson();
+    }
+    return s->text;
+  }
+
+  llvm::json::Value json(P::BlockContext* b) {
+    llvm::json::Object o;
+    for (auto* s : b->setting()) {
+      if (auto* vs = dynamic_cast<P::ValueSettingContext*>(s))
+        o[text(vs->name()->getStart()).str()] = json(vs->value());
+      else if (auto* bs = dynamic_cast<P::BlockSettingContext*>(s))
+        o[text(bs->name()->getStart()).str()] = json(bs->block());
+      else if (auto* fs = dynamic_cast<P::FlagSettingContext*>(s))
+        o[text(fs->name()->getStart()).str()] = true;
+    }
+    return o;
+  }
+
+  // --- blocks ---------------------------------------------------------------
+  // One entry of a block or an attribute: its key and either a value, a
+  // nested block, or nothing (a flag).
+  struct Entry {
+    ast::Name key;
+    P::ValueContext* value = nullptr;
+    P::BlockContext* block = nullptr;
+  };
+
+  llvm::json::Value json(const Entry& e) {
+    if (e.block) return json(e.block);
+    if (e.value) return json(e.value);
+    return true;
+  }
+
+  std::vector<Entry> entries(P::BlockContext* b) {
+    std::vector<Entry> out;
+    for (auto* s : b->setting()) {
+      Entry e;
+      if (auto* vs = dynamic_cast<P::ValueSettingContext*>(s)) {
+        e.key = name(vs->name());
+        e.value = vs->value();
+      } else if (auto* bs = dynamic_cast<P::BlockSettingContext*>(s)) {
+        e.key = name(bs->name());
+        e.block = bs->block();
+      } else if (auto* fs = dynamic_cast<P::FlagSettingContext*>(s)) {
+        e.key = name(fs->name());
+      } else {
+        continue;
+      }
+      out.push_back(e);
+    }
+    return out;
+  }
+
+  // Reports a key given twice within one place.
+  class Seen {
+   public:
+    Seen(Builder& b, std::string where) : b_(b), where_(std::move(where)) {}
+    bool first(const ast::Name& k) {
+      auto [it, inserted] = seen_.try_emplace(k.text, k.range);
+      if (inserted) return true;
+      b_.diags_.report(k.range, DiagKind::DslDuplicateSetting, k.text, where_)
+          .note(it->second, "first given here");
+      return false;
+    }
+
+   private:
+    Builder& b_;
+    std::string where_;
+    std::map<std::string, llvm::SMRange> seen_;
+  };
+
+  void unknownKey(const ast::Name& k, llvm::StringRef what,
+                  llvm::StringRef where,
+                  std::vector<llvm::StringRef> candidates) {
+    auto d = diags_.report(k.range, DiagKind::DslUnknownSetting, what, k.text,
+                           where, didYouMean(k.text, candidates));
+    if (auto m = closestMatch(k.text, candidates)) d.fixit(k.range, *m);
+  }
+
+  template <std::size_t N>
+  static void append(std::vector<llvm::StringRef>& to,
+                     const llvm::StringRef (&list)[N]) {
+    to.insert(to.end(), std::begin(list), std::end(list));
+  }
+
+  std::optional<ast::Scalar> needValue(const Entry& e, llvm::StringRef what) {
+    if (e.value) return scalar(e.value, e.key.text);
+    diags_.report(e.block ? range(e.block) : e.key.range,
+                  DiagKind::DslWrongValueKind, e.key.text, what,
+                  e.block ? "a block" : "nothing");
+    return std::nullopt;
+  }
+
+  bool needBlock(const Entry& e) {
+    if (e.block) return true;
+    if (e.value)
+      wrongKind(e.value, e.key.text, "a block { ... }");
+    else
+      diags_.report(e.key.range, DiagKind::DslWrongValueKind, e.key.text,
+                    "a block { ... }", "nothing");
+    return false;
+  }
+
+  // Returns false when `e` is not a resource key.
+  bool resourceEntry(const Entry& e, ast::ResourcesDecl& r,
+                     llvm::json::Object& extra, Seen& seen) {
+    llvm::StringRef k = e.key.text;
+    if (!e.value && !e.block && among(k, kResourceFlags)) {
+      if (!seen.first(e.key)) return true;
+      ast::Scalar s;
+      s.range = e.key.range;
+      if (k == "gpu" || k == "cpu") {
+        s.text = k.str();
+        r.instance_type = s;
+      } else {
+        s.text = "true";
+        (k == "multi_gpu" ? r.multi_gpu : r.multi_instance) = s;
+      }
+      return true;
+    }
+    if (!among(k, kResourceKeys)) return false;
+    if (!seen.first(e.key)) return true;
+    if (r.range.Start.isValid() == false) r.range = e.key.range;
+    if (k == "instance_type" || k == "instance_count" ||
+        k == "multi_instance" || k == "multi_gpu" || k == "gpu_count") {
+      auto s = needValue(e, "a value");
+      if (!s) return true;
+      if (k == "instance_type") r.instance_type = s;
+      if (k == "instance_count") r.instance_count = s;
+      if (k == "multi_instance") r.multi_instance = s;
+      if (k == "multi_gpu") r.multi_gpu = s;
+      if (k == "gpu_count") r.gpu_count = s;
+      return true;
+    }
+    llvm::json::Object* kept = extra.getObject("resources");
+    if (!kept) {
+      extra["resources"] = llvm::json::Object();
+      kept = extra.getObject("resources");
+    }
+    (*kept)[k.str()] = json(e);
+    return true;
+  }
+
+  // `resources { }`, `env { }` and `distribution { }`, shared by
+  // components and steps. False when `e` is none of them.
+  bool nestedBlock(const Entry& e, ast::ResourcesDecl& r,
+                   llvm::json::Object& extra,
+                   std::vector<std::pair<ast::Name, ast::Scalar>>& env,
+                   ast::DistributionDecl& d) {
+    llvm::StringRef k = e.key.text;
+    if (k != "resources" && k != "env" && k != "distribution") return false;
+    if (!needBlock(e)) return true;
+    if (k == "env") {
+      environment(e.block, env);
+    } else if (k == "distribution") {
+      distribution(e.block, e.key, d);
+    } else {
+      r.range = e.key.range;
+      Seen inner(*this, "resources");
+      for (const Entry& x : entries(e.block))
+        if (!resourceEntry(x, r, extra, inner)) {
+          std::vector<llvm::StringRef> known;
+          append(known, kResourceKeys);
+          append(known, kResourceFlags);
+          unknownKey(x.key, "setting", "resources", known);
+        }
+    }
+    return true;
+  }
+
+  void environment(P::BlockContext* b,
+                   std::vector<std::pair<ast::Name, ast::Scalar>>& out) {
+    Seen seen(*this, "env");
+    for (const Entry& e : entries(b)) {
+      if (!seen.first(e.key)) continue;
+      if (auto s = needValue(e, "a value")) out.emplace_back(e.key, *s);
+    }
+  }
+
+  void distribution(P::BlockContext* b, const ast::Name& key,
+                    ast::DistributionDecl& d) {
+    d.range = key.range;
+    Seen seen(*this, "distribution");
+    for (const Entry& e : entries(b)) {
+      llvm::StringRef k = e.key.text;
+      if (!among(k, kDistributionKeys)) {
+        unknownKey(
+            e.key, "setting", "distribution",
+            {std::begin(kDistributionKeys), std::end(kDistributionKeys)});
+        continue;
+      }
+      if (!seen.first(e.key)) continue;
+      auto s = needValue(e, "a value");
+      if (!s) continue;
+      if (k == "type")
+        d.type = ast::Name{s->text, s->range};
+      else if (k == "process_count_per_instance")
+        d.process_count_per_instance = s;
+      else if (k == "worker_count")
+        d.worker_count = s;
+      else
+        d.parameter_server_count = s;
+    }
+    if (!d.type)
+      diags_.report(key.range, DiagKind::MissingKey, "distribution", "type");
+  }
+
+  // `input_data data` names an input, `append_row_to rows` an output: the
+  // AST holds them as `${{inputs.data}}` bindings located at the name.
+  std::optional<ast::TemplateString> portRef(const Entry& e,
+                                             llvm::StringRef section) {
+    if (!e.value) {
+      needValue(e, "the name of an input or output");
+      return std::nullopt;
+    }
+    auto* n = dynamic_cast<P::NameValueContext*>(e.value);
+    if (!n || n->name().size() != 1) {
+      if (auto* s = dynamic_cast<P::StringValueContext*>(e.value))
+        return templ(s->strings());  // `"${{inputs.data}}"`, as in YAML
+      wrongKind(e.value, e.key.text,
+                section == "inputs" ? "the name of an input"
+                                    : "the name of an output");
+      return std::nullopt;
+    }
+    ast::Name port = name(n->name()[0]);
+    return refTemplate({ast::Name{section.str(), port.range}, port},
+                       port.range);
+  }
+
+  static ast::TemplateString refTemplate(std::vector<ast::Name> path,
+                                         llvm::SMRange at) {
+    ast::TemplateString t;
+    ast::TemplatePart part;
+    part.kind = ast::TemplatePart::Kind::Ref;
+    part.ref.path = std::move(path);
+    part.ref.range = at;
+    part.ref.azure_form = true;
+    t.raw = "${{" + part.ref.spelling() + "}}";
+    t.parts.push_back(std::move(part));
+    t.range = at;
+    return t;
+  }
+
+  // Parallel settings shared by parallel components and steps. Returns
+  // false when `e` is not one.
+  bool parallelEntry(const Entry& e, ast::ParallelDecl& p, Seen& seen) {
+    llvm::StringRef k = e.key.text;
+    if (!among(k, kParallelKeys)) return false;
+    if (!seen.first(e.key)) return true;
+    p.present = true;
+    if (k == "input_data") {
+      p.input_data = portRef(e, "inputs");
+    } else if (k == "append_row_to") {
+      p.append_row_to = portRef(e, "outputs");
+    } else if (k == "program_arguments") {
+      if (auto* s =
+              e.value ? dynamic_cast<P::StringValueContext*>(e.value) : nullptr)
+        p.program_arguments = templ(s->strings());
+      else if (e.value)
+        wrongKind(e.value, k, "a string");
+      else
+        needValue(e, "a string");
+    } else if (k == "partition_keys") {
+      if (auto* l =
+              e.value ? dynamic_cast<P::ListValueContext*>(e.value) : nullptr) {
+        p.partition_keys_range = range(l);
+        for (auto* item : l->value())
+          if (auto s = scalar(item, k)) p.partition_keys.push_back(*s);
+      } else if (auto s = needValue(e, "a list of column names")) {
+        p.partition_keys_range = s->range;
+        p.partition_keys.push_back(*s);
+      }
+    } else if (k == "retry") {
+      if (!needBlock(e)) return true;
+      Seen inner(*this, "retry");
+      for (const Entry& r : entries(e.block)) {
+        if (!among(r.key.text, kRetryKeys)) {
+          unknownKey(r.key, "setting", "retry",
+                     {std::begin(kRetryKeys), std::end(kRetryKeys)});
+          continue;
+        }
+        if (!inner.first(r.key)) continue;
+        auto s = needValue(r, "a value");
+        (r.key.text == "max_retries" ? p.max_retries : p.timeout) = s;
+      }
+    } else {
+      auto s = needValue(e, "a value");
+      if (!s) return true;
+      if (k == "entry_script") p.entry_script = s;
+      if (k == "mini_batch_size") p.mini_batch_size = s;
+      if (k == "max_concurrency_per_instance")
+        p.max_concurrency_per_instance = s;
+      if (k == "mini_batch_error_threshold") p.mini_batch_error_threshold = s;
+      if (k == "error_threshold") p.error_threshold = s;
+      if (k == "allowed_failed_percent") p.allowed_failed_percent = s;
+      if (k == "logging_level") p.logging_level = s;
+      if (k == "task_overhead_timeout") p.task_overhead_timeout = s;
+      if (k == "progress_update_timeout") p.progress_update_timeout = s;
+      if (k == "first_task_creation_timeout") p.first_task_creation_timeout = s;
+      if (k == "resource_monitor_interval") p.resource_monitor_interval = s;
+      if (k == "copy_logs_to_parent") p.copy_logs_to_parent = s;
+    }
+    return true;
+  }
+
+  // --- imports --------------------------------------------------------------
+  void import(P::ImportDeclContext* i) {
+    ast::Import imp;
+    imp.range = range(i);
+    if (auto* ip = dynamic_cast<P::ImportPathContext*>(i)) {
+      imp.alias = name(ip->alias);
+      imp.target = scalarToken(ip->target);
+    } else if (auto* is = dynamic_cast<P::ImportStdContext*>(i)) {
+      auto parts = is->dotted()->name();
+      if (parts.size() != 2 || text(parts[0]->getStart()) != "std") {
+        diags_.report(range(is->dotted()), DiagKind::DslBadDeclaration,
+                      "write 'import std.NAME' for a standard component, or "
+                      "'import \"PATH\" as NAME' for a file");
+        return;
+      }
+      ast::Name comp = name(parts[1]);
+      if (!stdlibKnown(comp)) return;
+      imp.stdlib = true;
+      imp.target = ast::Scalar{"std." + comp.text, false, false, comp.range};
+      imp.alias = is->alias ? name(is->alias) : comp;
+    } else {
+      return;
+    }
+    declareName(imp.alias);
+    file_->imports.push_back(std::move(imp));
+  }
+
+  bool stdlibKnown(const ast::Name& comp) {
+    if (stdlib::source(comp.text)) return true;
+    auto names = stdlib::names();
+    auto d = diags_.report(comp.range, DiagKind::DslUnknownStdlib,
+                           "std." + comp.text, didYouMean(comp.text, names));
+    if (auto m = closestMatch(comp.text, names)) d.fixit(comp.range, *m);
+    return false;
+  }
+
+  // Components and import aliases share one namespace per file.
+  bool declareName(const ast::Name& n) {
+    auto [it, inserted] = top_names_.try_emplace(n.text, n.range);
+    if (inserted) return true;
+    diags_.report(n.range, DiagKind::DuplicateName, "name", n.text)
+        .note(it->second, "previous declaration is here");
+    return false;
+  }
+
+  void addComponent(std::shared_ptr<ast::Component> c) {
+    if (!c || !c->name) return;
+    if (!declareName(*c->name)) return;
+    file_->components.push_back(std::move(c));
+  }
+
+  // --- components -----------------------------------------------------------
+  std::shared_ptr<ast::Component> newComponent(antlr4::Token* first,
+                                               P::NameContext* n) {
+    auto c = std::make_shared<ast::Component>();
+    c->file = path_;
+    c->name = name(n);
+    c->range = dsl::spanRange(p_, first, n->getStop());
+    return c;
+  }
+
+  std::shared_ptr<ast::Component> component(P::ComponentDeclContext* d) {
+    auto c = newComponent(d->getStart(), d->name());
+    bool parallel = d->PARALLEL() != nullptr;
+    c->kind = parallel ? ast::Component::Kind::Parallel
+                       : ast::Component::Kind::Command;
+    c->kind_spelling =
+        ast::Name{parallel ? "parallel" : "command", range(d->getStart())};
+    std::string where = "component '" + c->name->text + "'";
+    Seen seen(*this, where);
+    for (auto* item : d->componentItem()) {
+      if (auto* port = item->portDecl()) {
+        portDecl(*c, port);
+        continue;
+      }
+      auto* a = item->attribute();
+      if (!a) continue;
+      Entry e{name(a->word()), a->value(), a->block()};
+      componentAttribute(*c, e, seen, parallel, where);
+    }
+    return c;
+  }
+
+  void componentAttribute(ast::Component& c, const Entry& e, Seen& seen,
+                          bool parallel, const std::string& where) {
+    llvm::StringRef k = e.key.text;
+    if (among(k, kParallelKeys)) {
+      if (!parallel) {
+        diags_.report(e.key.range, DiagKind::DslParallelSettingOnCommand, k);
+        return;
+      }
+      parallelEntry(e, c.parallel, seen);
+      return;
+    }
+    if (!among(k, kCommonAttrs)) {
+      std::vector<llvm::StringRef> known;
+      append(known, kCommonAttrs);
+      if (parallel) append(known, kParallelKeys);
+      unknownKey(e.key, "attribute", where, known);
+      return;
+    }
+    if (!seen.first(e.key)) return;
+    if (nestedBlock(e, c.resources, c.extra, c.environment_variables,
+                    c.distribution)) {
+    } else if (k == "tags" || k == "properties" || k == "is_deterministic") {
+      c.extra[k.str()] = json(e);
+    } else if (k == "command") {
+      auto* s =
+          e.value ? dynamic_cast<P::StringValueContext*>(e.value) : nullptr;
+      if (s)
+        c.command = templ(s->strings());
+      else if (e.value)
+        wrongKind(e.value, k, "a string");
+      else
+        needValue(e, "a string");
+    } else {
+      auto s = needValue(e, "a value");
+      if (!s) return;
+      if (k == "version") c.version = s;
+      if (k == "description") c.description = s->text;
+      if (k == "display_name") c.display_name = s->text;
+      if (k == "job") c.job_type = ast::Name{s->text, s->range};
+      if (k == "image") c.image = s;
+      if (k == "code") c.code = s;
+    }
+  }
+
+  void portDecl(ast::Component& c, P::PortDeclContext* d) {
+    ast::PortDecl port;
+    size_t kind = d->kind->getType();
+    port.section = kind == P::IN    ? ast::PortDecl::Section::Input
+                   : kind == P::OUT ? ast::PortDecl::Section::Output
+                                    : ast::PortDecl::Section::Param;
+    port.name = name(d->name());
+    port.range = port.name.range;
+    typeRef(d->typeRef(), port);
+    bool output = port.section == ast::PortDecl::Section::Output;
+    if (output && (d->defaultValue || d->constraint())) {
+      antlr4::ParserRuleContext* at =
+          d->defaultValue
+              ? static_cast<antlr4::ParserRuleContext*>(d->defaultValue)
+              : d->constraint();
+      diags_.report(range(at), DiagKind::DslBadDeclaration,
+                    "output '" + port.name.text +
+                        "' cannot have a default or a constraint");
+    } else {
+      if (d->defaultValue) setDefault(port, literal(d->defaultValue));
+      if (d->constraint()) constraint(d->constraint(), port);
+    }
+    if (d->description) port.description = strings(d->description).text;
+    auto& list = port.section == ast::PortDecl::Section::Input ? c.inputs
+                 : output                                      ? c.outputs
+                                                               : c.params;
+    list.push_back(std::move(port));
+  }
+
+  void typeRef(P::TypeRefContext* t, ast::PortDecl& port) {
+    if (!t) return;
+    port.type = name(t->name());
+    port.optional = t->optional != nullptr;
+  }
+
+  // A default of an artifact input is its data (a path); of a scalar, its
+  // value.
+  static void setDefault(ast::PortDecl& port, ast::Scalar value) {
+    std::optional<ir::Type> t =
+        port.type ? ir::parseType(port.type->text) : std::nullopt;
+    if (t && ir::isArtifact(*t))
+      port.path = std::move(value);
+    else
+      port.default_value = std::move(value);
+  }
+
+  void constraint(P::ConstraintContext* c, ast::PortDecl& port) {
+    if (auto* r = dynamic_cast<P::RangeConstraintContext*>(c)) {
+      auto* b = r->rangeBounds();
+      if (b->lo) port.min = scalarToken(b->lo->getStart());
+      if (b->hi) port.max = scalarToken(b->hi->getStart());
+    } else if (auto* e = dynamic_cast<P::EnumConstraintContext*>(c)) {
+      port.enum_range = range(e);
+      for (auto* l : e->literal()) port.enum_values.push_back(literal(l));
+    }
+  }
+
+  // --- pipelines ------------------------------------------------------------
+  std::shared_ptr<ast::Component> pipeline(P::PipelineDeclContext* d) {
+    auto c = newComponent(d->getStart(), d->name());
+    c->kind = ast::Component::Kind::Pipeline;
+    c->kind_spelling = ast::Name{"pipeline", range(d->getStart())};
+    pipeline_inputs_.clear();
+    for (auto* in : d->pipelineInput()) {
+      ast::PortDecl port;
+      port.section = ast::PortDecl::Section::Input;
+      port.name = name(in->name());
+      port.range = port.name.range;
+      typeRef(in->typeRef(), port);
+      if (in->defaultValue) setDefault(port, literal(in->defaultValue));
+      if (in->constraint()) constraint(in->constraint(), port);
+      if (in->description) port.description = strings(in->description).text;
+      if (!port.type && !in->defaultValue)
+        diags_.report(port.name.range, DiagKind::DslBadDeclaration,
+                      "pipeline input '" + port.name.text +
+                          "' needs a type (NAME: TYPE) or a default value");
+      pipeline_inputs_.insert(port.name.text);
+      c->inputs.push_back(std::move(port));
+    }
+    for (auto* out : d->pipelineOutput()) {
+      ast::PortDecl port;
+      port.section = ast::PortDecl::Section::Output;
+      port.name = name(out->name());
+      port.range = port.name.range;
+      typeRef(out->typeRef(), port);
+      if (out->description) port.description = strings(out->description).text;
+      c->outputs.push_back(std::move(port));
+    }
+    std::string where = "pipeline '" + c->name->text + "'";
+    // Step names first: values may name steps declared further down.
+    std::map<std::string, std::size_t> steps;
+    for (auto* item : d->pipelineItem())
+      if (auto* s = item->step(); s && s->call)
+        steps.try_emplace(text(s->target->getStart()).str(), steps.size());
+    step_names_.clear();
+    for (const auto& [n, i] : steps) step_names_.insert(n);
+
+    Seen seen(*this, where);
+    std::vector<P::StepContext*> assignments;
+    // ast::Job copies (it is not nothrow-movable): grow the vector once.
+    c->jobs.reserve(steps.size());
+    for (auto* item : d->pipelineItem()) {
+      if (auto* a = item->attribute()) {
+        Entry e{name(a->word()), a->value(), a->block()};
+        pipelineAttribute(*c, e, seen, where);
+      } else if (auto* s = item->step()) {
+        if (!s->call)
+          assignments.push_back(s);
+        else if (auto j = job(s))
+          c->jobs.push_back(std::move(*j));
+      }
+    }
+    Seen outputs(*this, where);
+    for (auto* s : assignments) outputAssignment(*c, s, outputs);
+    pipeline_inputs_.clear();
+    step_names_.clear();
+    return c;
+  }
+
+  void pipelineAttribute(ast::Component& c, const Entry& e, Seen& seen,
+                         const std::string& where) {
+    llvm::StringRef k = e.key.text;
+    if (!among(k, kPipelineAttrs)) {
+      unknownKey(e.key, "attribute", where,
+                 {std::begin(kPipelineAttrs), std::end(kPipelineAttrs)});
+      return;
+    }
+    if (!seen.first(e.key)) return;
+    if (k == "version" || k == "description" || k == "display_name") {
+      auto s = needValue(e, "a value");
+      if (!s) return;
+      if (k == "version") c.version = s;
+      if (k == "description") c.description = s->text;
+      if (k == "display_name") c.display_name = s->text;
+      return;
+    }
+    c.extra[k.str()] = json(e);
+  }
+
+  // A step; nothing when its callee was reported (sema would only add "names
+  // no component").
+  std::optional<ast::Job> job(P::StepContext* s) {
+    ast::Job j;
+    j.name = name(s->target);
+    j.range = j.name.range;
+    if (s->PARALLEL()) j.type = ast::Name{"parallel", range(s->PARALLEL())};
+    if (!callee(s->callee, j.component)) return std::nullopt;
+    std::string where = "step '" + j.name.text + "'";
+    Seen args(*this, "the arguments of " + where);
+    for (auto* a : s->argument()) {
+      ast::Name n = name(a->name());
+      if (!args.first(n)) continue;
+      // A value already reported still counts as given: no "not bound".
+      auto v = jobValue(a->value(), n.text);
+      j.inputs.emplace_back(n, v ? std::move(*v) : ast::JobValue{});
+    }
+    if (s->OVER()) {
+      ast::Name n = name(s->over);
+      if (args.first(n))
+        if (auto v = jobValue(s->overValue, n.text))
+          j.inputs.emplace_back(n, std::move(*v));
+      j.parallel.input_data =
+          refTemplate({ast::Name{"inputs", n.range}, n}, n.range);
+      j.parallel.present = true;
+      if (j.type.empty()) j.type = ast::Name{"parallel", range(s->OVER())};
+    }
+    if (s->block()) stepSettings(j, s->block(), where);
+    return j;
+  }
+
+  bool callee(P::DottedContext* d, ast::ComponentRef& ref) {
+    auto parts = d->name();
+    ref.range = range(d);
+    ref.spelling.range = ref.range;
+    if (parts.size() == 1) {
+      ref.kind = ast::ComponentRef::Kind::Named;
+      ref.spelling.text = text(parts[0]->getStart()).str();
+      used_imports_.insert(ref.spelling.text);
+      return true;
+    }
+    std::string head = text(parts[0]->getStart()).str();
+    std::string tail = text(parts[1]->getStart()).str();
+    if (parts.size() > 2) {
+      diags_.report(ref.range, DiagKind::DslBadDeclaration,
+                    "a component is named NAME, ALIAS.NAME or std.NAME");
+      return false;
+    }
+    if (head == "std") {
+      ast::Name comp = name(parts[1]);
+      if (!stdlibKnown(comp)) return false;
+      std::string alias = "std." + tail;
+      if (!implicit_imports_.count(alias)) {
+        implicit_imports_.insert(alias);
+        ast::Import imp;
+        imp.alias = ast::Name{alias, ref.range};
+        imp.target = ast::Scalar{alias, false, false, comp.range};
+        imp.stdlib = true;
+        imp.range = ref.range;
+        file_->imports.push_back(std::move(imp));
+      }
+      ref.kind = ast::ComponentRef::Kind::Named;
+      ref.spelling.text = alias;
+      return true;
+    }
+    for (const ast::Import& imp : file_->imports) {
+      if (imp.alias.text != head || imp.stdlib) continue;
+      used_imports_.insert(head);
+      ref.kind = ast::ComponentRef::Kind::Path;
+      ref.spelling.text = imp.target.text + "#" + tail;
+      return true;
+    }
+    std::vector<std::string> aliases;
+    for (const ast::Import& imp : file_->imports)
+      if (!imp.stdlib) aliases.push_back(imp.alias.text);
+    diags_.report(range(parts[0]), DiagKind::DslUnknownImport, head,
+                  didYouMean(head, aliases));
+    // The import meant here is likely unused only through the typo.
+    quiet_unused_ = true;
+    return false;
+  }
+
+  // An argument: a literal, a pipeline input (`epochs`), a step output
+  // (`t.model`), or data (`file("./x.csv")`).
+  std::optional<ast::JobValue> jobValue(P::ValueContext* v,
+                                        llvm::StringRef key) {
+    ast::JobValue out;
+    out.range = range(v);
+    if (auto* n = dynamic_cast<P::NameValueContext*>(v)) {
+      auto names = n->name();
+      ast::Name first = name(names[0]);
+      if (names.size() == 1) {
+        if (!pipeline_inputs_.count(first.text) &&
+            step_names_.count(first.text)) {
+          diags_.report(first.range, DiagKind::DslStepWithoutOutput, first.text,
+                        first.text);
+          return std::nullopt;
+        }
+        out.kind = ast::JobValue::Kind::Template;
+        out.tmpl = refTemplate({ast::Name{"parent", first.range},
+                                ast::Name{"inputs", first.range}, first},
+                               out.range);
+        return out;
+      }
+      ast::Name second = name(names[1]);
+      out.kind = ast::JobValue::Kind::Template;
+      out.tmpl = refTemplate(
+          {ast::Name{"parent", first.range}, ast::Name{"jobs", first.range},
+           first, ast::Name{"outputs", second.range}, second},
+          out.range);
+      return out;
+    }
+    if (auto* d = dynamic_cast<P::DataValueContext*>(v)) {
+      out.kind = ast::JobValue::Kind::Data;
+      out.type = name(d->name());
+      out.path = strings(d->strings());
+      return out;
+    }
+    if (dynamic_cast<P::ListValueContext*>(v)) {
+      wrongKind(v, key, "a single value");
+      return std::nullopt;
+    }
+    auto s = scalar(v, key);
+    if (!s) return std::nullopt;
+    out.kind = ast::JobValue::Kind::Scalar;
+    out.scalar = *s;
+    return out;
+  }
+
+  void stepSettings(ast::Job& j, P::BlockContext* b, const std::string& where) {
+    Seen seen(*this, where);
+    for (const Entry& e : entries(b)) {
+      llvm::StringRef k = e.key.text;
+      if (resourceEntry(e, j.resources, j.extra, seen)) {
+        if (!j.resources.range.Start.isValid()) j.resources.range = e.key.range;
+        continue;
+      }
+      if (parallelEntry(e, j.parallel, seen)) continue;
+      if (!among(k, kStepKeys)) {
+        std::vector<llvm::StringRef> known;
+        append(known, kStepKeys);
+        append(known, kResourceKeys);
+        append(known, kParallelKeys);
+        unknownKey(e.key, "setting", where, known);
+        continue;
+      }
+      if (!seen.first(e.key)) continue;
+      if (nestedBlock(e, j.resources, j.extra, j.environment_variables,
+                      j.distribution)) {
+      } else if (k == "outputs") {
+        if (!needBlock(e)) continue;
+        Seen outs(*this, "outputs");
+        for (const Entry& o : entries(e.block)) {
+          if (!outs.first(o.key)) continue;
+          if (!o.value) {
+            needValue(o, "a path or TYPE(\"PATH\")");
+            continue;
+          }
+          if (auto v = jobValue(o.value, o.key.text))
+            j.outputs.emplace_back(o.key, std::move(*v));
+        }
+      } else {
+        j.extra[k.str()] = json(e);
+      }
+    }
+  }
+
+  // `model = t.model`: step `t` writes its output `model` to the pipeline
+  // output `model`.
+  void outputAssignment(ast::Component& c, P::StepContext* s, Seen& seen) {
+    ast::Name target = name(s->target);
+    if (!seen.first(target)) return;
+    if (s->PARALLEL() || s->OVER() || s->block()) {
+      diags_.report(range(s), DiagKind::DslBadOutputAssignment, target.text,
+                    "; a step call needs an argument list: NAME(...)");
+      return;
+    }
+    auto parts = s->callee->name();
+    if (parts.size() != 2) {
+      diags_.report(range(s->callee), DiagKind::DslBadOutputAssignment,
+                    target.text,
+                    parts.size() == 1 &&
+                            step_names_.count(text(parts[0]->getStart()).str())
+                        ? "; name one of the step's outputs"
+                        : "");
+      return;
+    }
+    ast::Name step = name(parts[0]);
+    ast::Name output = name(parts[1]);
+    for (ast::Job& j : c.jobs) {
+      if (j.name.text != step.text) continue;
+      ast::JobValue v;
+      v.kind = ast::JobValue::Kind::Template;
+      v.range = target.range;
+      v.tmpl = refTemplate({ast::Name{"parent", target.range},
+                            ast::Name{"outputs", target.range}, target},
+                           target.range);
+      j.outputs.emplace_back(output, std::move(v));
+      return;
+    }
+    std::vector<std::string> names(step_names_.begin(), step_names_.end());
+    auto d = diags_.report(step.range, DiagKind::DslUnknownStep, step.text,
+                           c.name->text, didYouMean(step.text, names));
+    if (auto m = closestMatch(step.text, names)) d.fixit(step.range, *m);
+  }
+
+  const dsl::Parse& p_;
+  std::string path_;
+  ir::DiagnosticEngine& diags_;
+  const char* buffer_end_;
+  ast::File* file_ = nullptr;
+  std::map<std::string, llvm::SMRange> top_names_;
+  std::set<std::string> used_imports_, implicit_imports_;
+  std::set<std::string> pipeline_inputs_, step_names_;
+  bool quiet_unused_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<ast::File> loadDslBuffer(const llvm::SourceMgr& sm,
+                                         unsigned buffer_id,
+                                         llvm::StringRef path,
+                                         ir::DiagnosticEngine& diags) {
+  const llvm::MemoryBuffer* buf = sm.getMemoryBuffer(buffer_id);
+  llvm::StringRef text = buf->getBuffer();
+  if (!dsl::checkBytes(text, diags)) return nullptr;
+  auto parsed = dsl::parse(text, diags);
+  if (parsed->errors || !parsed->tree) return nullptr;
+  try {
+    Builder b(*parsed, path, diags, buf->getBufferEnd());
+    return b.build(parsed->tree);
+  } catch (const std::exception& e) {
+    diags
+        .report(llvm::SMRange(), DiagKind::DslSyntax,
+                std::string("cannot read the file: ") + e.what())
+        .origin(path.str());
+    return nullptr;
+  } catch (...) {
+    diags.report(llvm::SMRange(), DiagKind::DslSyntax, "cannot read the file")
+        .origin(path.str());
+    return nullptr;
+  }
+}
+
+}  // namespace pipec::frontend
