@@ -12,12 +12,15 @@ using Args = std::vector<std::string>;
 int runCheck(const Args& args);
 /// `pipec compile --emit=ir|env FILE`
 int runCompile(const Args& args);
+/// `pipec internal-parallel-step SPEC.json` (hidden: started by `pipec run`)
+int runInternalParallelStep(const Args& args);
 
 /// A subcommand: its name, a one-line summary, and its entry point.
 struct Command {
   const char* name;
   const char* summary;
   int (*run)(const Args& args);
+  bool hidden = false;  ///< not listed in `pipec --help`
 };
 
 /// Every subcommand, in help order.
