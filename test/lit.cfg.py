@@ -31,3 +31,12 @@ config.environment["PATH"] = os.pathsep.join(
 config.environment["TERM"] = "dumb"
 if os.path.isdir(config.corpus_dir):
     config.available_features.add("corpus")
+# `pipec run` exists: end-to-end parallel tests go through it.
+import subprocess
+try:
+    if subprocess.run([config.pipec_bin, "run", "--help"],
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                      timeout=30).returncode == 0:
+        config.available_features.add("pipec-run")
+except (OSError, subprocess.TimeoutExpired):
+    pass

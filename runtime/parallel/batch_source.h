@@ -24,15 +24,17 @@ struct MiniBatch {
   /// key values): the journal's key.
   Hash128 hash;
   std::string label;  ///< the first item or the key tuple, for logs
-  /// Folder mini-batches: the absolute paths, NUL-separated. Their sizes and
-  /// times are fingerprinted when the result is committed, so that a resume
-  /// re-runs a mini-batch whose files changed in place.
+  /// Folder mini-batches: the paths relative to the input folder (or
+  /// absolute), each followed by a NUL. A resume re-runs a committed
+  /// mini-batch when one of them changed after the commit.
   std::string files;
 };
 
-/// Sizes, modification times and inode numbers of `files` (NUL-separated)
-/// as 16 hex digits; a missing file counts as size -1.
-std::string filesFingerprint(llvm::StringRef files);
+/// True when every file of `files` (as in MiniBatch::files, relative to the
+/// folder `root_fd`) exists and was last modified before `since_ns`
+/// (nanoseconds since the epoch, from CLOCK_REALTIME_COARSE).
+bool filesUnchangedSince(int root_fd, llvm::StringRef files,
+                         std::int64_t since_ns);
 
 /// How the input is split.
 struct SourceOptions {

@@ -198,6 +198,7 @@ class Engine {
   Level level_ = Level::Info;
   int log_fd_ = -1;
   int signal_fd_ = -1;
+  int input_root_fd_ = -1;
   std::string harness_path_, config_path_;
   LaunchConfig launch_;
   std::uint64_t progress_timeout_ms_ = 0;
@@ -261,11 +262,22 @@ bool Engine::prepare() {
                   "logs_dir and state_dir must be set"});
     return false;
   }
-  for (const std::string& d :
-       {spec_.logs_dir, spec_.logs_dir + "/workers", spec_.state_dir,
-        spec_.state_dir + "/harness", spec_.state_dir + "/scratch"})
-    if (std::error_code ec = llvm::sys::fs::create_directories(d))
-      return fail({ir::DiagKind::ParallelStateUnusable, d, ec.message()});
+  // A folder the engine needs: made when missing; anything else in the way
+  // is reported as `top`'s problem.
+  auto folder = [&](const std::string& d, const std::string& top,
+                    ir::DiagKind kind) -> bool {
+    std::error_code ec = llvm::sys::fs::create_directories(d);
+    if (!ec && !llvm::sys::fs::is_directory(d))
+      ec = std::make_error_code(std::errc::not_a_directory);
+    if (ec) abort(Problem{kind, top, ec.message()});
+    return !ec;
+  };
+  for (const std::string& d : {spec_.logs_dir, spec_.logs_dir + "/workers"})
+    if (!folder(d, d, ir::DiagKind::ParallelStateUnusable)) return false;
+  for (const std::string& d : {spec_.state_dir, spec_.state_dir + "/harness",
+                               spec_.state_dir + "/scratch"})
+    if (!folder(d, spec_.state_dir, ir::DiagKind::ParallelStateUnusable))
+      return false;
   level_ = levelOf(settings_.logging_level);
   log_fd_ = ::open((spec_.logs_dir + "/parallel.log").c_str(),
                    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -306,10 +318,9 @@ bool Engine::prepare() {
   }
   if (!spec_.append_row_to.empty()) {
     std::string dir = llvm::sys::path::parent_path(spec_.append_row_to).str();
-    if (!dir.empty())
-      if (std::error_code ec = llvm::sys::fs::create_directories(dir))
-        return fail({ir::DiagKind::ParallelOutputUnwritable,
-                     spec_.append_row_to, ec.message()});
+    if (!dir.empty() && !folder(dir, spec_.append_row_to,
+                                ir::DiagKind::ParallelOutputUnwritable))
+      return false;
   }
 
   journal_ = Journal::open(spec_.state_dir + "/journal.d", spec_.resume, p);
@@ -434,7 +445,8 @@ bool Engine::nextBatch(std::uint64_t& index) {
     if (spec_.resume) {
       const Committed* c = journal_->find(mb.hash);
       if (c &&
-          (mb.files.empty() || c->fingerprint == filesFingerprint(mb.files))) {
+          (mb.files.empty() ||
+           filesUnchangedSince(input_root_fd_, mb.files, c->committed_ns))) {
         locations_[mb.index] = c->where;
         ++committed_;
         ++resumed_;
@@ -670,20 +682,30 @@ bool Engine::popAttempt(Worker& w, std::uint64_t seq, Attempt& at) {
 
 void Engine::appendAttempt(Active& a, const Worker& w, const Attempt& at,
                            const char* result, const std::string& error) {
-  char buf[160];
-  Clock::time_point now = Clock::now();
-  std::snprintf(buf, sizeof(buf),
-                "%s{\"worker\":%d,\"start_ms\":%.1f,\"ms\":%.1f,"
-                "\"backup\":%s,\"result\":\"%s\"",
-                a.attempts.empty() ? "" : ",", w.index,
-                msSince(start_, at.sent), msSince(at.sent, now),
-                at.backup ? "true" : "false", result);
-  a.attempts += buf;
+  // Milliseconds with one decimal, without printf.
+  auto tenths = [](std::string& out, double ms) {
+    std::uint64_t t = std::uint64_t(std::llround(std::max(ms, 0.0) * 10));
+    appendUInt(out, t / 10);
+    out.push_back('.');
+    out.push_back(char('0' + t % 10));
+  };
+  std::string& r = a.attempts;
+  if (!r.empty()) r.push_back(',');
+  r += "{\"worker\":";
+  appendUInt(r, std::uint64_t(w.index));
+  r += ",\"start_ms\":";
+  tenths(r, msSince(start_, at.sent));
+  r += ",\"ms\":";
+  tenths(r, msSince(at.sent, Clock::now()));
+  r += at.backup ? ",\"backup\":true" : ",\"backup\":false";
+  r += ",\"result\":\"";
+  r += result;
+  r.push_back('"');
   if (!error.empty()) {
-    a.attempts += ",\"error\":";
-    appendJsonString(a.attempts, error);
+    r += ",\"error\":";
+    appendJsonString(r, error);
   }
-  a.attempts += "}";
+  r.push_back('}');
 }
 
 void Engine::record(const Active& a, const char* status, std::uint64_t ok) {
@@ -726,7 +748,6 @@ void Engine::onResult(Worker& w, std::uint64_t seq, std::uint64_t given,
   e.length = body.size();
   e.items = given;
   e.ok = ok;
-  e.files = std::move(a.batch.files);
   pending_->rows.append(body.data(), body.size());
   pending_->entries.push_back(std::move(e));
   if (ok < given) {
@@ -972,6 +993,7 @@ void Engine::checkTimers(Clock::time_point now) {
 // ---------------------------------------------------------------------
 
 void Engine::flushPending(bool force) {
+  if (!pending_ || !committer_) return;
   if (pending_->entries.empty() && pending_->records.empty()) return;
   bool due = force || pending_->entries.size() >= 4096 ||
              pending_->rows.size() >= (4u << 20) ||
@@ -1126,7 +1148,7 @@ int Engine::finish() {
                   "), within the thresholds";
     if (resumed_)
       sentence +=
-          "; " + std::to_string(resumed_) + " were committed by an earlier run";
+          " (" + std::to_string(resumed_) + " committed by an earlier run)";
     sentence += ".";
   } else {
     sentence = "Step " + name + " failed: " + fail_sentence_;
@@ -1183,6 +1205,9 @@ int Engine::run() {
   so.scratch_dir = spec_.state_dir + "/scratch";
   Problem p;
   source_ = openBatchSource(so, p);
+  input_root_fd_ =
+      ::open(spec_.input_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (input_root_fd_ < 0) input_root_fd_ = AT_FDCWD;
   if (!source_) {
     abort(p);
     shutdownWorkers(true);

@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include "llvm/Support/SHA1.h"
-#include "llvm/Support/xxhash.h"
 #include "runtime/parallel/batch_source.h"
 #include "runtime/parallel/external_sort.h"
 #include "runtime/parallel/file_list.h"
@@ -11,26 +10,20 @@
 
 namespace pipec::runtime::parallel {
 
-std::string filesFingerprint(llvm::StringRef files) {
-  std::string packed;
+bool filesUnchangedSince(int root_fd, llvm::StringRef files,
+                         std::int64_t since_ns) {
   while (!files.empty()) {
-    auto [path, rest] = files.split('\0');
-    files = rest;
+    std::size_t nul = files.find('\0');
+    if (nul == llvm::StringRef::npos) return false;
+    const char* path = files.data();  // NUL-terminated in place
+    files = files.drop_front(nul + 1);
     struct stat st;
-    std::int64_t v[4] = {-1, 0, 0, 0};
-    if (::stat(path.str().c_str(), &st) == 0) {
-      v[0] = st.st_size;
-      v[1] = st.st_mtim.tv_sec;
-      v[2] = st.st_mtim.tv_nsec;
-      v[3] = std::int64_t(st.st_ino);
-    }
-    packed.append(reinterpret_cast<const char*>(v), sizeof(v));
+    if (::fstatat(root_fd, path, &st, 0) != 0) return false;
+    std::int64_t mtime =
+        std::int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    if (mtime >= since_ns) return false;
   }
-  std::uint64_t h = llvm::xxHash64(packed);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, h >>= 4) out[std::size_t(i)] = kHex[h & 15];
-  return out;
+  return true;
 }
 
 namespace {
@@ -70,10 +63,8 @@ class FolderSource : public BatchSource {
       path_.push_back('/');
       path_.append(next_);
       appendJsonString(out.payload, path_);
-      out.files.append(path_);
+      out.files.append(next_);
       out.files.push_back('\0');
-      sha.update(next_);
-      sha.update(llvm::StringRef("\0", 1));
       ++out.items;
       have_next_ = sorter_->next(next_);
     }
@@ -83,6 +74,7 @@ class FolderSource : public BatchSource {
       return false;
     }
     out.payload.push_back(']');
+    sha.update(out.files);
     if (!keys_.empty()) {
       out.payload.append(",\"pk\":");
       appendKeyObject(out.payload, keys_, tuple);

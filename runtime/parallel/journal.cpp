@@ -85,6 +85,7 @@ bool Journal::load(Problem& problem) {
   if (llvm::StringRef(text).startswith(kJournalHeader)) {
     good = sizeof(kJournalHeader) - 1;
     llvm::StringRef rest = llvm::StringRef(text).drop_front(good);
+    std::int64_t group_ns = 0;
     while (!rest.empty()) {
       std::size_t nl = rest.find('\n');
       if (nl == llvm::StringRef::npos) break;  // torn last line
@@ -92,16 +93,20 @@ bool Journal::load(Problem& problem) {
       rest = rest.drop_front(nl + 1);
       llvm::SmallVector<llvm::StringRef, 8> f;
       line.split(f, ' ');
+      if (f.size() == 2 && f[0] == "T" && !f[1].getAsInteger(10, group_ns)) {
+        good += nl + 1;
+        continue;
+      }
       Committed c;
+      c.committed_ns = group_ns;
       Hash128 h;
       std::uint32_t seg;
-      if (f.size() != 8 || f[0] != "C" || !Hash128::parse(f[1], h) ||
+      if (f.size() != 7 || f[0] != "C" || !Hash128::parse(f[1], h) ||
           f[2].getAsInteger(10, seg) || f[3].getAsInteger(10, c.where.offset) ||
           f[4].getAsInteger(10, c.where.length) ||
           f[5].getAsInteger(10, c.items) || f[6].getAsInteger(10, c.ok))
         break;
       c.where.segment = seg;
-      if (f[7] != "-") c.fingerprint = f[7].str();
       good += nl + 1;
       // A segment that is gone or short invalidates its entries.
       auto it = segment_size.find(seg);
@@ -175,7 +180,15 @@ void Journal::commit(CommitGroup& g) {
     }
   }
   std::string lines;
-  lines.reserve(g.entries.size() * 80);
+  lines.reserve(g.entries.size() * 64 + 32);
+  // The coarse clock is the one file times come from: a file written after
+  // this line has a time at or after it.
+  struct timespec ts;
+  ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  lines.append("T ");
+  appendUInt(lines,
+             std::uint64_t(ts.tv_sec) * 1000000000 + std::uint64_t(ts.tv_nsec));
+  lines.push_back('\n');
   for (const CommitGroup::Entry& e : g.entries) {
     Location where;
     if (e.length) where = {seg, e.offset, e.length};
@@ -192,9 +205,6 @@ void Journal::commit(CommitGroup& g) {
     appendUInt(lines, e.items);
     lines.push_back(' ');
     appendUInt(lines, e.ok);
-    lines.push_back(' ');
-    lines.append(e.files.empty() ? std::string("-")
-                                 : filesFingerprint(e.files));
     lines.push_back('\n');
   }
   if (!writeAll(journal_fd_, lines) || ::fdatasync(journal_fd_) != 0) {
@@ -206,9 +216,12 @@ void Journal::commit(CommitGroup& g) {
 llvm::Error Journal::gather(const std::vector<Location>& order,
                             const std::string& path) const {
   std::string tmp = path + ".pipec-tmp";
+  // The caller names `path`; the messages say what went wrong with it.
   auto fail = [&](const std::string& what) {
-    return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s: %s",
-                                   what.c_str(), std::strerror(errno));
+    std::string why = std::strerror(errno);
+    if (what != path) why = what + ": " + why;
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s",
+                                   why.c_str());
   };
   int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (out < 0) return fail(tmp);
@@ -273,7 +286,7 @@ llvm::Error Journal::gather(const std::vector<Location>& order,
   if (!ok) {
     ::unlink(tmp.c_str());
     errno = err;
-    return fail(path);
+    return fail(tmp);
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) return fail(path);
   return llvm::Error::success();

@@ -29,7 +29,7 @@ struct Location {
 struct Committed {
   Location where;
   std::uint64_t items = 0, ok = 0;
-  std::string fingerprint;  ///< folder mini-batches: of the files; else empty
+  std::int64_t committed_ns = 0;  ///< when (nanoseconds since the epoch)
 };
 
 /// Finished mini-batches made durable together.
@@ -39,7 +39,6 @@ struct CommitGroup {
     Hash128 hash;
     std::uint64_t offset = 0, length = 0;  ///< in `rows`
     std::uint64_t items = 0, ok = 0;
-    std::string files;  ///< folder mini-batches: paths to fingerprint
   };
   std::uint64_t id = 0;
   std::string rows;
@@ -52,7 +51,8 @@ struct CommitGroup {
 };
 
 /// The state folder of one parallel step:
-///   journal            "C hash segment offset length items ok fingerprint"
+///   journal            per group "T time_ns", then per mini-batch
+///                      "C hash segment offset length items ok"
 ///   segments/N.rows    rows of the mini-batches of commit group N
 ///   tmp/               segments being written
 class Journal {

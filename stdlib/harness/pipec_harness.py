@@ -17,6 +17,8 @@
 #   5  a shared page: slot 0 holds 2*k (loading mini-batch k) or 2*k+1
 #      (running it), k counting from 1; the engine times each phase from it.
 # stdout and stderr are the worker's log; the entry script may print freely.
+# PIPEC_WORKER_INDEX, PIPEC_INSTANCE_INDEX and PIPEC_WORKER_COUNT say which
+# worker this is.
 # EOF on 3 ends the loop: shutdown() runs and the process exits 0.
 import os
 import sys
@@ -29,6 +31,49 @@ def write_all(data):
     while view:
         n = os.write(REPLY_FD, view)
         view = view[n:]
+
+
+class Replies:
+    """Replies waiting to be written, in order. The main loop writes them in
+    bulk when it has no request left to read; a thread writes whatever has
+    waited 2 ms, so a fast mini-batch's reply is not held back by a slow one
+    that follows it."""
+
+    def __init__(self):
+        import collections
+        import threading
+
+        self.queue = collections.deque()  # append/popleft are atomic
+        self.lock = threading.Lock()      # one writer at a time keeps order
+        self.waiting = threading.Event()
+        thread = threading.Thread(target=self._run, daemon=True)
+        thread.start()
+
+    def add(self, frame_bytes):
+        if not self.queue:
+            self.waiting.set()
+        self.queue.append(frame_bytes)
+
+    def flush(self):
+        with self.lock:
+            chunks = []
+            try:
+                while True:
+                    chunks.append(self.queue.popleft())
+            except IndexError:
+                pass
+            if chunks:
+                write_all(b"".join(chunks))
+
+    def _run(self):
+        import time
+
+        while True:
+            self.waiting.wait()
+            self.waiting.clear()
+            while self.queue:
+                time.sleep(0.002)
+                self.flush()
 
 
 def frame(header, body=b""):
@@ -181,7 +226,6 @@ def main():
     import json
     import logging
     import mmap
-    import time
     import traceback
 
     cfg_path, worker_index = sys.argv[1], int(sys.argv[2])
@@ -189,6 +233,8 @@ def main():
         cfg = json.load(fh)
     cfg["worker_index"] = worker_index
     cfg["instance_index"] = worker_index // max(1, cfg["per_instance"])
+    os.environ["PIPEC_WORKER_INDEX"] = str(worker_index)
+    os.environ["PIPEC_INSTANCE_INDEX"] = str(cfg["instance_index"])
     for fd in (REQ_FD, REPLY_FD, SLOT_FD):
         os.set_inheritable(fd, False)
     slot = memoryview(mmap.mmap(SLOT_FD, mmap.PAGESIZE)).cast("q")
@@ -231,8 +277,8 @@ def main():
     with_context = takes_context(run)
     append = cfg["append_rows"]
     loads = json.loads
-    pending = []
-    pending_since = 0.0
+    replies = Replies()
+    add = replies.add
     begun = 0
     buf = b""
     while True:
@@ -245,11 +291,9 @@ def main():
         buf += data
         lines = buf.split(b"\n")
         buf = lines.pop()
-        last = len(lines) - 1
-        for n, line in enumerate(lines):
+        for line in lines:
             begun += 1
             slot[0] = begun * 2
-            start = time.monotonic()
             seq, index, payload = loads(line)
             try:
                 keys = None
@@ -275,7 +319,13 @@ def main():
                 else:
                     slot[0] = begun * 2 + 1
                     result = run(batch)
-                if DataFrame and isinstance(result, DataFrame):
+                if type(result) is list or type(result) is tuple:
+                    ok = len(result)
+                    body = b""
+                    if append and ok:
+                        body = ("\n".join(map(str, result)) + "\n").encode(
+                            "utf-8", "surrogateescape")
+                elif DataFrame and isinstance(result, DataFrame):
                     ok = len(result)
                     body = b""
                     if append and ok:
@@ -300,28 +350,14 @@ def main():
                     if append and ok:
                         body = ("\n".join(map(str, result)) + "\n").encode(
                             "utf-8", "surrogateescape")
-                pending.append(b"K %d %d %d %d\n" % (seq, given, min(ok, given),
-                                                     len(body)))
-                if body:
-                    pending.append(body)
+                add(b"K %d %d %d %d\n%s" % (seq, given, min(ok, given),
+                                            len(body), body))
             except Exception:
                 text = traceback.format_exc()
                 sys.stderr.write("mini-batch %d failed:\n%s" % (index, text))
                 sys.stderr.flush()
-                body = text.encode("utf-8", "replace")
-                pending.append(b"E %d %d\n" % (seq, len(body)))
-                pending.append(body)
-            # Reply in bulk while more requests wait, but never sit on a reply
-            # for long: a slow run() would hold back the ones before it.
-            now = time.monotonic()
-            if len(pending) <= 2:
-                pending_since = now
-            if (n == last or now - start > 0.001
-                    or now - pending_since > 0.002):
-                write_all(b"".join(pending))
-                pending.clear()
-    if pending:
-        write_all(b"".join(pending))
+                add(frame(b"E %d" % seq, text.encode("utf-8", "replace")))
+        replies.flush()
     shutdown = getattr(module, "shutdown", None)
     if callable(shutdown):
         try:
