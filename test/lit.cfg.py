@@ -31,6 +31,9 @@ config.environment["PATH"] = os.pathsep.join(
 config.environment["TERM"] = "dumb"
 if os.path.isdir(config.corpus_dir):
     config.available_features.add("corpus")
+# Tests that take minutes run only with --param slow=1 (ctest -C slow -L slow).
+if lit_config.params.get("slow"):
+    config.available_features.add("slow")
 # `pipec run` exists: end-to-end parallel tests go through it.
 import subprocess
 try:

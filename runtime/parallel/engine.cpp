@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1164,6 +1165,10 @@ int Engine::finish() {
                 " workers lost, %.3f s",
                 retried_, backups_, workers_lost_, msSince(start_, now) / 1000);
   log(Level::Info, stats);
+  struct rusage ru;
+  if (::getrusage(RUSAGE_SELF, &ru) == 0)
+    log(Level::Info, "peak memory of the engine: " +
+                         std::to_string(ru.ru_maxrss / 1024) + " MB (RSS)");
   writeFileAtomically(spec_.logs_dir + "/job_result.txt", sentence + "\n");
   if (settings_.copy_logs_to_parent) copyLogsToParent();
   if (broken_) return kEngineBroken;
