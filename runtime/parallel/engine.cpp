@@ -373,7 +373,7 @@ bool Engine::writeHarness() {
   llvm::raw_string_ostream os(cfg_text);
   os << llvm::json::Value(std::move(cfg));
   os.flush();
-  if (!writeFileAtomically(harness_path_, harnessSource()) ||
+  if (!writePythonModules(dir) ||
       !writeFileAtomically(config_path_, cfg_text)) {
     abort(Problem{ir::DiagKind::ParallelStateUnusable, dir,
                   std::strerror(errno)});

@@ -25,11 +25,21 @@ def set_resume(on):
 
 
 def group_alive(pgid):
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except ProcessLookupError:
-        return False
+    """Live (not zombie) processes of group `pgid`. Dead ones wait for
+    whoever reaps orphans, which can take a while."""
+    alive = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        state, group = fields[0], int(fields[2])
+        if group == pgid and state not in ("Z", "X"):
+            alive.append(int(pid))
+    return alive
 
 
 set_resume(False)
@@ -47,8 +57,8 @@ for i in range(kills):
     deadline = time.time() + 20
     while group_alive(proc.pid):
         if time.time() > deadline:
-            sys.exit("processes of the killed engine survive (group %d)"
-                     % proc.pid)
+            sys.exit("processes of the killed engine survive (group %d): %s"
+                     % (proc.pid, group_alive(proc.pid)))
         time.sleep(0.01)
     set_resume(True)
 rc = subprocess.run([pipec, "internal-parallel-step", spec_path],

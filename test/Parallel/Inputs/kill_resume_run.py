@@ -28,9 +28,11 @@ def descendants_alive(marker):
         try:
             with open("/proc/%s/cmdline" % pid, "rb") as f:
                 cmd = f.read()
-        except OSError:
+            with open("/proc/%s/stat" % pid) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
             continue
-        if marker.encode() in cmd:
+        if marker.encode() in cmd and state not in ("Z", "X"):
             alive.append(int(pid))
     return alive
 
