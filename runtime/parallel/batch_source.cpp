@@ -49,6 +49,7 @@ namespace {
 class SingleFileSource : public BatchSource {
  public:
   explicit SingleFileSource(std::string path) : path_(std::move(path)) {}
+  std::optional<std::uint64_t> total() const override { return 1; }
   bool next(MiniBatch& out) override {
     if (produced_) return false;
     out.index = 0;

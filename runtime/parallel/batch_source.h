@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,9 @@ class BatchSource {
   virtual ~BatchSource();
   /// The next mini-batch; false at the end, or on a problem (see problem()).
   virtual bool next(MiniBatch& out) = 0;
+  /// How many mini-batches there are in all, when known before the last one
+  /// is produced (folders by count, partitions); nullopt otherwise.
+  virtual std::optional<std::uint64_t> total() const { return std::nullopt; }
   /// Set when next() stopped because of a problem.
   const Problem& problem() const { return problem_; }
   bool failed() const { return !problem_.empty(); }

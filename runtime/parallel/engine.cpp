@@ -1093,6 +1093,11 @@ ProgressCounts Engine::counts() const {
   c.failed = failed_batches_;
   c.total = produced_;
   c.total_known = source_done_;
+  if (!source_done_ && source_)
+    if (std::optional<std::uint64_t> t = source_->total()) {
+      c.total = *t;
+      c.total_known = true;
+    }
   c.items = items_done_;
   return c;
 }

@@ -70,6 +70,7 @@ ExternalSorter::~ExternalSorter() = default;
 llvm::Error ExternalSorter::add(llvm::StringRef name) {
   if (!arena_.empty() && arena_.size() + name.size() + 1 > memory_limit_)
     if (llvm::Error e = spill()) return e;
+  ++count_;
   offsets_.push_back(std::uint32_t(arena_.size()));
   arena_.append(name.data(), name.size());
   arena_.push_back('\0');

@@ -30,6 +30,8 @@ class ExternalSorter {
   /// error() set.
   bool next(std::string& out);
   const std::string& error() const { return error_; }
+  /// Names added.
+  std::uint64_t count() const { return count_; }
   /// Runs written to disk so far (for tests).
   std::size_t spilledRuns() const { return runs_.size(); }
 
@@ -46,6 +48,7 @@ class ExternalSorter {
   std::vector<std::unique_ptr<Run>> runs_;
   std::vector<std::size_t> heap_;  // indices into runs_, merge order
   bool finished_ = false;
+  std::uint64_t count_ = 0;
   std::string error_;
 };
 

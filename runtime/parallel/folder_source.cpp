@@ -39,6 +39,11 @@ class FolderSource : public BatchSource {
     have_next_ = sorter_->next(next_);
   }
 
+  std::optional<std::uint64_t> total() const override {
+    if (!keys_.empty()) return std::nullopt;
+    return (sorter_->count() + per_batch_ - 1) / per_batch_;
+  }
+
   bool next(MiniBatch& out) override {
     if (!have_next_ || failed()) return false;
     out.index = produced_;

@@ -12,6 +12,8 @@
 #                         files in DIR)
 #   --each SECONDS        every run() sleeps this long
 #   --init-raise, --init-hang, --init-sleep SECONDS
+#   --spawn DIR           init() starts a `sleep` child and writes its pid to
+#                         DIR/child-PID (a process the engine never sees)
 # Rows: "ITEM" per item, "ITEM worker=W" with --show-worker, "ITEM:CONTENT"
 # with --content (file items).
 import argparse
@@ -35,7 +37,14 @@ def init():
     p.add_argument("--init-sleep", type=float, default=0)
     p.add_argument("--show-worker", action="store_true")
     p.add_argument("--content", action="store_true")
+    p.add_argument("--spawn")
     args, _ = p.parse_known_args()
+    if args.spawn:
+        import subprocess
+
+        child = subprocess.Popen(["sleep", "600"])
+        with open(os.path.join(args.spawn, "child-%d" % child.pid), "w"):
+            pass
     if args.init_sleep:
         time.sleep(args.init_sleep)
     if args.init_hang:

@@ -66,6 +66,10 @@ TEST(ParallelSource, FolderByCountInPathOrder) {
   TempDir t;
   for (const char* f : {"b/2.txt", "a.txt", "b/1.txt", "c/d/e.txt", "z.txt"})
     t.write(std::string("in/") + f, "x");
+  Problem p;
+  auto src = openBatchSource(folderOptions(t, t.path() + "/in", 2), p);
+  ASSERT_TRUE(src);
+  EXPECT_EQ(src->total(), std::optional<std::uint64_t>(3));
   std::vector<MiniBatch> b = all(folderOptions(t, t.path() + "/in", 2));
   ASSERT_EQ(b.size(), 3u);
   EXPECT_EQ(b[0].items, 2u);
