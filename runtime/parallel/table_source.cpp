@@ -583,9 +583,7 @@ class PartitionSource : public BatchSource {
     return flush();
   }
 
-  std::optional<std::uint64_t> total() const override {
-    return tuples_.size();
-  }
+  std::optional<std::uint64_t> total() const override { return tuples_.size(); }
 
   bool next(MiniBatch& out) override {
     if (failed() || produced_ >= tuples_.size()) return false;

@@ -214,8 +214,6 @@ def main():
         os._exit(3)
     write_all(b"R\n")
 
-    pd = tables.pd if tables is not None else None
-    DataFrame = pd.DataFrame if pd is not None else ()
     with_context = takes_context(run)
     append = cfg["append_rows"]
     loads = json.loads
@@ -267,7 +265,8 @@ def main():
                     if append and ok:
                         body = ("\n".join(map(str, result)) + "\n").encode(
                             "utf-8", "surrogateescape")
-                elif DataFrame and isinstance(result, DataFrame):
+                elif type(result).__name__ == "DataFrame" and hasattr(
+                        result, "to_csv"):
                     ok = len(result)
                     body = b""
                     if append and ok:

@@ -15,7 +15,8 @@
 #   --spawn DIR           init() starts a `sleep` child and writes its pid to
 #                         DIR/child-PID (a process the engine never sees)
 # Rows: "ITEM" per item, "ITEM worker=W" with --show-worker, "ITEM:CONTENT"
-# with --content (file items).
+# with --content (file items); --dataframe returns a pandas DataFrame (item,
+# position) instead of a list.
 import argparse
 import os
 import sys
@@ -38,6 +39,7 @@ def init():
     p.add_argument("--show-worker", action="store_true")
     p.add_argument("--content", action="store_true")
     p.add_argument("--spawn")
+    p.add_argument("--dataframe", action="store_true")
     args, _ = p.parse_known_args()
     if args.spawn:
         import subprocess
@@ -117,4 +119,9 @@ def run(mini_batch):
                 rows.append("%s:%s" % (os.path.basename(path), f.read().strip()))
     else:
         rows = list(items)
-    return rows[:-1] if short else rows
+    rows = rows[:-1] if short else rows
+    if args.dataframe:
+        import pandas
+
+        return pandas.DataFrame({"item": rows, "position": range(len(rows))})
+    return rows
