@@ -381,6 +381,7 @@ bool Engine::writeHarness() {
   }
   launch_.args = {harness_path_, config_path_};
   launch_.cwd = spec_.code_dir;
+  launch_.process_group = io_.worker_group;
   // The engine's environment, then the step's, then what Python needs.
   std::set<std::string> overridden;
   for (const auto& [k, v] : spec_.env) overridden.insert(k);
@@ -1293,15 +1294,11 @@ int runParallelStep(const ParallelStepSpec& spec, const EngineIO& io) {
   return engine.run();
 }
 
-bool tieToParent(std::string& error) {
+bool tieToParent(pid_t& worker_group, std::string& error) {
   pid_t parent = ::getppid();
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) {
     error = "the parent process is gone";
-    return false;
-  }
-  if (::getpgrp() != ::getpid() && ::setpgid(0, 0) != 0) {
-    error = std::string("setpgid: ") + std::strerror(errno);
     return false;
   }
   int link[2];
@@ -1315,7 +1312,9 @@ bool tieToParent(std::string& error) {
     return false;
   }
   if (pid == 0) {
-    // The sentinel: waits for the engine to go, then ends its group.
+    // The sentinel: leads the workers' process group, waits for the engine to
+    // go (EOF on the pipe, however it ended), then ends the group.
+    ::setpgid(0, 0);
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGPIPE})
       ::signal(sig, SIG_IGN);
     int keep = ::fcntl(link[0], F_DUPFD_CLOEXEC, 100);
@@ -1329,8 +1328,12 @@ bool tieToParent(std::string& error) {
     ::kill(0, SIGKILL);
     ::_exit(0);
   }
+  // Both sides set the group, so that it exists before the first worker
+  // joins it.
+  ::setpgid(pid, pid);
   ::close(link[0]);
   // link[1] stays open (close-on-exec) for as long as this process lives.
+  worker_group = pid;
   return true;
 }
 

@@ -3,6 +3,8 @@
 // exactly once.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 
 #include "ir/diagnostics.h"
@@ -23,6 +25,8 @@ struct EngineIO {
   ir::DiagnosticEngine* diags = nullptr;  ///< problems, at spec.location
   llvm::raw_ostream* progress = nullptr;  ///< progress lines
   bool terminal = false;                  ///< redraw one live line
+  /// The process group workers join (tieToParent's); 0: the engine's own.
+  pid_t worker_group = 0;
 };
 
 /// Runs the step described by `spec` to the end and returns its status.
@@ -34,11 +38,13 @@ struct EngineIO {
 int runParallelStep(const ParallelStepSpec& spec, const EngineIO& io);
 
 /// Ties this process and everything it starts to its parent: the process
-/// gets PR_SET_PDEATHSIG(SIGKILL), becomes the leader of its own process
-/// group when it is not one, and forks a sentinel that kills the whole group
-/// once this process is gone, however it ended (kill -9 included), so no
-/// worker or worker's child outlives it. Call it first, before any thread
-/// starts. Returns false with `error` set when the parent is already gone.
-bool tieToParent(std::string& error);
+/// gets PR_SET_PDEATHSIG(SIGKILL), and a sentinel process is forked that
+/// leads a new process group for the workers (`worker_group`, for
+/// EngineIO) and kills that group once this process is gone, however it
+/// ended (kill -9 included). So no worker, nor anything a worker started,
+/// outlives the engine, and nothing outside the group is touched. Call it
+/// first, before any thread starts. Returns false with `error` set when the
+/// parent is already gone.
+bool tieToParent(pid_t& worker_group, std::string& error);
 
 }  // namespace pipec::runtime::parallel

@@ -101,6 +101,7 @@ bool spawnWorker(const LaunchConfig& config, int index,
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
+    if (config.process_group > 0) ::setpgid(0, config.process_group);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);

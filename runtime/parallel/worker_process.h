@@ -16,6 +16,7 @@ struct LaunchConfig {
   std::vector<std::string> args;  ///< after argv[0]; the index is appended
   std::vector<std::string> env;   ///< "NAME=VALUE"
   std::string cwd;
+  pid_t process_group = 0;  ///< join this group (0: stay in the engine's)
 };
 
 /// A running worker as the engine sees it.

@@ -29,7 +29,8 @@ int runInternalParallelStep(const Args& args) {
   llvm::SourceMgr sm;
   ir::TextDiagnosticPrinter printer(llvm::errs(), sm);
   ir::DiagnosticEngine diags(sm, printer);
-  if (!par::tieToParent(error)) {
+  pid_t worker_group = 0;
+  if (!par::tieToParent(worker_group, error)) {
     llvm::errs() << "pipec internal-parallel-step: error: " << error << "\n";
     return par::kEngineBroken;
   }
@@ -44,6 +45,7 @@ int runInternalParallelStep(const Args& args) {
   io.diags = &diags;
   io.progress = &llvm::errs();
   io.terminal = ::isatty(2);
+  io.worker_group = worker_group;
   return par::runParallelStep(*spec, io);
 }
 
