@@ -6,8 +6,8 @@
 # Started by the engine as `PYTHON pipec_harness.py CONFIG.json WORKER_INDEX`
 # with these descriptors:
 #   3  requests, one JSON line per mini-batch: [seq, index, payload]
-#      payload: a list of file paths, or a table slice (an object, see
-#      load_table)
+#      payload: a list of file paths, {"p": paths, "pk": keys} for a
+#      partition of a folder, or a table slice (see pipec_tables.py)
 #   4  replies, frames of a header line and a body of `n` bytes:
 #      "R\n"                       init() done, ready for mini-batches
 #      "I n\n" body                loading the script or init() failed
