@@ -50,8 +50,10 @@ class RowScanner {
   RowScanner& operator=(const RowScanner&) = delete;
 
   bool open(const std::string& path, bool quotes);
-  /// The next row; false at the end or on an error (error() set).
+  /// The next row; false at the end or on an error (error() set), which
+  /// includes a row longer than the limit (64 MB unless set).
   bool next(Row& row);
+  void setMaxRow(std::size_t bytes) { max_row_ = bytes; }
   const std::string& error() const { return error_; }
 
  private:
@@ -65,6 +67,7 @@ class RowScanner {
   std::size_t scan_ = 0;          // where scanning resumes
   bool in_quotes_ = false;
   bool eof_ = false;
+  std::size_t max_row_ = 64u << 20;
   std::string error_;
 };
 

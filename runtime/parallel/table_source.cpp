@@ -314,6 +314,12 @@ bool RowScanner::next(Row& row) {
     scan_ = i - pos_;
     pos_ = 0;
     std::size_t have = buf_.size();
+    if (have >= max_row_) {
+      error_ = "the row at byte " + std::to_string(buf_offset_) +
+               " is longer than " + std::to_string(max_row_ >> 20) +
+               " MB (an unterminated quote?)";
+      return false;
+    }
     std::size_t want = std::max<std::size_t>(1u << 20, have);
     buf_.resize(have + want);
     ssize_t got;

@@ -163,6 +163,21 @@ TEST(ParallelSource, RowScannerRespectsQuotes) {
   EXPECT_EQ(rows[4], "3,z");
 }
 
+TEST(ParallelSource, UnterminatedQuoteIsAnError) {
+  TempDir t;
+  std::string text = "a,b\n1,\"never closed\n";
+  for (int i = 0; i < 300000; ++i) text += "more,rows\n";
+  std::string path = t.write("t.csv", text);
+  RowScanner s;
+  s.setMaxRow(1u << 20);
+  ASSERT_TRUE(s.open(path, true));
+  Row r;
+  ASSERT_TRUE(s.next(r));  // the header
+  EXPECT_FALSE(s.next(r));
+  EXPECT_EQ(s.error(),
+            "the row at byte 4 is longer than 1 MB (an unterminated quote?)");
+}
+
 TEST(ParallelSource, TableBySizeNeverSplitsRows) {
   TempDir t;
   std::string text = "id,note\n";
