@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "runtime/parallel/aimaster.h"
 #include "test/unit/runtime/parallel_test_util.h"
@@ -70,6 +71,10 @@ TEST(ParallelAIMaster, ShardsOfADeadWorkerGoBack) {
   std::set<std::string> seen;
   std::string r;
   while ((r = b.ask("NEXT")) != "D") {
+    if (r == "W 50") {  // a's shard is not back yet
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
     ASSERT_EQ(r[0], 'S') << r;
     seen.insert(r.substr(0, r.find(' ', 2)));
   }
@@ -135,6 +140,9 @@ for shard in shards():
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   };
   EXPECT_EQ(runWorker(0), 9);
+  // The master sees the closed connection on its own thread.
+  for (int i = 0; i < 1000 && m->stats().requeued == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_EQ(m->stats().requeued, 1u);
   EXPECT_EQ(runWorker(1), 0);
   std::multiset<std::string> files;
