@@ -32,6 +32,9 @@ config.environment["TERM"] = "dumb"
 if os.path.isdir(config.corpus_dir):
     config.available_features.add("corpus")
 
+# Tests that take minutes run only with --param slow=1 (ctest -C slow -L slow).
+if lit_config.params.get("slow"):
+    config.available_features.add("slow")
 # `pipec run` (the local scheduler) is optional in a build: tests that run
 # pipelines say `REQUIRES: pipec-run`.
 import subprocess

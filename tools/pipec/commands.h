@@ -14,12 +14,15 @@ int runCheck(const Args& args);
 int runCompile(const Args& args);
 /// `pipec fmt FILE...`
 int runFmt(const Args& args);
+/// `pipec internal-parallel-step SPEC.json` (hidden: started by `pipec run`)
+int runInternalParallelStep(const Args& args);
 
 /// A subcommand: its name, a one-line summary, and its entry point.
 struct Command {
   const char* name;
   const char* summary;
   int (*run)(const Args& args);
+  bool hidden = false;  ///< not listed in `pipec --help`
 };
 
 /// Every subcommand, in help order.

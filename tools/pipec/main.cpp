@@ -12,6 +12,8 @@ const std::vector<Command>& commands() {
        runCheck},
       {"compile", "print the IR or the environment of each step", runCompile},
       {"fmt", "print the canonical layout of .pipe files", runFmt},
+      {"internal-parallel-step", "run one parallel step (used by pipec run)",
+       runInternalParallelStep, /*hidden=*/true},
   };
   return all;
 }
@@ -23,6 +25,7 @@ void printUsage(llvm::raw_ostream& os) {
         "pipelines\n\n"
      << "USAGE: pipec COMMAND [options] [args]\n\nCOMMANDS:\n";
   for (const Command& c : commands()) {
+    if (c.hidden) continue;
     std::string name = c.name;
     name.resize(12, ' ');
     os << "  " << name << c.summary << "\n";
@@ -55,7 +58,7 @@ int main(int argc, char** argv) {
     if (cmd == c.name) return c.run(args);
   llvm::errs() << "pipec: error: unknown command '" << cmd << "'";
   for (const Command& c : commands())
-    if (cmd.edit_distance(c.name, true, 2) <= 2) {
+    if (!c.hidden && cmd.edit_distance(c.name, true, 2) <= 2) {
       llvm::errs() << "; did you mean '" << c.name << "'?";
       break;
     }

@@ -1,0 +1,133 @@
+// Exactly-once results of a parallel step: rows committed in segments by
+// rename, a durable journal keyed by each mini-batch's hash, a committer
+// thread that batches fsyncs, and the final gather in mini-batch order.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "llvm/Support/Error.h"
+#include "runtime/parallel/problem.h"
+#include "runtime/parallel/text.h"
+
+namespace pipec::runtime::parallel {
+
+/// Where a committed mini-batch's rows are.
+struct Location {
+  std::uint32_t segment = 0;
+  std::uint64_t offset = 0, length = 0;
+};
+
+/// A mini-batch result that an earlier run committed.
+struct Committed {
+  Location where;
+  std::uint64_t items = 0, ok = 0;
+  std::int64_t committed_ns = 0;  ///< when (nanoseconds since the epoch)
+};
+
+/// Finished mini-batches made durable together.
+struct CommitGroup {
+  struct Entry {
+    std::uint64_t index = 0;
+    Hash128 hash;
+    std::uint64_t offset = 0, length = 0;  ///< in `rows`
+    std::uint64_t items = 0, ok = 0;
+  };
+  std::uint64_t id = 0;
+  std::string rows;
+  std::vector<Entry> entries;
+  /// Lines for logs/mini_batches.jsonl, written once the group is durable.
+  std::string records;
+  /// After commit: where each entry's rows are (parallel to entries).
+  std::vector<Location> where;
+  std::string error;  ///< set when the commit failed
+};
+
+/// The state folder of one parallel step:
+///   journal            per group "T time_ns", then per mini-batch
+///                      "C hash segment offset length items ok"
+///   segments/N.rows    rows of the mini-batches of commit group N
+///   tmp/               segments being written
+class Journal {
+ public:
+  /// Opens the state in `dir`, creating it. With `resume`, loads what earlier
+  /// runs committed (a torn last line is cut off; entries whose segment is
+  /// missing are dropped); without, removes earlier state.
+  static std::unique_ptr<Journal> open(const std::string& dir, bool resume,
+                                       Problem& problem);
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  /// The committed result for mini-batches with these items, or null.
+  const Committed* find(const Hash128& hash) const;
+  std::size_t committedCount() const { return committed_.size(); }
+
+  /// Makes `group` durable: rows to tmp/, fdatasync, rename into segments/,
+  /// fsync the folder, then one journal line per entry and fdatasync. Fills
+  /// group.where; on failure sets group.error and commits nothing. Called by
+  /// one thread at a time (the committer); never touches what find() reads.
+  void commit(CommitGroup& group);
+
+  /// Writes the rows of `order` (mini-batch order; length 0 entries skipped)
+  /// to `path` through a temporary file and a rename.
+  llvm::Error gather(const std::vector<Location>& order,
+                     const std::string& path) const;
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  Journal() = default;
+  bool load(Problem& problem);
+  std::string segmentPath(std::uint32_t id) const;
+
+  std::string dir_;
+  int journal_fd_ = -1;
+  int segments_dir_fd_ = -1;
+  std::uint32_t next_segment_ = 1;
+  std::unordered_map<Hash128, Committed, Hash128Hasher> committed_;
+};
+
+/// Runs Journal::commit on a thread of its own so that fsyncs never stall
+/// dispatch. Groups are committed in submission order; each finished group
+/// comes back through collect(), and notifyFd() becomes readable when one
+/// does.
+class Committer {
+ public:
+  Committer(Journal& journal, std::string records_path);
+  ~Committer();
+  Committer(const Committer&) = delete;
+  Committer& operator=(const Committer&) = delete;
+
+  void submit(std::unique_ptr<CommitGroup> group);
+  /// Groups committed (or failed) since the last call, in order.
+  std::vector<std::unique_ptr<CommitGroup>> collect();
+  /// Waits until every submitted group is back from the thread.
+  void drain();
+  int notifyFd() const { return event_fd_; }
+  std::size_t pending() const;
+
+ private:
+  void loop();
+
+  Journal& journal_;
+  int records_fd_ = -1;
+  int event_fd_ = -1;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::condition_variable done_cv_;
+  std::deque<std::unique_ptr<CommitGroup>> queue_;
+  std::vector<std::unique_ptr<CommitGroup>> done_;
+  std::size_t in_flight_ = 0;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace pipec::runtime::parallel

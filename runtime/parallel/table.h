@@ -1,0 +1,74 @@
+// Table files of a parallel step's input: which files, in which format, and a
+// scanner that finds row boundaries (quotes respected) in bounded memory.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "llvm/ADT/StringRef.h"
+#include "runtime/parallel/problem.h"
+
+namespace pipec::runtime::parallel {
+
+/// One file of a table input.
+struct TableFile {
+  /// Which lines of a CSV file are headers.
+  enum class Header : std::uint8_t {
+    Each,       ///< every file starts with its header (the default)
+    FromFirst,  ///< only the first file has one; it names every file's columns
+    None,       ///< no header: columns are Column1, Column2, ...
+  };
+  std::string path;  ///< absolute
+  std::string rel;   ///< relative to the input (part of mini-batch identity)
+  bool json_lines = false;
+  char sep = ',';
+  Header header = Header::Each;
+  std::string encoding = "utf-8";  ///< Python codec name
+};
+
+/// The table files of `input`: a CSV or JSON Lines file, a folder with an
+/// MLTable file (paths: file/folder/pattern; read_delimited or
+/// read_json_lines), or a folder of .csv/.tsv/.jsonl files (sorted).
+bool resolveTableFiles(const std::string& input, const std::string& scratch,
+                       std::vector<TableFile>& out, Problem& problem);
+
+/// One row: its byte range in the file and its bytes (newline included).
+struct Row {
+  std::uint64_t begin = 0, end = 0;
+  llvm::StringRef bytes;  ///< valid until the next call
+  bool blank = false;     ///< empty apart from the line ending
+};
+
+/// Reads a file row by row through a buffer; a row ends at a newline outside
+/// double quotes (CSV) or at any newline (JSON Lines).
+class RowScanner {
+ public:
+  RowScanner() = default;
+  ~RowScanner();
+  RowScanner(const RowScanner&) = delete;
+  RowScanner& operator=(const RowScanner&) = delete;
+
+  bool open(const std::string& path, bool quotes);
+  /// The next row; false at the end or on an error (error() set), which
+  /// includes a row longer than the limit (64 MB unless set).
+  bool next(Row& row);
+  void setMaxRow(std::size_t bytes) { max_row_ = bytes; }
+  const std::string& error() const { return error_; }
+
+ private:
+  void close();
+  int fd_ = -1;
+  std::string path_;
+  bool quotes_ = true;
+  std::string buf_;
+  std::uint64_t buf_offset_ = 0;  // file offset of buf_[0]
+  std::size_t pos_ = 0;           // start of the current row in buf_
+  std::size_t scan_ = 0;          // where scanning resumes
+  bool in_quotes_ = false;
+  bool eof_ = false;
+  std::size_t max_row_ = 64u << 20;
+  std::string error_;
+};
+
+}  // namespace pipec::runtime::parallel

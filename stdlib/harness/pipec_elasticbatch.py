@@ -1,0 +1,103 @@
+# The ElasticBatch client: shards of the data input, fetched from pipec (the
+# AIMaster) over a local socket.
+#
+#     from pipec_elasticbatch import shards
+#     for shard in shards():
+#         ...  # a list of file paths, or a table's rows (a pandas DataFrame,
+#              # or a list of dicts without pandas)
+#
+# Shards are the component's data input split as a parallel step splits its
+# input_data. Asking for the next shard reports the previous one finished; a
+# shard held by a worker that dies first goes back to the queue for another
+# worker. The AIMaster's address is in PIPEC_AIMASTER_ADDR ("unix:PATH").
+# Standard library only.
+import json
+import os
+import socket
+import time
+
+
+class Shard:
+    """One shard: `data` is what the worker processes."""
+
+    def __init__(self, shard_id, index, payload, tables):
+        self.id = shard_id
+        self.index = index
+        self.partition_key_value = {}
+        if isinstance(payload, list):
+            self.data = payload
+        elif "p" in payload:
+            self.data = payload["p"]
+        else:
+            self.data = tables.load(payload)
+        keys = payload.get("pk") if isinstance(payload, dict) else None
+        if keys:
+            self.partition_key_value = tables.key_values(
+                self.data, keys["k"], keys["v"]) if tables else dict(
+                    zip(keys["k"], keys["v"]))
+
+
+class Client:
+    """A connection to the AIMaster."""
+
+    def __init__(self, address=None, worker=None):
+        address = address or os.environ["PIPEC_AIMASTER_ADDR"]
+        if not address.startswith("unix:"):
+            raise ValueError("unsupported AIMaster address %r" % address)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(address[len("unix:"):])
+        self.file = self.sock.makefile("rwb")
+        if worker is None:
+            worker = os.environ.get("PIPEC_WORKER_INDEX", "0")
+        self._send("HELLO %s" % worker)
+        self.tables = None
+
+    def _send(self, line):
+        self.file.write(line.encode() + b"\n")
+        self.file.flush()
+
+    def next_shard(self):
+        """The next shard, or None when every shard is finished."""
+        while True:
+            self._send("NEXT")
+            line = self.file.readline()
+            if not line:
+                raise ConnectionError("the AIMaster closed the connection")
+            kind, _, rest = line.decode().rstrip("\n").partition(" ")
+            if kind == "D":
+                return None
+            if kind == "W":
+                time.sleep(int(rest) / 1000.0)
+                continue
+            if kind != "S":
+                raise ConnectionError("unexpected reply %r" % line)
+            shard_id, index, payload = rest.split(" ", 2)
+            payload = json.loads(payload)
+            if isinstance(payload, dict) and "f" in payload and not self.tables:
+                from pipec_tables import Tables
+
+                self.tables = Tables.with_pandas()
+            return Shard(int(shard_id), int(index), payload, self.tables)
+
+    def close(self):
+        self.file.close()
+        self.sock.close()
+
+
+def iter_shards(address=None):
+    """Yields Shard objects until every shard is finished."""
+    client = Client(address)
+    try:
+        while True:
+            shard = client.next_shard()
+            if shard is None:
+                return
+            yield shard
+    finally:
+        client.close()
+
+
+def shards(address=None):
+    """Yields each shard's data until every shard is finished."""
+    for shard in iter_shards(address):
+        yield shard.data
