@@ -12,6 +12,8 @@ using Args = std::vector<std::string>;
 int runCheck(const Args& args);
 /// `pipec compile --emit=ir|env FILE`
 int runCompile(const Args& args);
+/// `pipec run FILE`
+int runRun(const Args& args);
 
 /// A subcommand: its name, a one-line summary, and its entry point.
 struct Command {

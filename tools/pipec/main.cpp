@@ -11,6 +11,7 @@ const std::vector<Command>& commands() {
       {"check", "report every problem in component and pipeline files",
        runCheck},
       {"compile", "print the IR or the environment of each step", runCompile},
+      {"run", "run a pipeline or component on this machine", runRun},
   };
   return all;
 }

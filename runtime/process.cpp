@@ -1,0 +1,275 @@
+// Spawning with clone(CLONE_VM|CLONE_VFORK) (as posix_spawn does, plus
+// PR_SET_PDEATHSIG), waiting with sigtimedwait, and the guardian process.
+#include "runtime/process.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <set>
+
+namespace pipec::runtime {
+
+namespace {
+
+llvm::Error sysError(const std::string& what, int err) {
+  return llvm::createStringError(std::error_code(err, std::generic_category()),
+                                 "%s: %s", what.c_str(), std::strerror(err));
+}
+
+bool isExecutableFile(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+         ::access(p.c_str(), X_OK) == 0;
+}
+
+// What the child needs, prepared by the parent: the child shares the
+// parent's memory and must not allocate.
+struct ChildArgs {
+  const char* exe;
+  char* const* argv;
+  char* const* envp;
+  const char* cwd;
+  int log_fd;
+  int devnull;
+  pid_t parent;
+  const sigset_t* mask;
+  volatile int error;  // errno of the step that failed, written by the child
+};
+
+int childMain(void* p) {
+  auto* a = static_cast<ChildArgs*>(p);
+  // Signals pipec ignores would stay ignored across exec.
+  struct sigaction dfl;
+  std::memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD})
+    ::sigaction(sig, &dfl, nullptr);
+  if (::setpgid(0, 0) != 0 || ::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+    a->error = errno;
+    ::_exit(127);
+  }
+  if (::getppid() != a->parent) ::_exit(127);
+  auto redirect = [&](int from, int to) {
+    if (from == to) return ::fcntl(to, F_SETFD, 0) == 0;
+    return ::dup2(from, to) == to;
+  };
+  if (!redirect(a->devnull, 0) || !redirect(a->log_fd, 1) ||
+      !redirect(a->log_fd, 2) || ::chdir(a->cwd) != 0) {
+    a->error = errno;
+    ::_exit(127);
+  }
+  ::sigprocmask(SIG_SETMASK, a->mask, nullptr);
+  ::execve(a->exe, a->argv, a->envp);
+  a->error = errno;
+  ::_exit(127);
+}
+
+// The child's stack: the parent is suspended until exec, and pipec spawns
+// from one thread, so one is enough.
+alignas(64) char child_stack[64 * 1024];
+
+void guardianMain(int fd, unsigned grace_ms) {
+  struct sigaction ign;
+  std::memset(&ign, 0, sizeof ign);
+  ign.sa_handler = SIG_IGN;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE})
+    ::sigaction(sig, &ign, nullptr);
+  ::setsid();
+  int null = ::open("/dev/null", O_RDWR);
+  for (int i = 0; i < 3; ++i) ::dup2(null, i);
+  ::dup2(fd, 3);
+  ::close_range(4, ~0U, 0);
+  std::set<pid_t> groups;
+  std::int32_t msg;
+  for (;;) {
+    ssize_t n = ::read(3, &msg, sizeof msg);
+    if (n == sizeof msg) {
+      if (msg > 0)
+        groups.insert(msg);
+      else
+        groups.erase(-msg);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    break;  // EOF: pipec is gone
+  }
+  for (pid_t g : groups) ::kill(-g, SIGTERM);
+  for (unsigned waited = 0; waited < grace_ms && !groups.empty();
+       waited += 20) {
+    for (auto it = groups.begin(); it != groups.end();)
+      it = ::kill(-*it, 0) != 0 ? groups.erase(it) : std::next(it);
+    sleepMs(20);
+  }
+  for (pid_t g : groups) ::kill(-g, SIGKILL);
+  ::_exit(0);
+}
+
+}  // namespace
+
+void sleepMs(unsigned ms) {
+  struct timespec ts {
+    time_t(ms / 1000), long(ms % 1000) * 1000000L
+  };
+  while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+std::string findExecutable(llvm::StringRef name, llvm::StringRef path,
+                           llvm::StringRef cwd) {
+  if (name.empty()) return "";
+  if (name.contains('/')) {
+    std::string p =
+        name.startswith("/") ? name.str() : (cwd.str() + "/" + name.str());
+    return isExecutableFile(p) ? p : "";
+  }
+  while (!path.empty()) {
+    auto [dir, rest] = path.split(':');
+    path = rest;
+    std::string p = (dir.empty() ? cwd.str() : dir.str()) + "/" + name.str();
+    if (isExecutableFile(p)) return p;
+  }
+  return "";
+}
+
+Guardian::~Guardian() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+llvm::Error Guardian::start(unsigned grace_ms) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return sysError("pipe", errno);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    int err = errno;
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return sysError("fork", err);
+  }
+  if (pid == 0) {
+    ::close(fds[1]);
+    guardianMain(fds[0], grace_ms);
+  }
+  ::close(fds[0]);
+  fd_ = fds[1];
+  pid_ = pid;
+  return llvm::Error::success();
+}
+
+void Guardian::send(std::int32_t message) {
+  if (fd_ < 0) return;
+  while (::write(fd_, &message, sizeof message) < 0 && errno == EINTR) {
+  }
+}
+
+void Guardian::watch(pid_t pgid) { send(std::int32_t(pgid)); }
+void Guardian::unwatch(pid_t pgid) { send(-std::int32_t(pgid)); }
+
+ProcessSet::ProcessSet(Guardian* guardian) : guardian_(guardian) {
+  sigset_t block;
+  sigemptyset(&block);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) sigaddset(&block, sig);
+  ::sigprocmask(SIG_BLOCK, &block, &old_mask_);
+  devnull_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+ProcessSet::~ProcessSet() {
+  for (auto& [pid, alive] : live_) signalGroup(pid, SIGKILL);
+  if (devnull_ >= 0) ::close(devnull_);
+  ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
+}
+
+llvm::Expected<pid_t> ProcessSet::spawn(const SpawnRequest& r) {
+  int log_fd =
+      ::open(r.log_path.c_str(),
+             O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) return sysError("cannot open '" + r.log_path + "'", errno);
+  std::vector<char*> argv, envp;
+  for (const std::string& a : r.argv)
+    argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const std::string& e : r.env)
+    envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  ChildArgs a{r.exe.c_str(), argv.data(), envp.data(),
+              r.cwd.c_str(), log_fd,      devnull_,
+              ::getpid(),    &old_mask_,  0};
+  // No handler may run in the child while it shares our memory.
+  sigset_t all, saved;
+  sigfillset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, &saved);
+  pid_t pid = ::clone(childMain, child_stack + sizeof child_stack,
+                      CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+  int clone_err = errno;
+  ::sigprocmask(SIG_SETMASK, &saved, nullptr);
+  ::close(log_fd);
+  if (pid < 0) return sysError("cannot start '" + r.exe + "'", clone_err);
+  if (a.error != 0) {
+    int status;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return sysError("cannot run '" + r.exe + "'", a.error);
+  }
+  live_[pid] = true;
+  if (guardian_) guardian_->watch(pid);
+  return pid;
+}
+
+void ProcessSet::signalGroup(pid_t pgid, int sig) {
+  ::kill(-pgid, sig);
+  if (sig == SIGKILL && guardian_ && live_.count(pgid))
+    guardian_->unwatch(pgid);
+}
+
+void ProcessSet::release(pid_t pid) {
+  auto it = live_.find(pid);
+  if (it == live_.end()) return;
+  ::kill(-pid, SIGKILL);
+  if (guardian_) guardian_->unwatch(pid);
+  live_.erase(it);
+}
+
+void ProcessSet::wait(int timeout_ms, std::vector<Exit>& exits) {
+  auto reap = [&] {
+    std::size_t before = exits.size();
+    for (;;) {
+      int status;
+      pid_t pid = ::waitpid(-1, &status, WNOHANG);
+      if (pid <= 0) break;
+      if (guardian_ && pid == guardian_->pid()) continue;
+      exits.push_back({pid, status});
+    }
+    return exits.size() != before;
+  };
+  if (reap()) return;
+  sigset_t wanted;
+  sigemptyset(&wanted);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) sigaddset(&wanted, sig);
+  struct timespec ts {
+    time_t(timeout_ms / 1000), long(timeout_ms % 1000) * 1000000L
+  };
+  for (;;) {
+    siginfo_t info;
+    int sig = ::sigtimedwait(&wanted, &info, timeout_ms < 0 ? nullptr : &ts);
+    if (sig < 0) {
+      if (errno == EINTR) continue;
+      return;  // timeout
+    }
+    if (sig == SIGCHLD) {
+      if (reap()) return;
+      continue;
+    }
+    if (!interrupt_) interrupt_ = sig;
+    ++interrupts_;
+    reap();
+    return;
+  }
+}
+
+}  // namespace pipec::runtime
