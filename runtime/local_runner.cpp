@@ -85,8 +85,9 @@ std::string tail(const std::string& path, std::size_t max) {
 // The name in a shell's "not found" message ("sh: 1: trian: not found",
 // "bash: trian: command not found"), or empty.
 std::string notFoundName(const std::string& log) {
+  std::string text = tail(log, 4096);
   llvm::SmallVector<llvm::StringRef, 16> lines;
-  llvm::StringRef(tail(log, 4096)).split(lines, '\n', -1, false);
+  llvm::StringRef(text).split(lines, '\n', -1, false);
   for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
     llvm::StringRef l = it->rtrim();
     if (!l.consume_back(": command not found") &&
@@ -135,6 +136,7 @@ std::vector<std::string> LocalRunner::environment(
     env["VIRTUAL_ENV"] = venv;
   }
   env["PATH"] = path;
+  env["PWD"] = s.work_dir;
   for (const auto& [k, v] : s.env) env[k] = v;
   for (const auto& [k, v] : extra) env[k] = v;
   if (!opts_.follow.empty() && opts_.follow == s.name)

@@ -246,7 +246,9 @@ std::optional<RunPlan> buildPlan(const ir::Component& root,
       spec.logs_dir = s.logs_dir;
       spec.state_dir = s.dir + "/state";
       s.parallel_spec_path = s.dir + "/parallel_step.json";
-      s.argv = {plan.pipec_exe, "internal-parallel-step", s.parallel_spec_path};
+      s.argv = {
+          opts.parallel_engine.empty() ? plan.pipec_exe : opts.parallel_engine,
+          "internal-parallel-step", s.parallel_spec_path};
       s.parallel = std::move(spec);
     } else {
       s.command = ir::renderTemplate(c.command, c, v, true);

@@ -99,6 +99,9 @@ struct PlanOptions {
   std::string python = "python3";
   bool python_explicit = false;
   std::string pipec_exe;
+  /// Runs parallel steps as `<engine> internal-parallel-step SPEC`
+  /// (default: pipec_exe).
+  std::string parallel_engine;
   /// `--input` bindings (for messages that say where a path came from).
   std::map<std::string, std::string> root_inputs;
 };

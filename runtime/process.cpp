@@ -45,12 +45,6 @@ struct ChildArgs {
 
 int childMain(void* p) {
   auto* a = static_cast<ChildArgs*>(p);
-  // Signals pipec ignores would stay ignored across exec.
-  struct sigaction dfl;
-  std::memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD})
-    ::sigaction(sig, &dfl, nullptr);
   if (::setpgid(0, 0) != 0 || ::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
     a->error = errno;
     ::_exit(127);
@@ -172,10 +166,14 @@ void Guardian::watch(pid_t pgid) { send(std::int32_t(pgid)); }
 void Guardian::unwatch(pid_t pgid) { send(-std::int32_t(pgid)); }
 
 ProcessSet::ProcessSet(Guardian* guardian) : guardian_(guardian) {
-  sigset_t block;
-  sigemptyset(&block);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) sigaddset(&block, sig);
-  ::sigprocmask(SIG_BLOCK, &block, &old_mask_);
+  sigemptyset(&wanted_);
+  for (int sig : {SIGINT, SIGTERM, SIGCHLD}) sigaddset(&wanted_, sig);
+  // Under nohup SIGHUP stays ignored; a shell's background job also starts
+  // with SIGINT ignored, but an explicit SIGINT still means stop.
+  struct sigaction hup;
+  if (::sigaction(SIGHUP, nullptr, &hup) == 0 && hup.sa_handler != SIG_IGN)
+    sigaddset(&wanted_, SIGHUP);
+  ::sigprocmask(SIG_BLOCK, &wanted_, &old_mask_);
   devnull_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
@@ -248,15 +246,12 @@ void ProcessSet::wait(int timeout_ms, std::vector<Exit>& exits) {
     return exits.size() != before;
   };
   if (reap()) return;
-  sigset_t wanted;
-  sigemptyset(&wanted);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) sigaddset(&wanted, sig);
   struct timespec ts {
     time_t(timeout_ms / 1000), long(timeout_ms % 1000) * 1000000L
   };
   for (;;) {
     siginfo_t info;
-    int sig = ::sigtimedwait(&wanted, &info, timeout_ms < 0 ? nullptr : &ts);
+    int sig = ::sigtimedwait(&wanted_, &info, timeout_ms < 0 ? nullptr : &ts);
     if (sig < 0) {
       if (errno == EINTR) continue;
       return;  // timeout

@@ -54,8 +54,9 @@ class Guardian {
 };
 
 /// Every child of a run and the signals that stop the run. While a
-/// ProcessSet lives, SIGINT, SIGTERM, SIGHUP and SIGCHLD are blocked and
-/// taken synchronously in wait(); children start with the original mask.
+/// ProcessSet lives, SIGINT, SIGTERM, SIGCHLD and (unless ignored, as under
+/// nohup) SIGHUP are blocked and taken synchronously in wait(); children
+/// start with the original mask and inherit dispositions as make's do.
 class ProcessSet {
  public:
   explicit ProcessSet(Guardian* guardian = nullptr);
@@ -93,6 +94,7 @@ class ProcessSet {
  private:
   Guardian* guardian_;
   sigset_t old_mask_;
+  sigset_t wanted_;
   int devnull_ = -1;
   int interrupt_ = 0;
   int interrupts_ = 0;

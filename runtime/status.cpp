@@ -136,21 +136,21 @@ void ConsoleStatus::summary(const std::vector<StepStatus>& statuses,
     std::string name = plan_.steps[i].name;
     name.resize(std::max(name.size(), width), ' ');
     std::string status = stepStatusName(statuses[i]);
-    status.resize(11, ' ');
+    status.resize(12, ' ');
     std::string time;
     if (statuses[i] == StepStatus::Succeeded ||
         statuses[i] == StepStatus::Failed ||
         statuses[i] == StepStatus::Interrupted)
       time = seconds(r.seconds);
     time.resize(8, ' ');
-    os_ << "  " << status << name << "  " << time;
+    std::string text = "  " + status + name + "  " + time;
     if (statuses[i] == StepStatus::Skipped)
-      os_ << "(" << blockers[i] << " failed)";
+      text += "(" + blockers[i] + " failed)";
     else if (!r.log.empty())
-      os_ << display(r.log);
+      text += display(r.log);
     if (statuses[i] == StepStatus::Failed && !r.detail.empty())
-      os_ << " (" << r.detail << ")";
-    os_ << "\n";
+      text += " (" + r.detail + ")";
+    os_ << llvm::StringRef(text).rtrim() << "\n";
   }
   if (!plan_.outputs.empty()) {
     os_ << "outputs:\n";

@@ -55,6 +55,9 @@ class ConsoleStatus : public RunObserver {
   int tickMs() const override { return terminal_ ? 250 : -1; }
   void beforeDiagnostic() override;
 
+  /// Steps finished in an earlier session (--resume) count as done.
+  void countDone(std::size_t n) { finished_ += n; }
+
   /// Every step with status, time and log; then the pipeline's outputs.
   /// `statuses` and `reports` are by step index.
   void summary(const std::vector<StepStatus>& statuses,

@@ -104,14 +104,16 @@ std::vector<ProcessSlot> processSlots(ir::JobType jt, const ir::Resources& r) {
     for (std::int64_t i = 1; i < n; ++i)
       slots[std::size_t(i)].address = replicaAddress(1, i - 1);
   } else if (jt == ir::JobType::TensorFlow) {
+    // Without a distribution section, instance_count counts workers.
+    bool roles = r.tf_chief || r.tf_ps || r.tf_worker || r.tf_evaluator;
     add("chief", 0, r.tf_chief);
     add("ps", 2, r.tf_ps);
-    add("worker", 1, r.tf_worker);
+    add("worker", 1, roles ? r.tf_worker : r.instance_count);
     add("evaluator", 3, r.tf_evaluator);
     for (ProcessSlot& s : slots)
       s.decides = s.role == "chief" || s.role == "worker";
-    // Without a chief, worker 0 sits where the chief would.
-    if (r.tf_chief == 0 && r.tf_worker > 0)
+    // Without a chief, workers take its block: worker 0 is 127.0.0.1.
+    if (r.tf_chief == 0)
       for (ProcessSlot& s : slots)
         if (s.role == "worker") s.address = replicaAddress(0, s.index);
   } else if (jt == ir::JobType::ElasticBatch) {

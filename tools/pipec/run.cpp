@@ -264,6 +264,9 @@ int runRun(const Args& args) {
   runtime::PlanOptions po;
   po.root_inputs = fo.root_inputs;
   po.pipec_exe = thisExecutable();
+  // Another engine binary, for developing the engine and testing failures.
+  if (const char* engine = std::getenv("PIPEC_PARALLEL_ENGINE"))
+    po.parallel_engine = engine;
   if (python.empty())
     if (const char* env = std::getenv("PIPEC_PYTHON")) python = env;
   if (!python.empty()) {
@@ -417,7 +420,10 @@ int runRun(const Args& args) {
       bool ok = journal.finished(s.name, s.hash);
       for (std::size_t d : s.deps) ok = ok && resumed[d];
       resumed[i] = ok;
-      if (ok) scheduler.markResumed(i);
+      if (ok) {
+        scheduler.markResumed(i);
+        status.countDone(1);
+      }
     }
     for (runtime::StepPlan& s : plan->steps)
       if (s.parallel) s.parallel->resume = true;
