@@ -34,6 +34,7 @@ bool isExecutableFile(const std::string& p) {
 struct ChildArgs {
   const char* exe;
   char* const* argv;
+  char* const* script_argv;  // sh EXE ARGS...: for a file exec cannot run
   char* const* envp;
   const char* cwd;
   int log_fd;
@@ -61,6 +62,8 @@ int childMain(void* p) {
   }
   ::sigprocmask(SIG_SETMASK, a->mask, nullptr);
   ::execve(a->exe, a->argv, a->envp);
+  // A text file without #! runs in sh, as execvp and sh itself do.
+  if (errno == ENOEXEC) ::execve("/bin/sh", a->script_argv, a->envp);
   a->error = errno;
   ::_exit(127);
 }
@@ -192,12 +195,18 @@ llvm::Expected<pid_t> ProcessSet::spawn(const SpawnRequest& r) {
   for (const std::string& a : r.argv)
     argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  std::vector<char*> script_argv{const_cast<char*>("sh"),
+                                 const_cast<char*>(r.exe.c_str())};
+  script_argv.insert(script_argv.end(), argv.begin() + (argv.size() > 1),
+                     argv.end());
   for (const std::string& e : r.env)
     envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
-  ChildArgs a{r.exe.c_str(), argv.data(), envp.data(),
-              r.cwd.c_str(), log_fd,      devnull_,
-              ::getpid(),    &old_mask_,  0};
+  ChildArgs a{r.exe.c_str(),      argv.data(),
+              script_argv.data(), envp.data(),
+              r.cwd.c_str(),      log_fd,
+              devnull_,           ::getpid(),
+              &old_mask_,         0};
   // No handler may run in the child while it shares our memory.
   sigset_t all, saved;
   sigfillset(&all);
