@@ -1310,10 +1310,15 @@ class Sema::Impl {
     if (path[1].text == "jobs" && path.size() == 5 &&
         path[3].text == "outputs") {
       if (output) return bad();
-      std::vector<std::string> steps;
-      for (const auto& e : ctx.job_index) steps.push_back(e.first().str());
-      std::sort(steps.begin(), steps.end());
-      std::string step = matchName(path[2], steps, "step");
+      // An exact name needs no list of candidates (a pipeline may have
+      // thousands of steps).
+      std::string step = path[2].text;
+      if (!ctx.job_index.count(step)) {
+        std::vector<std::string> steps;
+        for (const auto& e : ctx.job_index) steps.push_back(e.first().str());
+        std::sort(steps.begin(), steps.end());
+        step = matchName(path[2], steps, "step");
+      }
       if (step.empty()) return Source{};
       if (step == self) {
         diags_.report(ref->range, DiagKind::SelfDependency, step, path[4].text);

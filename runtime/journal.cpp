@@ -13,12 +13,11 @@
 namespace pipec::runtime {
 
 Journal::~Journal() {
-  if (fd_ < 0) return;
-  sync();
-  ::close(fd_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
-llvm::Error Journal::open(llvm::StringRef path) {
+llvm::Error Journal::open(llvm::StringRef path, std::uint64_t now_ms) {
+  last_sync_ms_ = now_ms;
   std::string p = path.str();
   fd_ = ::open(p.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0)

@@ -11,19 +11,20 @@
 namespace pipec::runtime {
 
 /// An append-only file of lines `ok <hash> <step>`. Entries are written as
-/// steps finish and made durable in batches (fdatasync at most every
-/// `sync_interval_ms`, and on sync()); a line lost in a crash only means
-/// that step runs again.
+/// steps finish (a kill -9 of pipec loses none) and made durable against a
+/// machine crash in batches: fdatasync at most every kSyncIntervalMs, and on
+/// sync(). A line lost in a crash only means that step runs again.
 class Journal {
  public:
   Journal() = default;
+  /// Closes without a sync: call sync() first when the entries matter.
   ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
 
   /// Opens `path` for appending, first reading the entries already there
-  /// (a torn last line is ignored).
-  llvm::Error open(llvm::StringRef path);
+  /// (a torn last line is ignored). `now_ms` starts the first batch.
+  llvm::Error open(llvm::StringRef path, std::uint64_t now_ms = 0);
   /// True when `step` finished with this `hash` in an earlier session.
   bool finished(llvm::StringRef step, std::uint64_t hash) const;
   /// Records that `step` finished. `now_ms` is a monotonic clock reading

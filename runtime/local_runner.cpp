@@ -48,11 +48,7 @@ struct LocalRunner::Active {
 
 namespace {
 
-std::uint64_t nowMs() {
-  return std::uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::steady_clock::now().time_since_epoch())
-                           .count());
-}
+std::uint64_t nowMs() { return monotonicMs(); }
 
 std::string describe(int status) {
   if (WIFEXITED(status)) return "exit " + std::to_string(WEXITSTATUS(status));
@@ -111,7 +107,8 @@ LocalRunner::LocalRunner(const RunPlan& plan, FileSystem& fs, ProcessSet& procs,
       diags_(diags),
       observer_(observer),
       opts_(std::move(options)),
-      reports_(plan.steps.size()) {
+      reports_(plan.steps.size()),
+      started_(plan.steps.size(), false) {
   if (!opts_.ports) {
     own_ports_ = std::make_unique<LoopbackPortPicker>();
     opts_.ports = own_ports_.get();
@@ -176,14 +173,8 @@ void LocalRunner::fail(Active& a, DiagKind kind, std::string detail,
   a.log = std::move(log);
 }
 
-void LocalRunner::start(std::size_t step) {
+std::optional<std::string> LocalRunner::setUp(std::size_t step) {
   const StepPlan& s = plan_.steps[step];
-  auto owned = std::make_unique<Active>();
-  Active& a = *owned;
-  a.step = step;
-  a.start_ms = nowMs();
-  active_[step] = std::move(owned);
-  observer_.stepStarted(step);
   llvm::Error err = llvm::Error::success();
   if (opts_.clear_step_dirs) {
     if (s.parallel) {
@@ -194,8 +185,34 @@ void LocalRunner::start(std::size_t step) {
     }
   }
   if (!err) err = layoutStep(plan_, s, fs_);
-  if (err) {
-    fail(a, DiagKind::RunStepNotStarted, llvm::toString(std::move(err)), "");
+  if (err) return llvm::toString(std::move(err));
+  return std::nullopt;
+}
+
+void LocalRunner::prepare(std::size_t step) {
+  if (started_[step] || prepared_.count(step)) return;
+  for (std::size_t queued : to_prepare_)
+    if (queued == step) return;
+  to_prepare_.push_back(step);
+}
+
+void LocalRunner::start(std::size_t step) {
+  started_[step] = true;
+  auto owned = std::make_unique<Active>();
+  Active& a = *owned;
+  a.step = step;
+  a.start_ms = nowMs();
+  active_[step] = std::move(owned);
+  observer_.stepStarted(step);
+  std::optional<std::string> error;
+  if (auto it = prepared_.find(step); it != prepared_.end()) {
+    error = std::move(it->second);
+    prepared_.erase(it);
+  } else {
+    error = setUp(step);
+  }
+  if (error) {
+    fail(a, DiagKind::RunStepNotStarted, std::move(*error), "");
     complete(a);
     return;
   }
@@ -360,7 +377,16 @@ void LocalRunner::beginMain(Active& a) {
     for (const std::string& e : env0)
       if (llvm::StringRef(e).startswith("PATH="))
         path = llvm::StringRef(e).drop_front(5);
-    exe = findExecutable(argv[0], path, s.work_dir);
+    // Steps often run the same program: look it up once per PATH.
+    bool relative = llvm::StringRef(argv[0]).contains('/');
+    std::string key = argv[0] + '\n' + path.str();
+    auto hit = relative ? exe_cache_.end() : exe_cache_.find(key);
+    if (hit != exe_cache_.end()) {
+      exe = hit->second;
+    } else {
+      exe = findExecutable(argv[0], path, s.work_dir);
+      if (!relative && !exe.empty()) exe_cache_[key] = exe;
+    }
     if (exe.empty()) {
       std::string log = s.logs_dir + "/" + slots[0].name + ".log";
       llvm::consumeError(
@@ -579,7 +605,16 @@ StepRunner::Result LocalRunner::wait() {
       return r;
     }
     exits.clear();
-    procs_.wait(timeoutMs(nowMs()), exits);
+    // Lay out steps that start next while the running ones work, checking
+    // for ended processes between two of them.
+    while (exits.empty() && !to_prepare_.empty() && !interrupt_) {
+      std::size_t step = to_prepare_.front();
+      to_prepare_.pop_front();
+      if (!started_[step] && !prepared_.count(step))
+        prepared_[step] = setUp(step);
+      procs_.wait(0, exits);
+    }
+    if (exits.empty()) procs_.wait(timeoutMs(nowMs()), exits);
     std::uint64_t now = nowMs();
     if (procs_.interruptCount() > interrupts_seen_) {
       interrupts_seen_ = procs_.interruptCount();

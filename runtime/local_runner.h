@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -54,6 +55,8 @@ class LocalRunner : public StepRunner {
 
   void start(std::size_t step) override;
   Result wait() override;
+  /// Queues the layout of `step`, done while waiting for processes.
+  void prepare(std::size_t step) override;
   bool interrupted() const override { return interrupt_ != 0; }
   /// The signal that stopped the run, or 0.
   int interruptSignal() const { return interrupt_; }
@@ -66,6 +69,9 @@ class LocalRunner : public StepRunner {
   struct Active;
   enum class Phase : unsigned char { Clone, Venv, WaitVenv, Main };
 
+  /// Clears (on resume) and lays out the folder of `step`; the error text,
+  /// or nothing.
+  std::optional<std::string> setUp(std::size_t step);
   void beginCode(Active& a);
   void beginVenv(Active& a);
   void beginMain(Active& a);
@@ -108,6 +114,11 @@ class LocalRunner : public StepRunner {
     std::vector<std::size_t> waiting;
   };
   std::map<std::string, Venv> venvs_;
+  std::unordered_map<std::string, std::string> exe_cache_;
+  /// Steps to lay out while waiting, and the outcome for those laid out.
+  std::deque<std::size_t> to_prepare_;
+  std::map<std::size_t, std::optional<std::string>> prepared_;
+  std::vector<bool> started_;
   int interrupt_ = 0;
   int interrupts_seen_ = 0;
 };

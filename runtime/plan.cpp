@@ -77,6 +77,16 @@ void readArgumentSettings(const std::vector<std::string>& words,
   p = *holder;
 }
 
+// Creates the link, replacing whatever a resumed run left at its place.
+llvm::Error replaceLink(FileSystem& fs, llvm::StringRef target,
+                        llvm::StringRef link) {
+  llvm::Error e = fs.symlink(target, link);
+  if (!e) return e;
+  llvm::consumeError(std::move(e));
+  if (llvm::Error r = fs.removeTree(link)) return r;
+  return fs.symlink(target, link);
+}
+
 }  // namespace
 
 std::string venvDir(const RunPlan& plan, llvm::StringRef requirements) {
@@ -306,18 +316,18 @@ llvm::Error layoutStep(const RunPlan& plan, const StepPlan& s, FileSystem& fs) {
     if (llvm::Error e = fs.makeDir(data)) return e;
     for (const InputLink& l : s.inputs) {
       std::string link = data + "/" + l.channel;
-      if (llvm::Error e = fs.removeTree(link)) return e;
       llvm::Error e = llvm::Error::success();
       if (l.single_file) {
         if ((e = fs.makeDir(link))) return e;
-        e = fs.symlink(l.target,
-                       link + "/" + llvm::sys::path::filename(l.target).str());
+        e = replaceLink(fs, l.target,
+                        link + "/" + llvm::sys::path::filename(l.target).str());
       } else if (l.producer) {
-        e = fs.symlink("../../../../" + plan.steps[*l.producer].name +
-                           "/ml/output/" + l.producer_output,
-                       link);
+        e = replaceLink(fs,
+                        "../../../../" + plan.steps[*l.producer].name +
+                            "/ml/output/" + l.producer_output,
+                        link);
       } else {
-        e = fs.symlink(l.target, link);
+        e = replaceLink(fs, l.target, link);
       }
       if (e) return e;
     }
@@ -332,8 +342,7 @@ llvm::Error layoutStep(const RunPlan& plan, const StepPlan& s, FileSystem& fs) {
         continue;
       }
       if (llvm::Error e = fs.makeDirs(t->second)) return e;
-      if (llvm::Error e = fs.removeTree(dir)) return e;
-      if (llvm::Error e = fs.symlink(t->second, dir)) return e;
+      if (llvm::Error e = replaceLink(fs, t->second, dir)) return e;
     }
   }
   if (!s.code.empty() && !s.code_is_url)

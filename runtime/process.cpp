@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -72,7 +73,7 @@ int childMain(void* p) {
 // from one thread, so one is enough.
 alignas(64) char child_stack[64 * 1024];
 
-void guardianMain(int fd, unsigned grace_ms) {
+void guardianMain(int fd, const std::int32_t* table, unsigned grace_ms) {
   struct sigaction ign;
   std::memset(&ign, 0, sizeof ign);
   ign.sa_handler = SIG_IGN;
@@ -83,20 +84,15 @@ void guardianMain(int fd, unsigned grace_ms) {
   for (int i = 0; i < 3; ++i) ::dup2(null, i);
   ::dup2(fd, 3);
   ::close_range(4, ~0U, 0);
-  std::set<pid_t> groups;
-  std::int32_t msg;
-  for (;;) {
-    ssize_t n = ::read(3, &msg, sizeof msg);
-    if (n == sizeof msg) {
-      if (msg > 0)
-        groups.insert(msg);
-      else
-        groups.erase(-msg);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    break;  // EOF: pipec is gone
+  for (char c;;) {
+    ssize_t n = ::read(3, &c, 1);
+    if (n == 0 || (n < 0 && errno != EINTR)) break;
   }
+  // pipec is gone: what it left in the table is still running.
+  std::set<pid_t> groups;
+  for (std::size_t i = 0; i < Guardian::kSlots; ++i)
+    if (pid_t g = __atomic_load_n(&table[i], __ATOMIC_RELAXED); g > 0)
+      groups.insert(g);
   for (pid_t g : groups) ::kill(-g, SIGTERM);
   for (unsigned waited = 0; waited < grace_ms && !groups.empty();
        waited += 20) {
@@ -109,6 +105,12 @@ void guardianMain(int fd, unsigned grace_ms) {
 }
 
 }  // namespace
+
+std::uint64_t monotonicMs() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::uint64_t(ts.tv_sec) * 1000 + std::uint64_t(ts.tv_nsec) / 1000000;
+}
 
 void sleepMs(unsigned ms) {
   struct timespec ts {
@@ -137,9 +139,14 @@ std::string findExecutable(llvm::StringRef name, llvm::StringRef path,
 
 Guardian::~Guardian() {
   if (fd_ >= 0) ::close(fd_);
+  if (table_) ::munmap(table_, kSlots * sizeof(std::int32_t));
 }
 
 llvm::Error Guardian::start(unsigned grace_ms) {
+  void* mem = ::mmap(nullptr, kSlots * sizeof(std::int32_t),
+                     PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return sysError("mmap", errno);
+  table_ = static_cast<std::int32_t*>(mem);
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return sysError("pipe", errno);
   pid_t pid = ::fork();
@@ -151,22 +158,39 @@ llvm::Error Guardian::start(unsigned grace_ms) {
   }
   if (pid == 0) {
     ::close(fds[1]);
-    guardianMain(fds[0], grace_ms);
+    guardianMain(fds[0], table_, grace_ms);
   }
   ::close(fds[0]);
   fd_ = fds[1];
   pid_ = pid;
+  free_.reserve(64);
+  for (std::uint32_t i = 64; i > 0; --i) free_.push_back(i - 1);
   return llvm::Error::success();
 }
 
-void Guardian::send(std::int32_t message) {
-  if (fd_ < 0) return;
-  while (::write(fd_, &message, sizeof message) < 0 && errno == EINTR) {
+void Guardian::watch(pid_t pgid) {
+  if (!table_ || slot_.count(pgid)) return;
+  if (free_.empty()) {
+    // Grow the pool of slots in use; pages are touched only when used.
+    std::size_t used = slot_.size();
+    if (used >= kSlots) return;
+    std::size_t more = std::min<std::size_t>(used, kSlots - used);
+    for (std::size_t i = used + more; i > used; --i)
+      free_.push_back(std::uint32_t(i - 1));
   }
+  std::uint32_t i = free_.back();
+  free_.pop_back();
+  slot_[pgid] = i;
+  __atomic_store_n(&table_[i], std::int32_t(pgid), __ATOMIC_RELAXED);
 }
 
-void Guardian::watch(pid_t pgid) { send(std::int32_t(pgid)); }
-void Guardian::unwatch(pid_t pgid) { send(-std::int32_t(pgid)); }
+void Guardian::unwatch(pid_t pgid) {
+  auto it = slot_.find(pgid);
+  if (it == slot_.end()) return;
+  __atomic_store_n(&table_[it->second], 0, __ATOMIC_RELAXED);
+  free_.push_back(it->second);
+  slot_.erase(it);
+}
 
 ProcessSet::ProcessSet(Guardian* guardian) : guardian_(guardian) {
   sigemptyset(&wanted_);
@@ -177,6 +201,7 @@ ProcessSet::ProcessSet(Guardian* guardian) : guardian_(guardian) {
   if (::sigaction(SIGHUP, nullptr, &hup) == 0 && hup.sa_handler != SIG_IGN)
     sigaddset(&wanted_, SIGHUP);
   ::sigprocmask(SIG_BLOCK, &wanted_, &old_mask_);
+  self_ = ::getpid();
   devnull_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
@@ -205,7 +230,7 @@ llvm::Expected<pid_t> ProcessSet::spawn(const SpawnRequest& r) {
   ChildArgs a{r.exe.c_str(),      argv.data(),
               script_argv.data(), envp.data(),
               r.cwd.c_str(),      log_fd,
-              devnull_,           ::getpid(),
+              devnull_,           self_,
               &old_mask_,         0};
   // No handler may run in the child while it shares our memory.
   sigset_t all, saved;

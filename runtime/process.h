@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <csignal>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <utility>
@@ -33,8 +34,9 @@ struct SpawnRequest {
 
 /// Watches process groups from a separate process: when pipec dies, however
 /// it dies (even `kill -9`), the guardian sends SIGTERM to every group still
-/// registered, waits `grace_ms`, then SIGKILLs what is left. Registration is
-/// one write(2) on a pipe; the guardian is a fork of pipec started once.
+/// registered, waits `grace_ms`, then SIGKILLs what is left. The groups are
+/// kept in memory shared with the guardian, so registering costs no system
+/// call and never wakes it; it sleeps on a pipe until pipec is gone.
 class Guardian {
  public:
   Guardian() = default;
@@ -47,10 +49,15 @@ class Guardian {
   void unwatch(pid_t pgid);
   pid_t pid() const { return pid_; }
 
+  /// Groups watched at once, at most.
+  static constexpr std::size_t kSlots = 1 << 16;
+
  private:
-  void send(std::int32_t message);
   int fd_ = -1;
   pid_t pid_ = -1;
+  std::int32_t* table_ = nullptr;  // kSlots entries shared with the guardian
+  std::vector<std::uint32_t> free_;
+  std::map<pid_t, std::uint32_t> slot_;
 };
 
 /// Every child of a run and the signals that stop the run. While a
@@ -96,6 +103,7 @@ class ProcessSet {
   sigset_t old_mask_;
   sigset_t wanted_;
   int devnull_ = -1;
+  pid_t self_ = 0;
   int interrupt_ = 0;
   int interrupts_ = 0;
   std::map<pid_t, bool> live_;
@@ -103,5 +111,7 @@ class ProcessSet {
 
 /// Waits `ms` milliseconds (for tests and grace periods outside a loop).
 void sleepMs(unsigned ms);
+/// Milliseconds on the monotonic clock.
+std::uint64_t monotonicMs();
 
 }  // namespace pipec::runtime

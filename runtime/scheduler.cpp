@@ -2,8 +2,7 @@
 #include "runtime/scheduler.h"
 
 #include <cstdint>
-#include <functional>
-#include <queue>
+#include <set>
 
 namespace pipec::runtime {
 
@@ -53,33 +52,37 @@ std::optional<std::size_t> Scheduler::blocker(std::size_t step) const {
 bool Scheduler::run(StepRunner& runner) {
   std::size_t n = deps_.size();
   std::vector<std::size_t> waiting_on(n, 0);
-  std::priority_queue<std::size_t, std::vector<std::size_t>,
-                      std::greater<std::size_t>>
-      ready;
+  std::set<std::size_t> ready;
   for (std::size_t i = 0; i < n; ++i) {
     if (status_[i] != StepStatus::Pending) continue;
     for (std::size_t d : deps_[i])
       if (status_[d] != StepStatus::Resumed) ++waiting_on[i];
-    if (waiting_on[i] == 0) ready.push(i);
+    if (waiting_on[i] == 0) ready.insert(i);
   }
   bool ok = true;
   unsigned running = 0;
   for (;;) {
     while (!runner.interrupted() && running < jobs_ && !ready.empty()) {
-      std::size_t i = ready.top();
-      ready.pop();
+      std::size_t i = *ready.begin();
+      ready.erase(ready.begin());
       status_[i] = StepStatus::Running;
       ++running;
       runner.start(i);
     }
     if (running == 0) break;
+    if (!runner.interrupted()) {
+      unsigned offered = 0;
+      for (auto it = ready.begin(); it != ready.end() && offered < jobs_;
+           ++it, ++offered)
+        runner.prepare(*it);
+    }
     StepRunner::Result r = runner.wait();
     --running;
     status_[r.step] = r.status;
     if (r.status == StepStatus::Succeeded) {
       for (std::size_t d : dependants_[r.step])
         if (--waiting_on[d] == 0 && status_[d] == StepStatus::Pending)
-          ready.push(d);
+          ready.insert(d);
       continue;
     }
     ok = false;

@@ -35,6 +35,9 @@ class StepRunner {
   };
   /// Blocks until a started step ends.
   virtual Result wait() = 0;
+  /// A hint: `step` is ready and starts as soon as a job slot frees. A
+  /// runner may do its setup while it waits anyway.
+  virtual void prepare(std::size_t step) {}
   /// True once the run is being stopped: nothing more is started.
   virtual bool interrupted() const = 0;
 };
@@ -48,7 +51,8 @@ class Scheduler {
   /// Treats `step` as finished before this session (it is not started).
   void markResumed(std::size_t step);
   /// Runs every step that can run; returns true when none failed and the
-  /// run was not interrupted. Ready steps start in index order.
+  /// run was not interrupted. Ready steps start in index order; the next
+  /// `jobs` of them are offered to StepRunner::prepare() while waiting.
   bool run(StepRunner& runner);
 
   StepStatus status(std::size_t step) const { return status_[step]; }

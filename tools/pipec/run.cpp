@@ -401,7 +401,8 @@ int runRun(const Args& args) {
   }
 
   runtime::Journal journal;
-  if (llvm::Error e = journal.open(run_dir + "/journal")) {
+  if (llvm::Error e =
+          journal.open(run_dir + "/journal", runtime::monotonicMs())) {
     fe.diags()
         .report(llvm::SMRange(), DiagKind::RunWorkdirFailed,
                 llvm::toString(std::move(e)))
@@ -448,7 +449,9 @@ int runRun(const Args& args) {
                               ro);
   auto t0 = std::chrono::steady_clock::now();
   bool ok = scheduler.run(runner);
-  journal.sync();
+  // A run that stopped short is the one that gets resumed: make its journal
+  // durable. After a clean run a lost line only reruns a step.
+  if (!ok) journal.sync();
   double total =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
           .count();

@@ -61,9 +61,11 @@ TEST(Journal, IgnoresATornLastLineAndGarbage) {
 TEST(Journal, SyncsInBatches) {
   std::string path = tempPath();
   Journal j;
-  ASSERT_FALSE(bool(j.open(path)));
+  ASSERT_FALSE(bool(j.open(path, 800)));
+  j.record("a", 1, 850);
+  EXPECT_TRUE(j.dirty());
   j.record("a", 1, 1000);
-  EXPECT_FALSE(j.dirty());  // first entry: synced at once
+  EXPECT_FALSE(j.dirty());  // a batch interval after opening
   j.record("b", 2, 1000 + Journal::kSyncIntervalMs / 2);
   EXPECT_TRUE(j.dirty());
   j.maybeSync(1000 + Journal::kSyncIntervalMs / 2 + 1);
