@@ -36,7 +36,10 @@ void ConsoleStatus::line(const std::string& text) {
 
 void ConsoleStatus::stepStarted(std::size_t step) {
   running_[step] = std::chrono::steady_clock::now();
-  if (verbosity_ != Verbosity::Verbose) return;
+  if (verbosity_ != Verbosity::Verbose) {
+    if (terminal_) tick();
+    return;
+  }
   const StepPlan& s = plan_.steps[step];
   line(fmt::format("[start] {}: {}", s.name, s.command));
   line("        log: " + display(s.logs_dir) + "/");
