@@ -202,6 +202,13 @@ ProcessSet::ProcessSet(Guardian* guardian) : guardian_(guardian) {
     sigaddset(&wanted_, SIGHUP);
   ::sigprocmask(SIG_BLOCK, &wanted_, &old_mask_);
   self_ = ::getpid();
+  for (int sig = 1; sig < 32; ++sig) {
+    struct sigaction sa;
+    if (sigismember(&wanted_, sig) || sig == SIGKILL || sig == SIGSTOP ||
+        ::sigaction(sig, nullptr, &sa) != 0)
+      continue;
+    if (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN) handlers_ = true;
+  }
   devnull_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
@@ -232,14 +239,18 @@ llvm::Expected<pid_t> ProcessSet::spawn(const SpawnRequest& r) {
               r.cwd.c_str(),      log_fd,
               devnull_,           self_,
               &old_mask_,         0};
-  // No handler may run in the child while it shares our memory.
+  // No handler may run in the child while it shares our memory. The
+  // stopping signals are blocked already; others need blocking only when
+  // something installed a handler for them.
   sigset_t all, saved;
-  sigfillset(&all);
-  ::sigprocmask(SIG_SETMASK, &all, &saved);
+  if (handlers_) {
+    sigfillset(&all);
+    ::sigprocmask(SIG_SETMASK, &all, &saved);
+  }
   pid_t pid = ::clone(childMain, child_stack + sizeof child_stack,
                       CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
   int clone_err = errno;
-  ::sigprocmask(SIG_SETMASK, &saved, nullptr);
+  if (handlers_) ::sigprocmask(SIG_SETMASK, &saved, nullptr);
   ::close(log_fd);
   if (pid < 0) return sysError("cannot start '" + r.exe + "'", clone_err);
   if (a.error != 0) {

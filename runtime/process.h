@@ -104,6 +104,7 @@ class ProcessSet {
   sigset_t wanted_;
   int devnull_ = -1;
   pid_t self_ = 0;
+  bool handlers_ = false;  // some signal has a handler: block all to spawn
   int interrupt_ = 0;
   int interrupts_ = 0;
   std::map<pid_t, bool> live_;
