@@ -87,6 +87,28 @@ makefile("wide.mk", "wide")
 makefile("chain.mk", "chain")
 
 
+def layout_makefile(name):
+    # The wide DAG again, each recipe also making what pipec makes for a
+    # step: its folders, config files, input link and log.
+    lines = ["all: " + " ".join(f"s{i}" for i in range(1, n))]
+    for i in range(n):
+        d = f"l/s{i}"
+        link = "" if i == 0 else (
+            f" && ln -s ../../../../s0/ml/output/out {d}/ml/input/data/in")
+        dirs = " ".join(f"{d}/{x}" for x in ("logs", "ml/usercode", "ml/input/config",
+                                            "ml/input/data", "ml/output/out"))
+        lines.append(
+            f"s{i}:{'' if i == 0 else ' s0'}\n"
+            f"\t@mkdir -p {dirs} && echo '{{}}' > {d}/ml/input/config/hyperparameters.json"
+            f" && echo '{{\"name\": \"s{i}\"}}' > {d}/ml/input/config/training_job.json"
+            f"{link} && cd {d}/ml/usercode && true > ../../logs/main.log 2>&1")
+    lines.append(".PHONY: all " + " ".join(f"s{i}" for i in range(n)))
+    write(name, "\n".join(lines) + "\n")
+
+
+layout_makefile("wide-layout.mk")
+
+
 def run(cmd, input=None, cwd=None):
     """Wall time and CPU time (user + system, the whole process tree)."""
     t = time.perf_counter()
@@ -127,6 +149,9 @@ variants = [
     (f"make -j{jobs}, wide", ["make", "-s", f"-j{jobs}", "-f", "wide.mk"],
      {"cwd": work}),
     (f"make -j{jobs}, chain", ["make", "-s", f"-j{jobs}", "-f", "chain.mk"],
+     {"cwd": work}),
+    (f"make -j{jobs}, wide, with the layout",
+     lambda: ["sh", "-c", f"rm -rf l && make -s -j{jobs} -f wide-layout.mk"],
      {"cwd": work}),
     ("pipec run, wide", pipec_run("wide.yaml"), {}),
     ("pipec run, wide, sh -c", pipec_run("wide-sh.yaml"), {}),
