@@ -151,6 +151,8 @@ void ConsoleStatus::summary(const std::vector<StepStatus>& statuses,
       text += "(" + blockers[i] + " failed)";
     else if (!r.log.empty())
       text += display(r.log);
+    else if (statuses[i] == StepStatus::Resumed)
+      text += display(plan_.steps[i].logs_dir) + "/";
     if (statuses[i] == StepStatus::Failed && !r.detail.empty())
       text += " (" + r.detail + ")";
     os_ << llvm::StringRef(text).rtrim() << "\n";
