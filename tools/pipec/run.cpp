@@ -254,6 +254,13 @@ int runRun(const Args& args) {
   }
 
   Frontend fe(flags);
+  // The run directory could not be made or written: report, exit 1.
+  auto workdirFailed = [&](const std::string& why, const char* origin) {
+    fe.diags()
+        .report(llvm::SMRange(), DiagKind::RunWorkdirFailed, why)
+        .origin(origin);
+    return kExitErrors;
+  };
   auto module = fe.session().compile(files[0], entry);
   if (!module || fe.diags().hasErrors()) return kExitErrors;
   ir::FlattenOptions fo;
@@ -295,15 +302,11 @@ int runRun(const Args& args) {
       run_id = newRunId();
       run_dir = runs + "/" + run_id;
     }
-    if (chosen && llvm::sys::fs::exists(run_dir)) {
-      fe.diags()
-          .report(llvm::SMRange(), DiagKind::RunWorkdirFailed,
-                  "'" + run_dir +
-                      "' already exists; pick another --run-id, or continue "
-                      "it with --resume")
-          .origin("--run-id");
-      return kExitErrors;
-    }
+    if (chosen && llvm::sys::fs::exists(run_dir))
+      return workdirFailed("'" + run_dir +
+                               "' already exists; pick another --run-id, or "
+                               "continue it with --resume",
+                           "--run-id");
   }
   po.run_id = run_id;
   po.run_dir = run_dir;
@@ -335,11 +338,7 @@ int runRun(const Args& args) {
   // The run directory: created, recorded for --resume, with the
   // interpreter links.
   if (llvm::Error e = fs.makeDirs(run_dir)) {
-    fe.diags()
-        .report(llvm::SMRange(), DiagKind::RunWorkdirFailed,
-                llvm::toString(std::move(e)))
-        .origin("--workdir");
-    return kExitErrors;
+    return workdirFailed(llvm::toString(std::move(e)), "--workdir");
   }
   if (!resuming) {
     record.file = absolutePath(files[0]);
@@ -359,11 +358,7 @@ int runRun(const Args& args) {
     if (!e) e = fs.removeTree(latest);
     if (!e) e = fs.symlink(run_id, latest);
     if (e) {
-      fe.diags()
-          .report(llvm::SMRange(), DiagKind::RunWorkdirFailed,
-                  llvm::toString(std::move(e)))
-          .origin("--workdir");
-      return kExitErrors;
+      return workdirFailed(llvm::toString(std::move(e)), "--workdir");
     }
   }
   if (!plan->bin_dir.empty()) {
@@ -374,11 +369,7 @@ int runRun(const Args& args) {
       if (!e) e = fs.symlink(plan->python, link);
     }
     if (e) {
-      fe.diags()
-          .report(llvm::SMRange(), DiagKind::RunWorkdirFailed,
-                  llvm::toString(std::move(e)))
-          .origin("--python");
-      return kExitErrors;
+      return workdirFailed(llvm::toString(std::move(e)), "--python");
     }
   }
 
@@ -403,11 +394,7 @@ int runRun(const Args& args) {
   runtime::Journal journal;
   if (llvm::Error e =
           journal.open(run_dir + "/journal", runtime::monotonicMs())) {
-    fe.diags()
-        .report(llvm::SMRange(), DiagKind::RunWorkdirFailed,
-                llvm::toString(std::move(e)))
-        .origin("--workdir");
-    return kExitErrors;
+    return workdirFailed(llvm::toString(std::move(e)), "--workdir");
   }
   std::vector<std::vector<std::size_t>> deps;
   for (const runtime::StepPlan& s : plan->steps) deps.push_back(s.deps);
@@ -433,12 +420,9 @@ int runRun(const Args& args) {
   unsigned grace_ms = unsigned(grace_s * 1000);
   runtime::Guardian guardian;
   if (llvm::Error e = guardian.start(grace_ms)) {
-    fe.diags()
-        .report(llvm::SMRange(), DiagKind::RunWorkdirFailed,
-                "cannot start the process guardian: " +
-                    llvm::toString(std::move(e)))
-        .origin("pipec run");
-    return kExitErrors;
+    return workdirFailed(
+        "cannot start the process guardian: " + llvm::toString(std::move(e)),
+        "pipec run");
   }
   runtime::ProcessSet procs(&guardian);
   runtime::RunnerOptions ro;
