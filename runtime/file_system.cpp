@@ -6,6 +6,7 @@
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -215,18 +216,18 @@ llvm::Error RealFileSystem::copyTree(llvm::StringRef from, llvm::StringRef to) {
 }
 
 bool RealFileSystem::isEmptyDir(llvm::StringRef dir) {
-  DIR* d = ::opendir(dir.str().c_str());
-  if (!d) return false;
-  bool empty = true;
-  while (dirent* e = ::readdir(d)) {
+  Fd fd(::open(dir.str().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.fd < 0) return false;
+  // One read of the entries: a folder with only "." and ".." is empty.
+  alignas(8) char buf[1024];
+  long n = ::syscall(SYS_getdents64, fd.fd, buf, sizeof buf);
+  for (long off = 0; off < n;) {
+    auto* e = reinterpret_cast<struct dirent64*>(buf + off);
     llvm::StringRef name(e->d_name);
-    if (name != "." && name != "..") {
-      empty = false;
-      break;
-    }
+    if (name != "." && name != "..") return false;
+    off += e->d_reclen;
   }
-  ::closedir(d);
-  return empty;
+  return n >= 0;
 }
 
 llvm::Error RealFileSystem::removeTree(llvm::StringRef path) {

@@ -119,7 +119,14 @@ LocalRunner::LocalRunner(const RunPlan& plan, FileSystem& fs, ProcessSet& procs,
   }
 }
 
-LocalRunner::~LocalRunner() = default;
+LocalRunner::~LocalRunner() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_worker_ = true;
+  }
+  cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
 
 std::vector<std::string> LocalRunner::environment(
     const StepPlan& s, const std::string& venv,
@@ -173,8 +180,9 @@ void LocalRunner::fail(Active& a, DiagKind kind, std::string detail,
   a.log = std::move(log);
 }
 
-std::optional<std::string> LocalRunner::setUp(std::size_t step) {
+LocalRunner::Prepared LocalRunner::setUp(std::size_t step) const {
   const StepPlan& s = plan_.steps[step];
+  Prepared out;
   llvm::Error err = llvm::Error::success();
   if (opts_.clear_step_dirs) {
     if (s.parallel) {
@@ -185,15 +193,52 @@ std::optional<std::string> LocalRunner::setUp(std::size_t step) {
     }
   }
   if (!err) err = layoutStep(plan_, s, fs_);
-  if (err) return llvm::toString(std::move(err));
-  return std::nullopt;
+  if (err) out.error = llvm::toString(std::move(err));
+  return out;
 }
 
 void LocalRunner::prepare(std::size_t step) {
-  if (started_[step] || prepared_.count(step)) return;
-  for (std::size_t queued : to_prepare_)
-    if (queued == step) return;
-  to_prepare_.push_back(step);
+  if (started_[step]) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!layouts_.emplace(step, Layout{Layout::State::Queued, {}}).second) return;
+  queue_.push_back(step);
+  if (!worker_.joinable()) worker_ = std::thread([this] { layoutWorker(); });
+  cv_.notify_all();
+}
+
+void LocalRunner::layoutWorker() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stop_worker_ || !queue_.empty(); });
+    if (stop_worker_) return;
+    std::size_t step = queue_.front();
+    queue_.pop_front();
+    auto it = layouts_.find(step);
+    if (it == layouts_.end() || it->second.state != Layout::State::Queued)
+      continue;  // started meanwhile
+    it->second.state = Layout::State::Busy;
+    lock.unlock();
+    Prepared prepared = setUp(step);
+    lock.lock();
+    layouts_[step] = Layout{Layout::State::Done, std::move(prepared)};
+    cv_.notify_all();
+  }
+}
+
+LocalRunner::Prepared LocalRunner::takeLayout(std::size_t step) {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    auto it = layouts_.find(step);
+    if (it != layouts_.end() && it->second.state != Layout::State::Queued) {
+      cv_.wait(lock,
+               [&] { return layouts_[step].state == Layout::State::Done; });
+      Prepared prepared = std::move(layouts_[step].prepared);
+      layouts_.erase(step);
+      return prepared;
+    }
+    if (it != layouts_.end()) layouts_.erase(it);
+  }
+  return setUp(step);
 }
 
 void LocalRunner::start(std::size_t step) {
@@ -204,15 +249,9 @@ void LocalRunner::start(std::size_t step) {
   a.start_ms = nowMs();
   active_[step] = std::move(owned);
   observer_.stepStarted(step);
-  std::optional<std::string> error;
-  if (auto it = prepared_.find(step); it != prepared_.end()) {
-    error = std::move(it->second);
-    prepared_.erase(it);
-  } else {
-    error = setUp(step);
-  }
-  if (error) {
-    fail(a, DiagKind::RunStepNotStarted, std::move(*error), "");
+  Prepared prepared = takeLayout(step);
+  if (prepared.error) {
+    fail(a, DiagKind::RunStepNotStarted, std::move(*prepared.error), "");
     complete(a);
     return;
   }
@@ -551,6 +590,10 @@ void LocalRunner::complete(Active& a) {
 }
 
 void LocalRunner::interruptAll(std::uint64_t now) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.clear();
+  }
   std::vector<std::size_t> idle;
   for (auto& [step, a] : active_) {
     a->interrupted = true;
@@ -605,16 +648,7 @@ StepRunner::Result LocalRunner::wait() {
       return r;
     }
     exits.clear();
-    // Lay out steps that start next while the running ones work, checking
-    // for ended processes between two of them.
-    while (exits.empty() && !to_prepare_.empty() && !interrupt_) {
-      std::size_t step = to_prepare_.front();
-      to_prepare_.pop_front();
-      if (!started_[step] && !prepared_.count(step))
-        prepared_[step] = setUp(step);
-      procs_.wait(0, exits);
-    }
-    if (exits.empty()) procs_.wait(timeoutMs(nowMs()), exits);
+    procs_.wait(timeoutMs(nowMs()), exits);
     std::uint64_t now = nowMs();
     if (procs_.interruptCount() > interrupts_seen_) {
       interrupts_seen_ = procs_.interruptCount();

@@ -3,12 +3,15 @@
 // one loop, stops them on failure or on a signal.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -55,7 +58,8 @@ class LocalRunner : public StepRunner {
 
   void start(std::size_t step) override;
   Result wait() override;
-  /// Queues the layout of `step`, done while waiting for processes.
+  /// Queues the layout of `step` for a worker thread, so that the step
+  /// starts without delay when a job slot frees.
   void prepare(std::size_t step) override;
   bool interrupted() const override { return interrupt_ != 0; }
   /// The signal that stopped the run, or 0.
@@ -69,9 +73,12 @@ class LocalRunner : public StepRunner {
   struct Active;
   enum class Phase : unsigned char { Clone, Venv, WaitVenv, Main };
 
-  /// Clears (on resume) and lays out the folder of `step`; the error text,
-  /// or nothing.
-  std::optional<std::string> setUp(std::size_t step);
+  /// What is done for a step before it starts: its error, if any.
+  struct Prepared {
+    std::optional<std::string> error;
+  };
+  /// Clears (on resume) and lays out the folder of `step`. Thread-safe.
+  Prepared setUp(std::size_t step) const;
   void beginCode(Active& a);
   void beginVenv(Active& a);
   void beginMain(Active& a);
@@ -115,10 +122,23 @@ class LocalRunner : public StepRunner {
   };
   std::map<std::string, Venv> venvs_;
   std::unordered_map<std::string, std::string> exe_cache_;
-  /// Steps to lay out while waiting, and the outcome for those laid out.
-  std::deque<std::size_t> to_prepare_;
-  std::map<std::size_t, std::optional<std::string>> prepared_;
   std::vector<bool> started_;
+
+  // Layout ahead of time, on a worker thread (guarded by mu_).
+  void layoutWorker();
+  /// The layout outcome of `step`: waits for the worker if it is busy with
+  /// it, else lays the step out here.
+  Prepared takeLayout(std::size_t step);
+  struct Layout {
+    enum class State : unsigned char { Queued, Busy, Done } state;
+    Prepared prepared;
+  };
+  std::thread worker_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::size_t> queue_;
+  std::map<std::size_t, Layout> layouts_;
+  bool stop_worker_ = false;
   int interrupt_ = 0;
   int interrupts_seen_ = 0;
 };
