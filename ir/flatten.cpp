@@ -47,6 +47,8 @@ class Flattener {
       s.params = params;
       s.inputs = scope.inputs;
       s.range = c.range;
+      s.resources = c.resources;
+      s.parallel = c.parallel;
       applyStepOverrides(s);
       out_.steps.push_back(std::move(s));
       return;
@@ -104,6 +106,9 @@ class Flattener {
         s.params = std::move(params);
         s.inputs = std::move(inputs);
         s.range = st.range;
+        s.resources = st.resources;
+        s.parallel = st.parallel;
+        applySettingBindings(s, st, scope);
         std::set<std::size_t> deps;
         for (const auto& [n, d] : s.inputs)
           if (d.kind == DataSource::Kind::StepOutput) deps.insert(d.step);
@@ -119,6 +124,23 @@ class Flattener {
           if (it != produced[idx].end()) parent_outputs[b.name] = it->second;
         }
     }
+  }
+
+  // Settings bound to this level's inputs take the inputs' values.
+  static void applySettingBindings(FlatStep& s, const Step& st,
+                                   const Scope& scope) {
+    if (st.setting_bindings.empty() || !scope.params) return;
+    std::int64_t old_count = s.resources.instance_count;
+    for (const auto& [setting, input] : st.setting_bindings)
+      for (const auto& [param, value] : *scope.params)
+        if (param->name == input && value &&
+            !applySetting(setting, *value, s.resources, s.parallel,
+                          *s.component))
+          s.rejected_settings.emplace_back(setting, value->toText());
+    // TensorFlow workers default to instance_count.
+    if (!st.setting_bindings.count("worker_count") &&
+        s.resources.tf_worker == old_count)
+      s.resources.tf_worker = s.resources.instance_count;
   }
 
   using Produced =
@@ -188,6 +210,108 @@ StepValues stepValues(const FlatStep& s, std::string ml_root) {
       v.input_files[p.name] = llvm::sys::path::filename(it->second.path).str();
   }
   return v;
+}
+
+EnvList flatStepEnv(const FlatStep& s, const StepValues& v) {
+  std::map<std::string, std::string> env;
+  const auto& user = s.step ? s.step->environment_variables
+                            : s.component->environment_variables;
+  for (const auto& [k, val] : user) env[k] = val;
+  for (auto& [k, val] : buildPaiEnv(*s.component, v)) env[k] = std::move(val);
+  return EnvList(env.begin(), env.end());
+}
+
+bool applySetting(llvm::StringRef setting, const Value& value, Resources& r,
+                  std::optional<ParallelSettings>& par, const Component& c) {
+  auto integer = [&](std::int64_t& out, std::int64_t min) {
+    std::int64_t n;
+    if (value.kind() == Value::Kind::Int)
+      n = value.asInt();
+    else if (llvm::StringRef(value.toText()).trim().getAsInteger(10, n))
+      return false;
+    if (n < min) return false;
+    out = n;
+    return true;
+  };
+  auto duration = [&](std::uint64_t& out) {
+    auto d = parseDuration(value.toText());
+    if (!d) return false;
+    out = *d;
+    return true;
+  };
+  auto boolean = [&](bool& out) {
+    if (value.kind() == Value::Kind::Bool) {
+      out = value.asBool();
+      return true;
+    }
+    std::string t = llvm::StringRef(value.toText()).lower();
+    if (t != "true" && t != "false") return false;
+    out = t == "true";
+    return true;
+  };
+  if (setting == "instance_count") return integer(r.instance_count, 1);
+  if (setting == "gpu_count") return integer(r.gpu_count, 0);
+  if (setting == "process_count_per_instance")
+    return integer(r.process_count_per_instance, 1);
+  if (setting == "worker_count") return integer(r.tf_worker, 0);
+  if (setting == "parameter_server_count") return integer(r.tf_ps, 0);
+  if (setting == "multi_instance") return boolean(r.multi_instance);
+  if (setting == "multi_gpu") return boolean(r.multi_gpu);
+  if (setting == "instance_type") {
+    r.instance_type = value.toText();
+    return true;
+  }
+  if (!par) return false;
+  ParallelSettings& p = *par;
+  if (setting == "mini_batch_size") {
+    const Port* in = c.findInput(p.input_data);
+    bool table = in && in->type == Type::Table;
+    std::int64_t n = 0;
+    if (value.kind() == Value::Kind::Int ||
+        !llvm::StringRef(value.toText()).trim().getAsInteger(10, n)) {
+      if (!integer(n, 1)) return false;
+      p.mini_batch_size = std::uint64_t(n);
+      p.batch_by = table ? ParallelSettings::BatchBy::Size
+                         : ParallelSettings::BatchBy::Count;
+      return true;
+    }
+    auto bytes = parseSize(value.toText());
+    if (!bytes || *bytes == 0) return false;
+    p.mini_batch_size = *bytes;
+    p.batch_by = ParallelSettings::BatchBy::Size;
+    return true;
+  }
+  if (setting == "max_concurrency_per_instance")
+    return integer(p.max_concurrency_per_instance, 1);
+  if (setting == "mini_batch_error_threshold")
+    return integer(p.mini_batch_error_threshold, -1);
+  if (setting == "error_threshold") return integer(p.error_threshold, -1);
+  if (setting == "max_retries") return integer(p.max_retries, 0);
+  if (setting == "allowed_failed_percent") {
+    if (value.kind() != Value::Kind::Int && value.kind() != Value::Kind::Float)
+      return false;
+    p.allowed_failed_percent = value.asFloat();
+    return true;
+  }
+  if (setting == "timeout") return duration(p.timeout_ms);
+  if (setting == "task_overhead_timeout")
+    return duration(p.task_overhead_timeout_ms);
+  if (setting == "progress_update_timeout")
+    return duration(p.progress_update_timeout_ms);
+  if (setting == "first_task_creation_timeout")
+    return duration(p.first_task_creation_timeout_ms);
+  if (setting == "resource_monitor_interval")
+    return duration(p.resource_monitor_interval_ms);
+  if (setting == "copy_logs_to_parent") return boolean(p.copy_logs_to_parent);
+  if (setting == "logging_level") {
+    std::string lvl = llvm::StringRef(value.toText()).upper();
+    if (lvl != "DEBUG" && lvl != "INFO" && lvl != "WARNING" && lvl != "ERROR" &&
+        lvl != "CRITICAL")
+      return false;
+    p.logging_level = lvl;
+    return true;
+  }
+  return false;
 }
 
 }  // namespace pipec::ir

@@ -37,6 +37,14 @@ struct FlatStep {
   ParamValues params;
   std::map<std::string, DataSource> inputs;  ///< by input port name
   std::vector<std::size_t> deps;             ///< flat indices, sorted
+  /// Effective resources and parallel settings: the step's, with settings
+  /// bound to pipeline inputs (Step::setting_bindings) set to the inputs'
+  /// values in this run.
+  Resources resources;
+  std::optional<ParallelSettings> parallel;
+  /// Bound settings whose value did not fit (setting, value); the defaults
+  /// above stand.
+  std::vector<std::pair<std::string, std::string>> rejected_settings;
   /// Per-step overrides from the command line (`--set STEP.NAME=V`) applied.
   SMRange range;
 };
@@ -64,5 +72,17 @@ FlatPipeline flatten(const Component& root, const FlattenOptions& opts);
 /// StepValues for a flat step rooted at `ml_root`: parameters, single-file
 /// input names, unbound inputs.
 StepValues stepValues(const FlatStep& s, std::string ml_root);
+
+/// The environment of every process of `s`, sorted by name: the step's (or a
+/// lone component's) environment_variables, then the PAI_* variables for `v`,
+/// which win on a clash.
+EnvList flatStepEnv(const FlatStep& s, const StepValues& v);
+
+/// Sets the resource or parallel setting `setting` (as spelled in YAML:
+/// "instance_count", "mini_batch_size", "timeout", ...) to `value`. Returns
+/// false when the setting is unknown or the value does not fit it.
+bool applySetting(llvm::StringRef setting, const Value& value,
+                  Resources& resources, std::optional<ParallelSettings>& par,
+                  const Component& c);
 
 }  // namespace pipec::ir

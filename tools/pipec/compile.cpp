@@ -10,19 +10,6 @@ namespace pipec::driver {
 
 namespace {
 
-// The environment of one flat step, sorted by name: PAI_* plus the
-// component's and step's environment_variables.
-ir::EnvList stepEnv(const ir::FlatStep& s) {
-  ir::StepValues v = ir::stepValues(s, "/ml");
-  ir::EnvList pai = ir::buildPaiEnv(*s.component, v);
-  std::map<std::string, std::string> env;
-  const auto& user = s.step ? s.step->environment_variables
-                            : s.component->environment_variables;
-  for (const auto& [k, val] : user) env[k] = val;
-  for (const auto& [k, val] : pai) env[k] = val;
-  return ir::EnvList(env.begin(), env.end());
-}
-
 void printEnv(llvm::raw_ostream& os, const ir::EnvList& env) {
   for (const auto& [k, v] : env) os << k << "=" << v << "\n";
 }
@@ -90,7 +77,7 @@ int runCompile(const Args& args) {
       if (!job.empty() && s.name != job) continue;
       found = true;
       if (!lone && job.empty()) os << "# step: " << s.name << "\n";
-      printEnv(os, stepEnv(s));
+      printEnv(os, ir::flatStepEnv(s, ir::stepValues(s, "/ml")));
       if (!lone && job.empty() && &s != &flat.steps.back()) os << "\n";
     }
     if (!found) {

@@ -14,6 +14,7 @@ const std::vector<Command>& commands() {
       {"fmt", "print the canonical layout of .pipe files", runFmt},
       {"internal-parallel-step", "run one parallel step (used by pipec run)",
        runInternalParallelStep, /*hidden=*/true},
+      {"run", "run a pipeline or component on this machine", runRun},
   };
   return all;
 }

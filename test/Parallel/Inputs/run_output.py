@@ -6,7 +6,9 @@ import os
 import sys
 
 work, step, channel = sys.argv[1:4]
-runs = sorted(glob.glob(os.path.join(work, "runs", "*")))
+# `runs/latest` links the newest run; count the runs themselves.
+runs = sorted(p for p in glob.glob(os.path.join(work, "runs", "*"))
+              if not os.path.islink(p))
 if len(runs) != 1:
     sys.exit("expected one run under %s/runs, found %d" % (work, len(runs)))
 path = os.path.join(runs[0], step, "ml", "output", channel)

@@ -1,0 +1,129 @@
+// The run plan: every decision about a run made before the first process
+// starts (paths, links, command lines, environments, parallel specs).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ir/diagnostics.h"
+#include "ir/env.h"
+#include "ir/flatten.h"
+#include "runtime/file_system.h"
+#include "runtime/parallel_spec.h"
+
+namespace pipec::runtime {
+
+/// How a step's data input reaches `ml/input/data/<channel>`.
+struct InputLink {
+  std::string channel;
+  /// Absolute path of the data: a folder, a file, or the output folder of
+  /// an earlier step.
+  std::string target;
+  /// A single file: the channel is a folder holding one link named like it.
+  bool single_file = false;
+  /// The producing step when `target` is an upstream output (the link is
+  /// then relative, so that a run directory can move).
+  std::optional<std::size_t> producer;
+  std::string producer_output;
+};
+
+enum class StepKind : std::uint8_t { Command, Parallel };
+
+/// One leaf step, resolved for this machine.
+struct StepPlan {
+  std::string name;
+  llvm::SMRange range;
+  std::string location;  ///< "pipeline.yaml:12:5", or empty
+  StepKind kind = StepKind::Command;
+  ir::JobType job_type = ir::JobType::Command;
+  ir::Resources resources;
+  std::string component_id;  ///< "train@1.0.0"
+
+  std::string dir;      ///< <run>/<step>
+  std::string ml_root;  ///< <run>/<step>/ml
+  std::string logs_dir;
+  std::string work_dir;  ///< ml/usercode, the cwd of every process
+
+  /// The command line as `sh -c` gets it.
+  std::string command;
+  /// The same split into words when it needs no shell; empty otherwise.
+  std::vector<std::string> argv;
+  /// PAI_* and the step's environment_variables, sorted by name.
+  ir::EnvList env;
+
+  std::vector<InputLink> inputs;
+  std::vector<std::string> outputs;  ///< output channels, declaration order
+  /// Outputs bound to explicit local folders: ml/output/<ch> links there.
+  std::map<std::string, std::string> output_targets;
+
+  std::string code;  ///< a local folder, a git URL, or empty
+  bool code_is_url = false;
+  /// Contents of requirements.txt in a local code folder (empty: none).
+  std::string requirements;
+  /// The virtual environment requirements.txt goes into (empty: none).
+  std::string venv_dir;
+
+  std::string hyperparameters_json;
+  std::string training_job_json;
+
+  /// Parallel steps: the engine's spec (python is settled at launch).
+  std::optional<ParallelStepSpec> parallel;
+  std::string parallel_spec_path;
+
+  std::vector<std::size_t> deps;
+  /// Identifies what the step does (command, environment, inputs, ...):
+  /// a journal entry counts on resume only while this stays the same.
+  std::uint64_t hash = 0;
+};
+
+struct RunPlan {
+  std::string run_id;
+  std::string run_dir;  ///< absolute
+  std::vector<StepPlan> steps;
+  /// Root pipeline outputs: name -> folder.
+  std::vector<std::pair<std::string, std::string>> outputs;
+  /// Interpreter for virtual environments and parallel steps.
+  std::string python;
+  /// <run>/bin, holding python and python3 links to `python`, first on every
+  /// step's PATH; empty when the interpreter was not chosen explicitly.
+  std::string bin_dir;
+  std::string pipec_exe;  ///< this binary, for internal-parallel-step
+};
+
+struct PlanOptions {
+  std::string run_id;
+  std::string run_dir;  ///< absolute
+  std::string python = "python3";
+  bool python_explicit = false;
+  std::string pipec_exe;
+  /// Runs parallel steps as `<engine> internal-parallel-step SPEC`
+  /// (default: pipec_exe).
+  std::string parallel_engine;
+  /// `--input` bindings (for messages that say where a path came from).
+  std::map<std::string, std::string> root_inputs;
+};
+
+/// Plans `flat` (from `root`). Reports every problem found before running
+/// (missing input paths, unbound required inputs, URIs, bad bound
+/// settings) to `diags`; returns nullopt when there was one.
+std::optional<RunPlan> buildPlan(const ir::Component& root,
+                                 const ir::FlatPipeline& flat,
+                                 const PlanOptions& opts, FileSystem& fs,
+                                 ir::DiagnosticEngine& diags);
+
+/// The directory tree of step `s` (RUNTIME.md, "Run directory"): folders,
+/// config files, input links, a copy of local code, explicit output links,
+/// and the parallel spec. Existing files are replaced.
+llvm::Error layoutStep(const RunPlan& plan, const StepPlan& s, FileSystem& fs);
+
+/// The per-run virtual environment for `requirements` (one per distinct
+/// file): <run>/venvs/<hash>.
+std::string venvDir(const RunPlan& plan, llvm::StringRef requirements);
+
+/// A git URL as `git clone` takes it (`git+https://x` -> `https://x`).
+std::string gitCloneUrl(llvm::StringRef url);
+
+}  // namespace pipec::runtime

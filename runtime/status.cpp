@@ -1,0 +1,168 @@
+// The console printer of `pipec run`.
+#include "runtime/status.h"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+namespace pipec::runtime {
+
+RunObserver::~RunObserver() = default;
+
+namespace {
+
+std::string seconds(double s) { return fmt::format("{:.2f}s", s); }
+
+}  // namespace
+
+ConsoleStatus::ConsoleStatus(llvm::raw_ostream& os, const RunPlan& plan,
+                             Verbosity v, bool terminal)
+    : os_(os), plan_(plan), verbosity_(v), terminal_(terminal) {
+  char buf[4096];
+  if (::getcwd(buf, sizeof buf)) cwd_ = buf;
+}
+
+std::string ConsoleStatus::display(llvm::StringRef path) const {
+  llvm::StringRef p = path;
+  if (!cwd_.empty() && p.consume_front(cwd_) && p.consume_front("/"))
+    return p.str();
+  return path.str();
+}
+
+void ConsoleStatus::line(const std::string& text) {
+  clearLive();
+  os_ << text << "\n";
+}
+
+void ConsoleStatus::stepStarted(std::size_t step) {
+  running_[step] = std::chrono::steady_clock::now();
+  if (verbosity_ != Verbosity::Verbose) {
+    if (terminal_) tick();
+    return;
+  }
+  const StepPlan& s = plan_.steps[step];
+  line(fmt::format("[start] {}: {}", s.name, s.command));
+  line("        log: " + display(s.logs_dir) + "/");
+  drawLive();
+}
+
+void ConsoleStatus::stepEnded(std::size_t step, const StepReport& r) {
+  running_.erase(step);
+  ++finished_;
+  if (verbosity_ == Verbosity::Quiet) return;
+  std::string extra = r.detail.empty() ? "" : r.detail + ", ";
+  line(fmt::format("[{}/{}] {}: {} ({}{})", finished_, plan_.steps.size(),
+                   plan_.steps[step].name, stepStatusName(r.status), extra,
+                   seconds(r.seconds)));
+  drawLive();
+}
+
+void ConsoleStatus::followed(llvm::StringRef process, llvm::StringRef text) {
+  clearLive();
+  if (process.empty()) {
+    os_ << text;
+  } else {
+    // One prefix per line, so that processes stay apart.
+    while (!text.empty()) {
+      auto [l, rest] = text.split('\n');
+      os_ << "[" << process << "] " << l << "\n";
+      text = rest;
+    }
+  }
+  os_.flush();
+  drawLive();
+}
+
+void ConsoleStatus::tick() {
+  clearLive();
+  drawLive();
+}
+
+void ConsoleStatus::beforeDiagnostic() {
+  clearLive();
+  os_.flush();
+}
+
+void ConsoleStatus::clearLive() {
+  if (live_lines_ == 0) return;
+  os_ << "\x1b[" << live_lines_ << "A\x1b[J";
+  live_lines_ = 0;
+}
+
+void ConsoleStatus::drawLive() {
+  if (!terminal_ || verbosity_ == Verbosity::Quiet) {
+    os_.flush();
+    return;
+  }
+  auto now = std::chrono::steady_clock::now();
+  const unsigned kMax = 8;
+  unsigned shown = 0;
+  for (const auto& [step, since] : running_) {
+    if (shown == kMax) {
+      os_ << fmt::format("  ... and {} more running\n", running_.size() - kMax);
+      ++live_lines_;
+      break;
+    }
+    double s = std::chrono::duration<double>(now - since).count();
+    os_ << fmt::format("  running {} {:.1f}s\n", plan_.steps[step].name, s);
+    ++live_lines_;
+    ++shown;
+  }
+  os_.flush();
+}
+
+void ConsoleStatus::summary(const std::vector<StepStatus>& statuses,
+                            const std::vector<StepReport>& reports,
+                            const std::vector<std::string>& blockers,
+                            double total) {
+  clearLive();
+  if (verbosity_ == Verbosity::Quiet) {
+    os_.flush();
+    return;
+  }
+  std::map<StepStatus, std::size_t> counts;
+  std::size_t width = 4;
+  for (std::size_t i = 0; i < statuses.size(); ++i) {
+    ++counts[statuses[i]];
+    width =
+        std::max(width, std::min<std::size_t>(40, plan_.steps[i].name.size()));
+  }
+  os_ << "run " << plan_.run_id << ":";
+  const char* sep = " ";
+  for (const auto& [status, n] : counts) {
+    os_ << sep << n << " " << stepStatusName(status);
+    sep = ", ";
+  }
+  os_ << " in " << seconds(total) << "\n";
+  for (std::size_t i = 0; i < statuses.size(); ++i) {
+    const StepReport& r = reports[i];
+    std::string name = plan_.steps[i].name;
+    name.resize(std::max(name.size(), width), ' ');
+    std::string status = stepStatusName(statuses[i]);
+    status.resize(12, ' ');
+    std::string time;
+    if (statuses[i] == StepStatus::Succeeded ||
+        statuses[i] == StepStatus::Failed ||
+        statuses[i] == StepStatus::Interrupted)
+      time = seconds(r.seconds);
+    time.resize(8, ' ');
+    std::string text = "  " + status + name + "  " + time;
+    if (statuses[i] == StepStatus::Skipped)
+      text += "(" + blockers[i] + " failed)";
+    else if (!r.log.empty())
+      text += display(r.log);
+    else if (statuses[i] == StepStatus::Resumed)
+      text += display(plan_.steps[i].logs_dir) + "/";
+    if (statuses[i] == StepStatus::Failed && !r.detail.empty())
+      text += " (" + r.detail + ")";
+    os_ << llvm::StringRef(text).rtrim() << "\n";
+  }
+  if (!plan_.outputs.empty()) {
+    os_ << "outputs:\n";
+    for (const auto& [name, path] : plan_.outputs)
+      os_ << "  " << name << ": " << display(path) << "\n";
+  }
+  os_.flush();
+}
+
+}  // namespace pipec::runtime

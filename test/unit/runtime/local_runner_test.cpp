@@ -1,0 +1,127 @@
+// The runner with real processes on a temporary folder: the elasticbatch
+// master seam, a PyTorch-style job's environment, and a failing step's
+// report.
+#include "runtime/local_runner.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "frontend/session.h"
+#include "llvm/Support/FileSystem.h"
+
+namespace pipec::runtime {
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// Records what the runner asks of an AIMaster and hands workers an address.
+class FakeMaster : public ElasticBatchMaster {
+ public:
+  llvm::Error start(const StepPlan& step, ir::EnvList& env) override {
+    started.push_back(step.name);
+    env.emplace_back("SHARD_SERVICE", "127.0.0.1:7777");
+    return llvm::Error::success();
+  }
+  void stop(const StepPlan& step, bool ok) override {
+    stopped.push_back(step.name + (ok ? ":ok" : ":failed"));
+  }
+  std::vector<std::string> started, stopped;
+};
+
+struct RealRun {
+  std::string dir;
+  frontend::Session session;
+  ir::StoringDiagnosticConsumer diags;
+  std::unique_ptr<ir::Module> module;
+  std::optional<RunPlan> plan;
+  RealFileSystem fs;
+  std::vector<StepStatus> statuses;
+  std::vector<StepReport> reports;
+
+  RealRun(const char* yaml, ElasticBatchMaster* master = nullptr) {
+    llvm::SmallString<128> p;
+    llvm::sys::fs::createUniqueDirectory("runner-test", p);
+    dir = std::string(p);
+    session.setDiagnosticConsumer(diags);
+    session.setOverlay(dir + "/p.yaml", yaml);
+    module = session.compile(dir + "/p.yaml");
+    ir::FlatPipeline flat = ir::flatten(*module->root, {});
+    PlanOptions po;
+    po.run_id = "r";
+    po.run_dir = dir + "/runs/r";
+    llvm::sys::fs::create_directories(po.run_dir);
+    plan = buildPlan(*module->root, flat, po, fs, session.diags());
+    if (!plan) return;
+    ProcessSet procs;
+    RunObserver quiet;
+    RunnerOptions ro;
+    ro.elastic_master = master;
+    ro.grace_ms = 1000;
+    LocalRunner runner(*plan, fs, procs, nullptr, session.diags(), quiet, ro);
+    std::vector<std::vector<std::size_t>> deps;
+    for (const StepPlan& s : plan->steps) deps.push_back(s.deps);
+    Scheduler sched(deps, 2);
+    sched.run(runner);
+    for (std::size_t i = 0; i < plan->steps.size(); ++i)
+      statuses.push_back(sched.status(i));
+    reports = runner.reports();
+  }
+  ~RealRun() { llvm::sys::fs::remove_directories(dir); }
+  std::string log(const std::string& step, const std::string& proc) {
+    return slurp(dir + "/runs/r/" + step + "/logs/" + proc + ".log");
+  }
+};
+
+TEST(LocalRunner, ElasticBatchMasterStartsFirstAndFeedsWorkers) {
+  FakeMaster master;
+  RealRun r(R"(type: pipeline
+jobs:
+  batch:
+    type: command
+    job_type: elasticbatch
+    command: echo "$SHARD_SERVICE $ELASTICBATCH_CONFIG"
+    resources: {instance_count: 2}
+)",
+            &master);
+  ASSERT_TRUE(r.plan);
+  EXPECT_EQ(r.statuses[0], StepStatus::Succeeded);
+  EXPECT_EQ(master.started, std::vector<std::string>{"batch"});
+  EXPECT_EQ(master.stopped, std::vector<std::string>{"batch:ok"});
+  EXPECT_EQ(r.log("batch", "worker-1"),
+            "127.0.0.1:7777 "
+            R"({"task":{"type":"worker","index":1},"environment":"local"})"
+            "\n");
+}
+
+TEST(LocalRunner, DistributedFailureStopsTheOthers) {
+  RealRun r(R"(type: pipeline
+jobs:
+  train:
+    type: command
+    command: if [ "$RANK" = 0 ]; then exit 4; fi; exec sleep 30
+    distribution: {type: pytorch}
+    resources: {instance_count: 2}
+    outputs:
+      model:
+  after:
+    type: command
+    command: "true"
+    inputs:
+      m: ${{parent.jobs.train.outputs.model}}
+)");
+  ASSERT_TRUE(r.plan) << r.diags.diags.size();
+  EXPECT_EQ(r.statuses[0], StepStatus::Failed);
+  EXPECT_EQ(r.statuses[1], StepStatus::Skipped);
+  EXPECT_EQ(r.reports[0].detail, "rank-0: exit 4");
+  EXPECT_NE(r.reports[0].log.find("rank-0.log"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pipec::runtime
