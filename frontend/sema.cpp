@@ -1087,12 +1087,11 @@ class Sema::Impl {
       step.resources = c.resources;
       step.environment_variables = c.environment_variables;
       step.extra = j.extra;
-      ir::JobType jt = c.job_type;
+      step.job_type = c.job_type;
       if (!info.is_inline) {
         lowerResourcesOverride(j.resources, step.resources);
-        lowerDistribution(j.distribution, jt, step.resources, false);
+        lowerDistribution(j.distribution, step.job_type, step.resources, false);
       }
-      (void)jt;
       for (const auto& [n, v] : j.environment_variables) {
         bool replaced = false;
         for (auto& e : step.environment_variables)

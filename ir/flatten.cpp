@@ -47,6 +47,7 @@ class Flattener {
       s.params = params;
       s.inputs = scope.inputs;
       s.range = c.range;
+      s.job_type = c.job_type;
       s.resources = c.resources;
       s.parallel = c.parallel;
       applyStepOverrides(s);
@@ -106,6 +107,7 @@ class Flattener {
         s.params = std::move(params);
         s.inputs = std::move(inputs);
         s.range = st.range;
+        s.job_type = st.job_type;
         s.resources = st.resources;
         s.parallel = st.parallel;
         applySettingBindings(s, st, scope);

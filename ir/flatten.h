@@ -40,6 +40,7 @@ struct FlatStep {
   /// Effective resources and parallel settings: the step's, with settings
   /// bound to pipeline inputs (Step::setting_bindings) set to the inputs'
   /// values in this run.
+  JobType job_type = JobType::Command;  ///< effective, as Step::job_type
   Resources resources;
   std::optional<ParallelSettings> parallel;
   /// Bound settings whose value did not fit (setting, value); the defaults

@@ -159,6 +159,8 @@ struct Step {
   const Component* component = nullptr;
   std::map<std::string, Binding> inputs;  ///< by input or parameter name
   std::map<std::string, OutputBinding> outputs;
+  /// Effective job type: the component's, or the job's `distribution:`.
+  JobType job_type = JobType::Command;
   Resources resources;                       ///< effective
   std::optional<ParallelSettings> parallel;  ///< effective, parallel steps
   std::vector<std::pair<std::string, std::string>> environment_variables;

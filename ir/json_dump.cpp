@@ -243,6 +243,7 @@ class Dumper {
     Object out;
     for (const auto& [k, b] : s.outputs) out[k] = outputBinding(b);
     o["outputs"] = std::move(out);
+    o["job_type"] = jobTypeName(s.job_type);
     o["resources"] = resources(s.resources);
     if (s.parallel) o["parallel"] = parallel(*s.parallel);
     if (!s.environment_variables.empty())

@@ -136,7 +136,7 @@ std::optional<RunPlan> buildPlan(const ir::Component& root,
     if (f.range.isValid()) s.location = ir::formatLoc(sm, f.range.Start);
     s.kind = c.kind == ir::ComponentKind::Parallel ? StepKind::Parallel
                                                    : StepKind::Command;
-    s.job_type = c.job_type;
+    s.job_type = f.job_type;
     s.resources = f.resources;
     s.component_id = c.displayId();
     s.dir = plan.run_dir + "/" + s.name;

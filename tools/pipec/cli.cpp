@@ -135,7 +135,11 @@ void ArgParser::printHelp(llvm::raw_ostream& os) const {
     for (const auto& [s, l] : aliases_)
       if (l == o.name) left = s + ", " + left;
     if (!o.metavar.empty()) left += " " + o.metavar;
-    os << "  " << llvm::formatv("{0,-28}", left) << o.help << "\n";
+    // A long option gets its help on the next line, aligned.
+    if (left.size() >= 28)
+      os << "  " << left << "\n  " << std::string(28, ' ') << o.help << "\n";
+    else
+      os << "  " << llvm::formatv("{0,-28}", left) << o.help << "\n";
   }
   os << "  " << llvm::formatv("{0,-28}", "-h, --help") << "show this help\n";
 }
