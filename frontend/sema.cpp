@@ -256,31 +256,30 @@ class Sema::Impl {
     return v;
   }
 
+  // The value of a typed setting (a literal, or bound to a pipeline input).
+  std::optional<ir::Value> settingValue(const std::optional<ast::Scalar>& in,
+                                        llvm::StringRef what, Type type) {
+    auto s = resolveSetting(in, what, type);
+    if (!s || s->is_null) return std::nullopt;
+    return convert(*s, type, "setting", what);
+  }
+
   std::optional<std::int64_t> intOf(const std::optional<ast::Scalar>& in,
                                     llvm::StringRef what) {
-    auto s = resolveSetting(in, what, Type::Int);
-    if (!s || s->is_null) return std::nullopt;
-    auto v = convert(*s, Type::Int, "setting", what);
-    if (!v) return std::nullopt;
-    return v->asInt();
+    auto v = settingValue(in, what, Type::Int);
+    return v ? std::optional<std::int64_t>(v->asInt()) : std::nullopt;
   }
 
   std::optional<bool> boolOf(const std::optional<ast::Scalar>& in,
                              llvm::StringRef what) {
-    auto s = resolveSetting(in, what, Type::Bool);
-    if (!s || s->is_null) return std::nullopt;
-    auto v = convert(*s, Type::Bool, "setting", what);
-    if (!v) return std::nullopt;
-    return v->asBool();
+    auto v = settingValue(in, what, Type::Bool);
+    return v ? std::optional<bool>(v->asBool()) : std::nullopt;
   }
 
   std::optional<double> floatOf(const std::optional<ast::Scalar>& in,
                                 llvm::StringRef what) {
-    auto s = resolveSetting(in, what, Type::Float);
-    if (!s || s->is_null) return std::nullopt;
-    auto v = convert(*s, Type::Float, "setting", what);
-    if (!v) return std::nullopt;
-    return v->asFloat();
+    auto v = settingValue(in, what, Type::Float);
+    return v ? std::optional<double>(v->asFloat()) : std::nullopt;
   }
 
   std::optional<std::uint64_t> durationOf(const std::optional<ast::Scalar>& in,

@@ -432,31 +432,50 @@ class Loader {
     }
   }
 
+  // Reads the scalar keys of a mapping into the members `fields` name;
+  // `other` handles the rest (returns false for an unknown key).
+  template <typename T, typename Other>
+  void readFields(
+      T& out, const Node* v,
+      std::initializer_list<
+          std::pair<llvm::StringRef, std::optional<ast::Scalar> T::*>>
+          fields,
+      Other other) {
+    for (const auto& [fk, fv] : v->entries) {
+      if (!isKey(fk)) continue;
+      bool done = false;
+      for (const auto& [key, member] : fields)
+        if (fk->value == key) {
+          out.*member = scalar(fk, fv);
+          done = true;
+          break;
+        }
+      if (!done) other(fk, fv);
+    }
+  }
+
   void readResources(ast::ResourcesDecl& r, llvm::json::Object& extra,
                      const Node* k, const Node* v) {
     r.range = k->range;
     if (!expectMap(k, v)) return;
     llvm::json::Object kept;
-    for (const auto& [rk, rv] : v->entries) {
-      if (!isKey(rk)) continue;
-      llvm::StringRef key = rk->value;
-      if (key == "instance_type")
-        r.instance_type = scalar(rk, rv);
-      else if (key == "instance_count")
-        r.instance_count = scalar(rk, rv);
-      else if (key == "multi_instance")
-        r.multi_instance = scalar(rk, rv);
-      else if (key == "multi_gpu")
-        r.multi_gpu = scalar(rk, rv);
-      else if (key == "gpu_count" || key == "gpu")
-        r.gpu_count = scalar(rk, rv);
-      else if (key == "shm_size" || key == "properties" ||
-               key == "docker_args" || key == "locations" ||
-               key == "max_instance_count")
-        keep(kept, rk, rv);
-      else
-        unknown(rk, "resources", kResourceKeys, &kept, rv);
-    }
+    using R = ast::ResourcesDecl;
+    readFields(r, v,
+               {{"instance_type", &R::instance_type},
+                {"instance_count", &R::instance_count},
+                {"multi_instance", &R::multi_instance},
+                {"multi_gpu", &R::multi_gpu},
+                {"gpu_count", &R::gpu_count},
+                {"gpu", &R::gpu_count}},
+               [&](const Node* rk, const Node* rv) {
+                 llvm::StringRef key = rk->value;
+                 if (key == "shm_size" || key == "properties" ||
+                     key == "docker_args" || key == "locations" ||
+                     key == "max_instance_count")
+                   keep(kept, rk, rv);
+                 else
+                   unknown(rk, "resources", kResourceKeys, &kept, rv);
+               });
     if (!kept.empty()) extra["resources"] = std::move(kept);
   }
 
@@ -464,20 +483,17 @@ class Loader {
                         const Node* v) {
     d.range = k->range;
     if (!expectMap(k, v)) return;
-    for (const auto& [dk, dv] : v->entries) {
-      if (!isKey(dk)) continue;
-      llvm::StringRef key = dk->value;
-      if (key == "type")
-        d.type = nameValue(dk, dv);
-      else if (key == "process_count_per_instance")
-        d.process_count_per_instance = scalar(dk, dv);
-      else if (key == "worker_count")
-        d.worker_count = scalar(dk, dv);
-      else if (key == "parameter_server_count")
-        d.parameter_server_count = scalar(dk, dv);
-      else
-        unknown(dk, "distribution", kDistributionKeys, nullptr, dv);
-    }
+    using D = ast::DistributionDecl;
+    readFields(d, v,
+               {{"process_count_per_instance", &D::process_count_per_instance},
+                {"worker_count", &D::worker_count},
+                {"parameter_server_count", &D::parameter_server_count}},
+               [&](const Node* dk, const Node* dv) {
+                 if (dk->value == "type")
+                   d.type = nameValue(dk, dv);
+                 else
+                   unknown(dk, "distribution", kDistributionKeys, nullptr, dv);
+               });
     if (!d.type)
       diags_.report(k->range, DiagKind::MissingKey, "distribution", "type");
   }
