@@ -3,6 +3,7 @@
 xargs -P, on the same machine in the same run (not a test).
 
 usage: bench.py [--build DIR] [--steps N] [--jobs J] [--reps R] [--workdir DIR]
+                [--only REGEX]
 
 Workloads, each N trivial commands (`true`) with J in flight:
   wide:  one step, then N-1 steps that each read its output
@@ -12,6 +13,7 @@ starts `true` directly; "sh" variants have commands that need sh -c.
 """
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -26,6 +28,9 @@ ap.add_argument("--jobs", type=int, default=2)
 ap.add_argument("--reps", type=int, default=5)
 ap.add_argument("--workdir", default=tempfile.gettempdir(),
                 help="where the runs go (its file system matters: see README)")
+ap.add_argument("--only", default="",
+                help="time only the variants whose name matches this regular "
+                "expression (the floor is always timed)")
 args = ap.parse_args()
 build = os.path.abspath(args.build)
 pipec = os.path.join(build, "pipec")
@@ -160,6 +165,9 @@ variants = [
     ("pipec run --dry-run (+ layout), wide", pipec_run("wide.yaml", "--dry-run"), {}),
 ]
 
+if args.only:
+    variants = [v for i, v in enumerate(variants)
+                if i == 0 or re.search(args.only, v[0])]
 print(f"pipec run benchmark: {n} steps, {jobs} in flight, median of {args.reps}")
 fs = subprocess.run(["stat", "-f", "-c", "%T", work], capture_output=True,
                     text=True).stdout.strip()
@@ -206,6 +214,8 @@ print()
 print("wall: time on the clock; cpu: user + system time of the whole process")
 print("tree, which the machine's other load does not inflate as much.")
 for what, label in ((times, "wall"), (cpu, "cpu")):
+    if "pipec run, wide" not in what or f"make -j{jobs}, wide" not in what:
+        break
     print(f"{label:4}: pipec run, wide / make -j{jobs}, wide = "
           f"{ratio('pipec run, wide', f'make -j{jobs}, wide', what):.2f}x "
           f"(bar <= 1.00x); / floor = "
