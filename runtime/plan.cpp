@@ -1,11 +1,13 @@
 // Building the run plan from the flat pipeline, and laying out step folders.
 #include "runtime/plan.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "ir/mangle.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
+#include "runtime/json_text.h"
 #include "runtime/shell_words.h"
 
 namespace pipec::runtime {
@@ -33,25 +35,48 @@ class Hasher {
 
 std::string trainingJobJson(const ir::FlatStep& fs, const StepPlan& s,
                             const ir::StepValues& v) {
-  llvm::json::Object inputs, outputs;
+  // Keys in the sorted order of llvm::json.
+  std::vector<std::pair<std::string, std::string>> inputs, outputs;
   for (const InputLink& l : s.inputs)
-    inputs[l.channel] = ir::inputPath(v, l.channel);
-  for (const std::string& o : s.outputs) outputs[o] = ir::outputPath(v, o);
-  llvm::json::Object resources{
-      {"instance_count", s.resources.instance_count},
-      {"instance_type", s.resources.instance_type},
-      {"gpu_count", s.resources.gpu_count},
-      {"process_count_per_instance", s.resources.process_count_per_instance}};
-  llvm::json::Object job{
-      {"name", s.name},
-      {"component", s.component_id},
-      {"kind", ir::componentKindName(fs.component->kind)},
-      {"job_type", ir::jobTypeName(s.job_type)},
-      {"resources", std::move(resources)},
-      {"inputs", std::move(inputs)},
-      {"outputs", std::move(outputs)},
+    inputs.emplace_back(l.channel, ir::inputPath(v, l.channel));
+  for (const std::string& o : s.outputs)
+    outputs.emplace_back(o, ir::outputPath(v, o));
+  JsonWriter w;
+  auto object = [&](std::vector<std::pair<std::string, std::string>>& kv) {
+    std::sort(kv.begin(), kv.end());
+    w.beginObject();
+    for (const auto& [k, val] : kv) {
+      w.key(k);
+      w.value(val);
+    }
+    w.endObject();
   };
-  return llvm::formatv("{0:2}", llvm::json::Value(std::move(job))).str() + "\n";
+  w.beginObject();
+  w.key("component");
+  w.value(s.component_id);
+  w.key("inputs");
+  object(inputs);
+  w.key("job_type");
+  w.value(ir::jobTypeName(s.job_type));
+  w.key("kind");
+  w.value(ir::componentKindName(fs.component->kind));
+  w.key("name");
+  w.value(s.name);
+  w.key("outputs");
+  object(outputs);
+  w.key("resources");
+  w.beginObject();
+  w.key("gpu_count");
+  w.value(s.resources.gpu_count);
+  w.key("instance_count");
+  w.value(s.resources.instance_count);
+  w.key("instance_type");
+  w.value(s.resources.instance_type);
+  w.key("process_count_per_instance");
+  w.value(s.resources.process_count_per_instance);
+  w.endObject();
+  w.endObject();
+  return w.take() + "\n";
 }
 
 // Settings that Azure passes as program arguments; a bound value is known
@@ -128,6 +153,7 @@ std::optional<RunPlan> buildPlan(const ir::Component& root,
                  "; pass --input " + p.name + "=PATH");
   }
 
+  plan.steps.reserve(flat.steps.size());
   for (const ir::FlatStep& f : flat.steps) {
     const ir::Component& c = *f.component;
     StepPlan s;
