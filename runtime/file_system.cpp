@@ -111,6 +111,34 @@ bool clearDir(int dir) {
 
 FileSystem::~FileSystem() = default;
 
+llvm::Error FileSystem::makeTree(llvm::StringRef root,
+                                 llvm::ArrayRef<TreeEntry> entries) {
+  if (llvm::Error e = makeDir(root)) return e;
+  for (const TreeEntry& t : entries) {
+    std::string path = (root + "/" + t.path).str();
+    llvm::Error e = llvm::Error::success();
+    switch (t.kind) {
+      case TreeEntry::Kind::Dir:
+        e = makeDir(path);
+        break;
+      case TreeEntry::Kind::File:
+        e = writeFile(path, t.data);
+        break;
+      case TreeEntry::Kind::Link:
+        e = symlink(t.data, path);
+        if (e) {
+          // Something a resumed run left there.
+          llvm::consumeError(std::move(e));
+          e = removeTree(path);
+          if (!e) e = symlink(t.data, path);
+        }
+        break;
+    }
+    if (e) return e;
+  }
+  return llvm::Error::success();
+}
+
 FileSystem::Kind RealFileSystem::kind(llvm::StringRef path) {
   struct stat st;
   if (::stat(path.str().c_str(), &st) != 0) return Kind::Missing;
@@ -228,6 +256,45 @@ bool RealFileSystem::isEmptyDir(llvm::StringRef dir) {
     off += e->d_reclen;
   }
   return n >= 0;
+}
+
+llvm::Error RealFileSystem::makeTree(llvm::StringRef root,
+                                     llvm::ArrayRef<TreeEntry> entries) {
+  if (llvm::Error e = makeDir(root)) return e;
+  std::string r = root.str();
+  Fd dir(::open(r.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (dir.fd < 0) return fail("cannot open folder", r, errno);
+  for (const TreeEntry& t : entries) {
+    const char* p = t.path.c_str();
+    switch (t.kind) {
+      case TreeEntry::Kind::Dir: {
+        if (::mkdirat(dir.fd, p, 0755) == 0) break;
+        int err = errno;
+        struct stat st;
+        if (err == EEXIST && ::fstatat(dir.fd, p, &st, 0) == 0 &&
+            S_ISDIR(st.st_mode))
+          break;
+        return fail("cannot create folder", r + "/" + t.path, err);
+      }
+      case TreeEntry::Kind::File: {
+        Fd fd(::openat(dir.fd, p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                       0644));
+        if (fd.fd < 0 || !writeAll(fd.fd, t.data.data(), t.data.size()))
+          return fail("cannot write", r + "/" + t.path, errno);
+        break;
+      }
+      case TreeEntry::Kind::Link: {
+        if (::symlinkat(t.data.c_str(), dir.fd, p) == 0) break;
+        // Something a resumed run left there.
+        if (errno == EEXIST) {
+          if (llvm::Error e = removeTree(r + "/" + t.path)) return e;
+          if (::symlinkat(t.data.c_str(), dir.fd, p) == 0) break;
+        }
+        return fail("cannot create link", r + "/" + t.path, errno);
+      }
+    }
+  }
+  return llvm::Error::success();
 }
 
 llvm::Error RealFileSystem::removeTree(llvm::StringRef path) {

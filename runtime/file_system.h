@@ -2,12 +2,22 @@
 // layout and the plan can be tested on an in-memory tree.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
 namespace pipec::runtime {
+
+/// One entry of a tree made by FileSystem::makeTree.
+struct TreeEntry {
+  enum class Kind : std::uint8_t { Dir, File, Link };
+  Kind kind;
+  std::string path;  ///< relative to the tree's root; parents come first
+  std::string data;  ///< a file's contents, or a link's target
+};
 
 class FileSystem {
  public:
@@ -33,6 +43,11 @@ class FileSystem {
   /// Removes `path` and, when it is a directory (not a link to one),
   /// everything below it. A missing path is fine.
   virtual llvm::Error removeTree(llvm::StringRef path) = 0;
+  /// Creates the folder `root` (as makeDir) and `entries` below it, in
+  /// order. Existing folders are fine; existing files and links are
+  /// replaced. The default goes through the calls above with whole paths.
+  virtual llvm::Error makeTree(llvm::StringRef root,
+                               llvm::ArrayRef<TreeEntry> entries);
 
   bool exists(llvm::StringRef path) { return kind(path) != Kind::Missing; }
 };
@@ -49,6 +64,10 @@ class RealFileSystem : public FileSystem {
   llvm::Error copyTree(llvm::StringRef from, llvm::StringRef to) override;
   bool isEmptyDir(llvm::StringRef dir) override;
   llvm::Error removeTree(llvm::StringRef path) override;
+  /// Creates the entries relative to the root's descriptor: no path is
+  /// looked up twice, and nothing is checked before it is created.
+  llvm::Error makeTree(llvm::StringRef root,
+                       llvm::ArrayRef<TreeEntry> entries) override;
 };
 
 }  // namespace pipec::runtime

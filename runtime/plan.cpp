@@ -102,16 +102,6 @@ void readArgumentSettings(const std::vector<std::string>& words,
   p = *holder;
 }
 
-// Creates the link, replacing whatever a resumed run left at its place.
-llvm::Error replaceLink(FileSystem& fs, llvm::StringRef target,
-                        llvm::StringRef link) {
-  llvm::Error e = fs.symlink(target, link);
-  if (!e) return e;
-  llvm::consumeError(std::move(e));
-  if (llvm::Error r = fs.removeTree(link)) return r;
-  return fs.symlink(target, link);
-}
-
 }  // namespace
 
 std::string venvDir(const RunPlan& plan, llvm::StringRef requirements) {
@@ -332,50 +322,47 @@ std::optional<RunPlan> buildPlan(const ir::Component& root,
 }
 
 llvm::Error layoutStep(const RunPlan& plan, const StepPlan& s, FileSystem& fs) {
-  const std::string& ml = s.ml_root;
-  for (const std::string& d :
-       {s.dir, s.logs_dir, ml, s.work_dir, ml + "/input", ml + "/input/config"})
-    if (llvm::Error e = fs.makeDir(d)) return e;
-  if (llvm::Error e = fs.writeFile(ml + "/input/config/hyperparameters.json",
-                                   s.hyperparameters_json))
-    return e;
-  if (llvm::Error e = fs.writeFile(ml + "/input/config/training_job.json",
-                                   s.training_job_json))
-    return e;
+  using K = TreeEntry::Kind;
+  std::vector<TreeEntry> tree;
+  tree.reserve(12 + 2 * (s.inputs.size() + s.outputs.size()));
+  for (const char* d :
+       {"logs", "ml", "ml/usercode", "ml/input", "ml/input/config"})
+    tree.push_back({K::Dir, d, ""});
+  tree.push_back({K::File, "ml/input/config/hyperparameters.json",
+                  s.hyperparameters_json});
+  tree.push_back(
+      {K::File, "ml/input/config/training_job.json", s.training_job_json});
   if (!s.inputs.empty()) {
-    std::string data = ml + "/input/data";
-    if (llvm::Error e = fs.makeDir(data)) return e;
+    tree.push_back({K::Dir, "ml/input/data", ""});
     for (const InputLink& l : s.inputs) {
-      std::string link = data + "/" + l.channel;
-      llvm::Error e = llvm::Error::success();
+      std::string link = "ml/input/data/" + l.channel;
       if (l.single_file) {
-        if ((e = fs.makeDir(link))) return e;
-        e = replaceLink(fs, l.target,
-                        link + "/" + llvm::sys::path::filename(l.target).str());
+        tree.push_back({K::Dir, link, ""});
+        tree.push_back({K::Link,
+                        link + "/" + llvm::sys::path::filename(l.target).str(),
+                        l.target});
       } else if (l.producer) {
-        e = replaceLink(fs,
+        tree.push_back({K::Link, link,
                         "../../../../" + plan.steps[*l.producer].name +
-                            "/ml/output/" + l.producer_output,
-                        link);
+                            "/ml/output/" + l.producer_output});
       } else {
-        e = replaceLink(fs, l.target, link);
+        tree.push_back({K::Link, link, l.target});
       }
-      if (e) return e;
     }
   }
   if (!s.outputs.empty()) {
-    if (llvm::Error e = fs.makeDir(ml + "/output")) return e;
+    tree.push_back({K::Dir, "ml/output", ""});
     for (const std::string& o : s.outputs) {
-      std::string dir = ml + "/output/" + o;
       auto t = s.output_targets.find(o);
       if (t == s.output_targets.end()) {
-        if (llvm::Error e = fs.makeDir(dir)) return e;
+        tree.push_back({K::Dir, "ml/output/" + o, ""});
         continue;
       }
       if (llvm::Error e = fs.makeDirs(t->second)) return e;
-      if (llvm::Error e = replaceLink(fs, t->second, dir)) return e;
+      tree.push_back({K::Link, "ml/output/" + o, t->second});
     }
   }
+  if (llvm::Error e = fs.makeTree(s.dir, tree)) return e;
   if (!s.code.empty() && !s.code_is_url)
     if (llvm::Error e = fs.copyTree(s.code, s.work_dir)) return e;
   if (s.parallel) {
