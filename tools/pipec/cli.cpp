@@ -81,6 +81,16 @@ bool ArgParser::parse(const std::vector<std::string>& args, std::string& error,
       has_inline = true;
     }
     const Option* o = find(name);
+    // A short option that takes a value may have it attached: -j2.
+    if (!o && !a.startswith("--") && a.size() > 2) {
+      const Option* s = find(a.take_front(2));
+      if (s && !s->flag) {
+        o = s;
+        name = a.take_front(2);
+        inline_value = a.drop_front(2);
+        has_inline = true;
+      }
+    }
     if (!o) {
       std::string best;
       unsigned best_d = 3;
