@@ -22,36 +22,28 @@ if ! cmp -s "$work/yaml.json" "$work/pipe.json"; then
   exit 1
 fi
 
-# The best of REPEATS runs: wall-clock and CPU (user + system) time in ms.
-# CPU time is the steadier figure on a shared machine.
-best_ms() {
-  "$python" - "$repeats" "$@" <<'PY'
-import resource, subprocess, sys, time
-repeats, cmd = int(sys.argv[1]), sys.argv[2:]
-wall = cpu = None
-for _ in range(repeats):
-    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    w = (time.perf_counter() - t) * 1000
-    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    c = ((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)) * 1000
-    wall = w if wall is None else min(wall, w)
-    cpu = c if cpu is None else min(cpu, c)
-print(f"{wall:.1f} {cpu:.1f}")
-PY
-}
-
 echo "load: $(uptime)"
-echo "steps: $steps, best of $repeats runs of 'pipec check'"
+echo "steps: $steps, best of $repeats interleaved rounds of 'pipec check'"
 echo "sizes: yaml $(wc -c < "$work/pipeline.yaml") bytes, pipe $(wc -c < "$work/pipeline.pipe") bytes"
-yaml=$(best_ms "$pipec" check "$work/pipeline.yaml")
-pipe=$(best_ms "$pipec" check "$work/pipeline.pipe")
-# Each holds two numbers (wall, cpu): split them on purpose.
-# shellcheck disable=SC2086
-"$python" - $yaml $pipe <<'PY'
-import sys
-yw, yc, pw, pc = map(float, sys.argv[1:])
+# Rounds of the YAML form then the .pipe form, so that a slow spell of the
+# machine hits both alike; the best wall-clock and CPU (user + system) time
+# of each. CPU time is the steadier figure on a shared machine.
+"$python" - "$repeats" "$pipec" "$work/pipeline.yaml" "$work/pipeline.pipe" <<'PY'
+import resource, subprocess, sys, time
+repeats, pipec, files = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+best = {f: [None, None] for f in files}
+for _ in range(repeats):
+    for f in files:
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        subprocess.run([pipec, "check", f], check=True, stdout=subprocess.DEVNULL)
+        w = (time.perf_counter() - t) * 1000
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        c = ((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)) * 1000
+        b = best[f]
+        b[0] = w if b[0] is None else min(b[0], w)
+        b[1] = c if b[1] is None else min(b[1], c)
+(yw, yc), (pw, pc) = best[files[0]], best[files[1]]
 print(f"yaml: {yw:.1f} ms wall, {yc:.1f} ms cpu")
 print(f"pipe: {pw:.1f} ms wall, {pc:.1f} ms cpu")
 print(f"ratio pipe/yaml: {pw / yw:.2f} wall, {pc / yc:.2f} cpu (limit 1.50)")

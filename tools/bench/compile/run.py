@@ -3,7 +3,7 @@
 `pipec compile --emit=ir` on generated pipelines of 1,000 and 10,000 steps.
 
 Every measurement is the fastest CPU time (user + sys; wall time alongside)
-of --repeat runs of a whole process on the same two files (pipeline.yaml and component.yaml): bench_yaml_load
+of --repeat rounds (each round runs every size and tool once) of a whole process on the same two files (pipeline.yaml and component.yaml): bench_yaml_load
 YAML::LoadFile's both, and pipec reads exactly those two.
 
 Usage: run.py [--build DIR] [--repeat N] [--sizes 1000,10000]
@@ -19,22 +19,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
 
 
-def timed(cmd, cwd, repeat):
-    """Fastest CPU time (user + sys) and wall time of `repeat` runs: the runs
-    least disturbed by other load on the machine."""
-    cpu, wall = [], []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True)
-        err = p.stderr.read()
-        _, status, usage = os.wait4(p.pid, 0)
-        wall.append(time.perf_counter() - start)
-        cpu.append(usage.ru_utime + usage.ru_stime)
-        p.returncode = os.waitstatus_to_exitcode(status)
-        if p.returncode != 0:
-            sys.exit(f"{' '.join(cmd)} failed ({p.returncode}):\n{err[-2000:]}")
-    return min(cpu), min(wall)
+def run_once(cmd, cwd):
+    """CPU time (user + sys) and wall time of one run of a whole process."""
+    start = time.perf_counter()
+    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    err = p.stderr.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({status}):\n{err[-2000:]}")
+    return usage.ru_utime + usage.ru_stime, wall
 
 
 def main():
@@ -51,21 +46,27 @@ def main():
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = {}
     with tempfile.TemporaryDirectory(prefix="pipec-bench-") as tmp:
+        cmds = {}
         for n in sizes:
             d = os.path.join(tmp, str(n))
             subprocess.run([sys.executable, os.path.join(HERE, "generate.py"), str(n), d],
                            check=True)
             files = ["pipeline.yaml", "component.yaml"]
-            size = sum(os.path.getsize(os.path.join(d, f)) for f in files)
-            rows[n] = {
-                "bytes": size,
-                "yaml": timed([yaml_load] + files, d, args.repeat),
-                "check": timed([pipec, "check", "pipeline.yaml"], d, args.repeat),
-                "ir": timed([pipec, "compile", "--emit=ir", "pipeline.yaml"], d,
-                            args.repeat),
-            }
+            rows[n] = {"bytes": sum(os.path.getsize(os.path.join(d, f)) for f in files)}
+            cmds[n] = (d, {"yaml": [yaml_load] + files,
+                           "check": [pipec, "check", "pipeline.yaml"],
+                           "ir": [pipec, "compile", "--emit=ir", "pipeline.yaml"]})
+        # Rounds of every size and tool one after the other, so that a slow
+        # spell of the machine hits all of them alike; the fastest run of each.
+        for _ in range(args.repeat):
+            for n in sizes:
+                d, tools = cmds[n]
+                for k, cmd in tools.items():
+                    cpu, wall = run_once(cmd, d)
+                    old = rows[n].get(k, (cpu, wall))
+                    rows[n][k] = (min(cpu, old[0]), min(wall, old[1]))
     load = os.getloadavg()
-    print(f"fastest of {args.repeat} runs; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(f"fastest of {args.repeat} interleaved rounds; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print("CPU seconds (user + sys), wall seconds in parentheses")
     print(f"{'steps':>6} {'MB':>5} {'yaml-cpp':>16} {'check':>16} {'ir':>16} "
           f"{'check/yaml':>10} {'ir/yaml':>8}")
