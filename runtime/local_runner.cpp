@@ -6,10 +6,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstring>
 
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 
 extern char** environ;
@@ -117,6 +119,7 @@ LocalRunner::LocalRunner(const RunPlan& plan, FileSystem& fs, ProcessSet& procs,
     auto [k, v] = llvm::StringRef(*e).split('=');
     base_env_[k.str()] = v.str();
   }
+  for (const auto& [k, v] : base_env_) base_entries_.push_back(k + "=" + v);
 }
 
 LocalRunner::~LocalRunner() {
@@ -131,23 +134,44 @@ LocalRunner::~LocalRunner() {
 std::vector<std::string> LocalRunner::environment(
     const StepPlan& s, const std::string& venv,
     const ir::EnvList& extra) const {
-  std::map<std::string, std::string> env = base_env_;
-  std::string path = env["PATH"];
-  if (path.empty()) path = "/usr/local/bin:/usr/bin:/bin";
+  // What the step sets over pipec's own environment, in order: a later
+  // setting of a name wins.
+  auto base_path = base_env_.find("PATH");
+  std::string path = base_path == base_env_.end() || base_path->second.empty()
+                         ? "/usr/local/bin:/usr/bin:/bin"
+                         : base_path->second;
   if (!plan_.bin_dir.empty()) path = plan_.bin_dir + ":" + path;
-  if (!venv.empty()) {
-    path = venv + "/bin:" + path;
-    env["VIRTUAL_ENV"] = venv;
-  }
-  env["PATH"] = path;
-  env["PWD"] = s.work_dir;
-  for (const auto& [k, v] : s.env) env[k] = v;
-  for (const auto& [k, v] : extra) env[k] = v;
+  if (!venv.empty()) path = venv + "/bin:" + path;
+  llvm::SmallVector<std::pair<llvm::StringRef, llvm::StringRef>, 32> over;
+  over.push_back({"PATH", path});
+  if (!venv.empty()) over.push_back({"VIRTUAL_ENV", venv});
+  over.push_back({"PWD", s.work_dir});
+  for (const auto& [k, v] : s.env) over.push_back({k, v});
+  for (const auto& [k, v] : extra) over.push_back({k, v});
   if (!opts_.follow.empty() && opts_.follow == s.name)
-    env["PYTHONUNBUFFERED"] = "1";
+    over.push_back({"PYTHONUNBUFFERED", "1"});
+  std::stable_sort(over.begin(), over.end(), [](const auto& a, const auto& b) {
+    return a.first < b.first;
+  });
+  // Merged with the sorted "NAME=VALUE" entries of pipec's environment
+  // (made once), without building a map per process.
   std::vector<std::string> out;
-  out.reserve(env.size());
-  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  out.reserve(base_entries_.size() + over.size());
+  auto b = base_entries_.begin(), b_end = base_entries_.end();
+  for (std::size_t i = 0; i < over.size(); ++i) {
+    llvm::StringRef name = over[i].first;
+    if (i + 1 < over.size() && over[i + 1].first == name) continue;
+    for (; b != b_end; ++b) {
+      llvm::StringRef base_name = llvm::StringRef(*b).split('=').first;
+      if (base_name >= name) {
+        if (base_name == name) ++b;
+        break;
+      }
+      out.push_back(*b);
+    }
+    out.push_back((name + "=" + over[i].second).str());
+  }
+  out.insert(out.end(), b, b_end);
   return out;
 }
 
@@ -259,10 +283,10 @@ void LocalRunner::start(std::size_t step) {
 }
 
 bool LocalRunner::spawnInto(Active& a, Proc p, const std::string& exe,
-                            const std::vector<std::string>& argv,
-                            const std::vector<std::string>& env) {
+                            std::vector<std::string> argv,
+                            std::vector<std::string> env) {
   const StepPlan& s = plan_.steps[a.step];
-  SpawnRequest r{exe, argv, env, s.work_dir, p.log};
+  SpawnRequest r{exe, std::move(argv), std::move(env), s.work_dir, p.log};
   auto pid = procs_.spawn(r);
   if (!pid) {
     fail(a, DiagKind::RunStepNotStarted, llvm::toString(pid.takeError()), "");
@@ -440,13 +464,17 @@ void LocalRunner::beginMain(Active& a) {
     p.name = slot.name;
     p.log = s.logs_dir + "/" + slot.name + ".log";
     p.decides = slot.decides;
-    std::vector<std::string> env =
-        slot.env.empty() ? env0 : environment(s, a.venv, [&] {
-          ir::EnvList all = extra;
-          all.insert(all.end(), slot.env.begin(), slot.env.end());
-          return all;
-        }());
-    if (!spawnInto(a, std::move(p), exe, argv, env)) {
+    std::vector<std::string> env;
+    if (!slot.env.empty()) {
+      ir::EnvList all = extra;
+      all.insert(all.end(), slot.env.begin(), slot.env.end());
+      env = environment(s, a.venv, all);
+    } else if (&slot == &slots.back()) {
+      env = std::move(env0);  // the last process that needs it
+    } else {
+      env = env0;
+    }
+    if (!spawnInto(a, std::move(p), exe, argv, std::move(env))) {
       stopStep(a, nowMs());
       break;
     }

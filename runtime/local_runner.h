@@ -85,8 +85,7 @@ class LocalRunner : public StepRunner {
   void onExit(pid_t pid, int status);
   void afterVenv(const std::string& venv);
   bool spawnInto(Active& a, Proc p, const std::string& exe,
-                 const std::vector<std::string>& argv,
-                 const std::vector<std::string>& env);
+                 std::vector<std::string> argv, std::vector<std::string> env);
   std::vector<std::string> environment(const StepPlan& s,
                                        const std::string& venv,
                                        const ir::EnvList& extra) const;
@@ -109,6 +108,7 @@ class LocalRunner : public StepRunner {
   std::unique_ptr<PortPicker> own_ports_;
 
   std::map<std::string, std::string> base_env_;
+  std::vector<std::string> base_entries_;  ///< base_env_ as "NAME=VALUE"
   std::map<std::size_t, std::unique_ptr<Active>> active_;
   std::unordered_map<pid_t, std::size_t> pid_step_;
   std::deque<Result> done_;
