@@ -127,7 +127,7 @@ bool parseOverrides(const ir::Component& root,
                     ir::FlattenOptions& out, ir::DiagnosticEngine& diags) {
   bool ok = true;
   auto fail = [&](const std::string& arg, const std::string& why) {
-    diags.report(llvm::SMRange(), DiagKind::BadSetOption, arg, why)
+    diags.report(llvm::SMRange(), DiagKind::BadOverride, "--set", arg, why)
         .origin("--set");
     ok = false;
   };
@@ -200,7 +200,7 @@ bool parseOverrides(const ir::Component& root,
     auto eq = a.find('=');
     if (eq == llvm::StringRef::npos || eq == 0) {
       diags
-          .report(llvm::SMRange(), DiagKind::BadSetOption, arg,
+          .report(llvm::SMRange(), DiagKind::BadOverride, "--input", arg,
                   "expected NAME=PATH")
           .origin("--input");
       ok = false;
@@ -211,7 +211,7 @@ bool parseOverrides(const ir::Component& root,
       std::vector<std::string> names;
       for (const ir::Port& p : root.inputs) names.push_back(p.name);
       diags
-          .report(llvm::SMRange(), DiagKind::BadSetOption, arg,
+          .report(llvm::SMRange(), DiagKind::BadOverride, "--input", arg,
                   fmt::format("no data input named '{}'{}", name.str(),
                               suggestion(name, names)))
           .origin("--input");
