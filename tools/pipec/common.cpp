@@ -38,6 +38,17 @@ std::string FrontendFlags::validate() const {
   unsigned n;
   if (!error_limit.empty() && llvm::StringRef(error_limit).getAsInteger(10, n))
     return "--error-limit needs a whole number, not '" + error_limit + "'";
+  // A folder that is not there would only show up later as components or
+  // files that cannot be found, far from the flag that caused it.
+  auto folder = [](const char* flag, const std::string& dir) -> std::string {
+    if (llvm::sys::fs::is_directory(dir)) return "";
+    return std::string(flag) + " '" + dir + "' " +
+           (llvm::sys::fs::exists(dir) ? "is not a folder" : "does not exist");
+  };
+  for (const std::string& d : component_paths)
+    if (std::string e = folder("--component-path", d); !e.empty()) return e;
+  if (!root.empty())
+    if (std::string e = folder("--root", root); !e.empty()) return e;
   return "";
 }
 
