@@ -229,7 +229,64 @@ llvm::Error Journal::gather(const std::vector<Location>& order,
   int seg_fd = -1;
   std::uint32_t seg_open = 0;
   bool ok = true;
-  // Adjacent ranges of one segment are read with one pread.
+  // Results sit in a segment in the order they finished, which is nearly the
+  // order of the mini-batches: a window of the segment, read 4 MB at a
+  // time, serves most of them without a system call each.
+  constexpr std::uint64_t kWindow = 4u << 20, kBehind = 256u << 10;
+  std::string window;
+  std::uint64_t window_at = 0;
+  auto readAt = [&](std::uint64_t off, std::size_t want,
+                    std::string& into) -> bool {
+    std::size_t have = into.size();
+    into.resize(have + want);
+    std::size_t got = 0;
+    while (got < want) {
+      ssize_t n =
+          ::pread(seg_fd, &into[have + got], want - got, off_t(off + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        into.resize(have);
+        return false;
+      }
+      if (n == 0) break;  // the caller sees the short read
+      got += std::size_t(n);
+    }
+    into.resize(have + got);
+    return true;
+  };
+  // Appends bytes [off, end) of the open segment to buf.
+  auto copyRange = [&](std::uint64_t off, std::uint64_t end) -> bool {
+    if (off < window_at || end > window_at + window.size()) {
+      if (end - off > kWindow - kBehind) {
+        // Larger than a window: straight into the output buffer.
+        std::size_t have = buf.size();
+        if (!readAt(off, std::size_t(end - off), buf)) return false;
+        if (buf.size() - have != end - off) {
+          errno = EIO;
+          return false;
+        }
+        return true;
+      }
+      window.clear();
+      window_at = off > kBehind ? off - kBehind : 0;
+      // Most segments (one per commit group) are far smaller than a window;
+      // reading what is there saves clearing 4 MB for a few rows.
+      std::uint64_t want = kWindow;
+      if (struct stat st; ::fstat(seg_fd, &st) == 0)
+        want = std::min<std::uint64_t>(
+            want, std::uint64_t(st.st_size) > window_at
+                      ? std::uint64_t(st.st_size) - window_at
+                      : 0);
+      if (!readAt(window_at, std::size_t(want), window)) return false;
+      if (end > window_at + window.size()) {
+        errno = EIO;  // the journal points past the segment's end
+        return false;
+      }
+    }
+    buf.append(window, std::size_t(off - window_at), std::size_t(end - off));
+    return true;
+  };
+  // Adjacent ranges of one segment are copied as one.
   std::size_t i = 0;
   while (ok && i < order.size()) {
     const Location& a = order[i];
@@ -249,33 +306,17 @@ llvm::Error Journal::gather(const std::vector<Location>& order,
       if (seg_fd >= 0) ::close(seg_fd);
       seg_fd = ::open(segmentPath(a.segment).c_str(), O_RDONLY | O_CLOEXEC);
       seg_open = a.segment;
+      window.clear();
+      window_at = 0;
       if (seg_fd < 0) {
         ok = false;
         break;
       }
     }
-    std::uint64_t off = a.offset;
-    while (ok && off < end) {
-      std::size_t want =
-          std::size_t(std::min<std::uint64_t>(end - off, 4u << 20));
-      std::size_t have = buf.size();
-      buf.resize(have + want);
-      ssize_t n = ::pread(seg_fd, &buf[have], want, off_t(off));
-      if (n <= 0) {
-        if (n < 0 && errno == EINTR) {
-          buf.resize(have);
-          continue;
-        }
-        if (n == 0) errno = EIO;
-        ok = false;
-        break;
-      }
-      buf.resize(have + std::size_t(n));
-      off += std::uint64_t(n);
-      if (buf.size() >= (4u << 20)) {
-        ok = writeAll(out, buf);
-        buf.clear();
-      }
+    ok = copyRange(a.offset, end);
+    if (ok && buf.size() >= (4u << 20)) {
+      ok = writeAll(out, buf);
+      buf.clear();
     }
     i = j;
   }

@@ -69,6 +69,60 @@ TEST(ParallelJournal, CommitResumeGather) {
   EXPECT_FALSE(j->find(hashOf(9)));
 }
 
+// Segments larger than the gather's read window, rows stored out of order
+// (blocks of mini-batches finished last to first) and one mini-batch whose
+// rows alone exceed a window: the output is still every row in order.
+TEST(ParallelJournal, GatherAcrossLargeSegmentsInOrder) {
+  TempDir t;
+  Problem p;
+  auto j = Journal::open(t.path() + "/state", false, p);
+  ASSERT_TRUE(j) << p.message();
+  const int n = 60000;
+  auto rowOf = [](int i) {
+    std::string r = "row " + std::to_string(i) + " ";
+    r.resize(100, 'x');
+    return r + "\n";
+  };
+  std::vector<Location> order(std::size_t(n) + 1);
+  std::string expected;
+  for (int i = 0; i < n; ++i) expected += rowOf(i);
+  // Group 1: indices in blocks of 1,000, each block from last to first.
+  CommitGroup g1;
+  for (int block = 0; block < n; block += 1000)
+    for (int i = block + 999; i >= block; --i) {
+      CommitGroup::Entry e;
+      e.index = std::uint64_t(i);
+      e.hash = hashOf(i);
+      e.offset = g1.rows.size();
+      g1.rows += rowOf(i);
+      e.length = g1.rows.size() - e.offset;
+      e.items = e.ok = 1;
+      g1.entries.push_back(e);
+    }
+  ASSERT_GT(g1.rows.size(), std::size_t(5) << 20);
+  j->commit(g1);
+  ASSERT_EQ(g1.error, "");
+  for (std::size_t k = 0; k < g1.entries.size(); ++k)
+    order[g1.entries[k].index] = g1.where[k];
+  // Group 2: one mini-batch of 5 MB of rows, last in the order.
+  CommitGroup g2;
+  CommitGroup::Entry big;
+  big.index = std::uint64_t(n);
+  big.hash = hashOf(n);
+  for (int i = 0; i < 50000; ++i) g2.rows += rowOf(n + i);
+  big.length = g2.rows.size();
+  big.items = big.ok = 50000;
+  g2.entries.push_back(big);
+  j->commit(g2);
+  ASSERT_EQ(g2.error, "");
+  order[std::size_t(n)] = g2.where[0];
+  expected += g2.rows;
+  ASSERT_FALSE(bool(j->gather(order, t.path() + "/out.txt")));
+  std::string got = slurp(t.path() + "/out.txt");
+  ASSERT_EQ(got.size(), expected.size());
+  EXPECT_TRUE(got == expected);
+}
+
 TEST(ParallelJournal, TornTailIsCutAndMissingSegmentsDropped) {
   TempDir t;
   std::string dir = t.path() + "/state";
