@@ -212,6 +212,8 @@ class Engine {
   Clock::time_point next_sample_;
 
   std::vector<Worker> workers_;
+  static constexpr std::size_t kReadChunk = 64u << 10;
+  std::unique_ptr<char[]> read_buf_;  // what readReplies() reads into
   std::unordered_map<std::uint64_t, Active> active_;
   std::set<std::uint64_t> retry_;
   bool source_done_ = false;
@@ -580,15 +582,16 @@ void Engine::flushOut(Worker& w) {
 
 void Engine::readReplies(Worker& w) {
   if (w.proc.from_worker < 0) return;
+  // Into a buffer that is not cleared first: growing `in` by the size of a
+  // read and shrinking it back zero-filled 64 KB a read, a quarter of all
+  // the engine did per mini-batch.
+  if (!read_buf_) read_buf_.reset(new char[kReadChunk]);
   for (int rounds = 0; rounds < 64; ++rounds) {
-    std::size_t have = w.in.size();
-    w.in.resize(have + (64u << 10));
-    ssize_t n = ::read(w.proc.from_worker, &w.in[have], 64u << 10);
+    ssize_t n = ::read(w.proc.from_worker, read_buf_.get(), kReadChunk);
     if (n > 0) {
-      w.in.resize(have + std::size_t(n));
+      w.in.append(read_buf_.get(), std::size_t(n));
       continue;
     }
-    w.in.resize(have);
     if (n < 0 && errno == EINTR) continue;
     if (n == 0) {
       ::close(w.proc.from_worker);
