@@ -258,12 +258,21 @@ llvm::Error Journal::gather(const std::vector<Location>& order,
   auto copyRange = [&](std::uint64_t off, std::uint64_t end) -> bool {
     if (off < window_at || end > window_at + window.size()) {
       if (end - off > kWindow - kBehind) {
-        // Larger than a window: straight into the output buffer.
-        std::size_t have = buf.size();
-        if (!readAt(off, std::size_t(end - off), buf)) return false;
-        if (buf.size() - have != end - off) {
-          errno = EIO;
-          return false;
+        // Larger than a window: straight into the output buffer, 4 MB at a
+        // time, written out as it fills.
+        while (off < end) {
+          std::size_t want = std::size_t(std::min(end - off, kWindow));
+          std::size_t have = buf.size();
+          if (!readAt(off, want, buf)) return false;
+          if (buf.size() - have != want) {
+            errno = EIO;
+            return false;
+          }
+          off += want;
+          if (buf.size() >= kWindow) {
+            if (!writeAll(out, buf)) return false;
+            buf.clear();
+          }
         }
         return true;
       }
