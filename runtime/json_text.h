@@ -10,6 +10,11 @@
 
 namespace pipec::runtime {
 
+/// Appends `s` to `out` as a JSON string literal (with quotes). Bytes that are
+/// not valid UTF-8 become `\udcXX` escapes, Python's "surrogateescape" form,
+/// so `os.fsencode` on the Python side gives the original bytes back.
+void appendJsonString(std::string& out, llvm::StringRef s);
+
 /// Writes objects, keys and scalars in the order given; the caller gives
 /// the keys of an object sorted, as llvm::json prints them. The text equals
 /// `llvm::formatv("{0:2}", value)` for the same value, without building the

@@ -1,5 +1,6 @@
-// Small text helpers of the parallel engine: JSON string escaping that keeps
-// any byte string intact, hex, and fast integer formatting.
+// Small text helpers of the parallel engine: hex and fast integer
+// formatting; JSON string escaping (appendJsonString) is in
+// runtime/json_text.h.
 #pragma once
 
 #include <array>
@@ -7,13 +8,9 @@
 #include <string>
 
 #include "llvm/ADT/StringRef.h"
+#include "runtime/json_text.h"
 
 namespace pipec::runtime::parallel {
-
-/// Appends `s` to `out` as a JSON string literal (with quotes). Bytes that are
-/// not valid UTF-8 become `\udcXX` escapes, Python's "surrogateescape" form,
-/// so `os.fsencode` on the Python side gives the original bytes back.
-void appendJsonString(std::string& out, llvm::StringRef s);
 
 /// Appends the decimal text of `v`.
 void appendUInt(std::string& out, std::uint64_t v);
