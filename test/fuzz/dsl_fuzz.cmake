@@ -31,7 +31,7 @@ if(PIPEC_FUZZ AND CMAKE_CXX_COMPILER_ID MATCHES "Clang")
   target_link_libraries(pipec_dsl_fuzzer PRIVATE pipec_frontend pipec_warnings)
 else()
   add_executable(pipec_dsl_fuzz_replay ${PIPEC_DSL_FUZZ_DIR}/dsl_fuzzer.cpp
-                                       ${PIPEC_DSL_FUZZ_DIR}/dsl_replay.cpp)
+                                       ${PIPEC_DSL_FUZZ_DIR}/replay_main.cpp)
   target_link_libraries(pipec_dsl_fuzz_replay PRIVATE pipec_frontend pipec_warnings)
   add_test(NAME fuzz-dsl-seeds
     COMMAND pipec_dsl_fuzz_replay ${PIPEC_DSL_FUZZ_DIR}/dsl_corpus

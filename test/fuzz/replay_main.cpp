@@ -1,5 +1,6 @@
-// Runs the fuzz target over every file of the given folders (or files): the
-// regression check of the normal build, where libFuzzer is not linked.
+// Runs a fuzz target (the YAML or the DSL one, linked beside this file) over
+// every file of the given folders (or files): the regression check of the
+// normal build, where libFuzzer is not linked.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -34,7 +35,7 @@ int replay(const std::string& path) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    llvm::errs() << "usage: yaml_fuzzer_replay DIR|FILE...\n";
+    llvm::errs() << "usage: " << argv[0] << " DIR|FILE...\n";
     return 2;
   }
   unsigned count = 0;
