@@ -42,6 +42,18 @@ namespace pipec::runtime::parallel {
 
 namespace {
 
+// Forgets the first `pos` bytes of a pipe buffer once all of it is used, or
+// once they pass 1 MB.
+void dropConsumed(std::string& buf, std::size_t& pos) {
+  if (pos == buf.size()) {
+    buf.clear();
+    pos = 0;
+  } else if (pos > (1u << 20)) {
+    buf.erase(0, pos);
+    pos = 0;
+  }
+}
+
 double msSince(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
@@ -568,13 +580,7 @@ void Engine::flushOut(Worker& w) {
     if (n < 0 && errno == EINTR) continue;
     break;  // EAGAIN: poll for POLLOUT; EPIPE: the exit is handled on reap
   }
-  if (w.out_pos == w.out.size()) {
-    w.out.clear();
-    w.out_pos = 0;
-  } else if (w.out_pos > (1u << 20)) {
-    w.out.erase(0, w.out_pos);
-    w.out_pos = 0;
-  }
+  dropConsumed(w.out, w.out_pos);
 }
 
 // --- replies
@@ -660,13 +666,7 @@ void Engine::parseFrames(Worker& w) {
     }
     if (aborting_) return;
   }
-  if (w.in_pos == w.in.size()) {
-    w.in.clear();
-    w.in_pos = 0;
-  } else if (w.in_pos > (1u << 20)) {
-    w.in.erase(0, w.in_pos);
-    w.in_pos = 0;
-  }
+  dropConsumed(w.in, w.in_pos);
 }
 
 bool Engine::popAttempt(Worker& w, std::uint64_t seq, Attempt& at) {
