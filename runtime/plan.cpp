@@ -325,17 +325,21 @@ llvm::Error layoutStep(const RunPlan& plan, const StepPlan& s, FileSystem& fs) {
   using K = TreeEntry::Kind;
   std::vector<TreeEntry> tree;
   tree.reserve(12 + 2 * (s.inputs.size() + s.outputs.size()));
-  for (const char* d :
-       {"logs", "ml", "ml/usercode", "ml/input", "ml/input/config"})
+  // Paths below the step's folder, as buildPlan named them.
+  auto below = [&](const std::string& path) {
+    return path.substr(s.dir.size() + 1);
+  };
+  const std::string ml = below(s.ml_root), config = ml + "/input/config";
+  for (const std::string& d :
+       {below(s.logs_dir), ml, below(s.work_dir), ml + "/input", config})
     tree.push_back({K::Dir, d, ""});
-  tree.push_back({K::File, "ml/input/config/hyperparameters.json",
-                  s.hyperparameters_json});
   tree.push_back(
-      {K::File, "ml/input/config/training_job.json", s.training_job_json});
+      {K::File, config + "/hyperparameters.json", s.hyperparameters_json});
+  tree.push_back({K::File, config + "/training_job.json", s.training_job_json});
   if (!s.inputs.empty()) {
-    tree.push_back({K::Dir, "ml/input/data", ""});
+    tree.push_back({K::Dir, ml + "/input/data", ""});
     for (const InputLink& l : s.inputs) {
-      std::string link = "ml/input/data/" + l.channel;
+      std::string link = ml + "/input/data/" + l.channel;
       if (l.single_file) {
         tree.push_back({K::Dir, link, ""});
         tree.push_back({K::Link,
@@ -351,15 +355,15 @@ llvm::Error layoutStep(const RunPlan& plan, const StepPlan& s, FileSystem& fs) {
     }
   }
   if (!s.outputs.empty()) {
-    tree.push_back({K::Dir, "ml/output", ""});
+    tree.push_back({K::Dir, ml + "/output", ""});
     for (const std::string& o : s.outputs) {
       auto t = s.output_targets.find(o);
       if (t == s.output_targets.end()) {
-        tree.push_back({K::Dir, "ml/output/" + o, ""});
+        tree.push_back({K::Dir, ml + "/output/" + o, ""});
         continue;
       }
       if (llvm::Error e = fs.makeDirs(t->second)) return e;
-      tree.push_back({K::Link, "ml/output/" + o, t->second});
+      tree.push_back({K::Link, ml + "/output/" + o, t->second});
     }
   }
   if (llvm::Error e = fs.makeTree(s.dir, tree)) return e;
