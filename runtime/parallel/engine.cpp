@@ -225,7 +225,8 @@ class Engine {
 
   std::vector<Worker> workers_;
   static constexpr std::size_t kReadChunk = 64u << 10;
-  std::unique_ptr<char[]> read_buf_;  // what readReplies() reads into
+  // What readReplies() reads into; not cleared, unlike a resized string.
+  std::unique_ptr<char[]> read_buf_{new char[kReadChunk]};
   std::unordered_map<std::uint64_t, Active> active_;
   std::set<std::uint64_t> retry_;
   bool source_done_ = false;
@@ -591,7 +592,6 @@ void Engine::readReplies(Worker& w) {
   // Into a buffer that is not cleared first: growing `in` by the size of a
   // read and shrinking it back zero-filled 64 KB a read, a quarter of all
   // the engine did per mini-batch.
-  if (!read_buf_) read_buf_.reset(new char[kReadChunk]);
   for (int rounds = 0; rounds < 64; ++rounds) {
     ssize_t n = ::read(w.proc.from_worker, read_buf_.get(), kReadChunk);
     if (n > 0) {
