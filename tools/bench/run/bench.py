@@ -10,6 +10,9 @@ Workloads, each N trivial commands (`true`) with J in flight:
   chain: N steps, each reading the output of the one before
 pipec lays out every step (folders, config files, input links, log) and
 starts `true` directly; "sh" variants have commands that need sh -c.
+"floor + layout" is the floor program making the same layout per task with
+bare system calls: the floor of any scheduler that makes RUNTIME.md's run
+layout.
 """
 import argparse
 import os
@@ -30,7 +33,7 @@ ap.add_argument("--workdir", default=tempfile.gettempdir(),
                 help="where the runs go (its file system matters: see README)")
 ap.add_argument("--only", default="",
                 help="time only the variants whose name matches this regular "
-                "expression (the floor is always timed)")
+                "expression (the floors are always timed)")
 args = ap.parse_args()
 build = os.path.abspath(args.build)
 pipec = os.path.join(build, "pipec")
@@ -144,9 +147,21 @@ def pipec_run(yaml, *extra):
     return cmd
 
 
+LF = "floor + layout: posix_spawn true"
+
+
+def layout_floor():
+    global runs
+    runs += 1
+    d = os.path.join(work, f"lf{runs}")
+    os.mkdir(d)
+    return [floor, "--layout", d, str(n), str(jobs), "true"]
+
+
 seq = ("\n".join(str(i) for i in range(n)) + "\n").encode()
 variants = [
     ("floor: posix_spawn true", [floor, str(n), str(jobs), "true"], {}),
+    (LF, layout_floor, {}),
     ("floor: posix_spawn sh -c true",
      [floor, str(n), str(jobs), "sh", "-c", "true"], {}),
     (f"xargs -P{jobs} -n1 true", ["xargs", f"-P{jobs}", "-n1", "true"],
@@ -167,7 +182,7 @@ variants = [
 
 if args.only:
     variants = [v for i, v in enumerate(variants)
-                if i == 0 or re.search(args.only, v[0])]
+                if v[0].startswith("floor") or re.search(args.only, v[0])]
 print(f"pipec run benchmark: {n} steps, {jobs} in flight, median of {args.reps}")
 fs = subprocess.run(["stat", "-f", "-c", "%T", work], capture_output=True,
                     text=True).stdout.strip()
@@ -220,6 +235,11 @@ for what, label in ((times, "wall"), (cpu, "cpu")):
           f"{ratio('pipec run, wide', f'make -j{jobs}, wide', what):.2f}x "
           f"(bar <= 1.00x); / floor = "
           f"{ratio('pipec run, wide', variants[0][0], what):.2f}x (bar <= 1.50x)")
+    if LF in what:
+        print(f"      floor + layout / make -j{jobs}, wide = "
+              f"{ratio(LF, f'make -j{jobs}, wide', what):.2f}x; "
+              f"pipec run, wide / floor + layout = "
+              f"{ratio('pipec run, wide', LF, what):.2f}x")
 print("start-up (median of 30, one after the other): " +
       ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in startup.items()) +
       " (bar: pipec run < 10 ms)")
