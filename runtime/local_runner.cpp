@@ -223,22 +223,6 @@ LocalRunner::Prepared LocalRunner::setUp(std::size_t step) const {
 
 void LocalRunner::prepare(std::size_t step) {
   if (started_[step]) return;
-  const StepPlan& s = plan_.steps[step];
-  if (s.code.empty() || s.code_is_url) {
-    // Folders and small files: made here, while the running steps run,
-    // which costs less than two thread wake-ups per step. (Only this
-    // thread adds entries to layouts_.)
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (layouts_.count(step)) return;
-    }
-    Prepared prepared = setUp(step);
-    std::lock_guard<std::mutex> lock(mu_);
-    layouts_.emplace(step, Layout{Layout::State::Done, std::move(prepared)});
-    return;
-  }
-  // Copying a code folder can take long: the worker does it, and this
-  // loop goes on reaping and starting steps.
   std::lock_guard<std::mutex> lock(mu_);
   if (!layouts_.emplace(step, Layout{Layout::State::Queued, {}}).second) return;
   queue_.push_back(step);

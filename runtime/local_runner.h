@@ -58,9 +58,8 @@ class LocalRunner : public StepRunner {
 
   void start(std::size_t step) override;
   Result wait() override;
-  /// Lays `step` out ahead of time (on a worker thread when it has a code
-  /// folder to copy), so that it starts without delay when a job slot
-  /// frees.
+  /// Queues the layout of `step` for a worker thread, so that the step
+  /// starts without delay when a job slot frees.
   void prepare(std::size_t step) override;
   bool interrupted() const override { return interrupt_ != 0; }
   /// The signal that stopped the run, or 0.
@@ -125,7 +124,7 @@ class LocalRunner : public StepRunner {
   std::unordered_map<std::string, std::string> exe_cache_;
   std::vector<bool> started_;
 
-  // Layout ahead of time, here or on a worker thread (guarded by mu_).
+  // Layout ahead of time, on a worker thread (guarded by mu_).
   void layoutWorker();
   /// The layout outcome of `step`: waits for the worker if it is busy with
   /// it, else lays the step out here.
