@@ -181,7 +181,7 @@ variants = [
 ]
 
 if args.only:
-    variants = [v for i, v in enumerate(variants)
+    variants = [v for v in variants
                 if v[0].startswith("floor") or re.search(args.only, v[0])]
 print(f"pipec run benchmark: {n} steps, {jobs} in flight, median of {args.reps}")
 fs = subprocess.run(["stat", "-f", "-c", "%T", work], capture_output=True,

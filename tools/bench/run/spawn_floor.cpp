@@ -18,16 +18,16 @@
 //        spawn_floor --each N COMMAND [ARGS...]
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -153,23 +153,22 @@ int main(int argc, char** argv) {
   }
   long n = std::atol(argv[1]), jobs = std::atol(argv[2]);
   auto t0 = Clock::now();
-  long started = 0, running = 0, laid_out = 0;
-  std::vector<std::pair<int, std::string>> ready;  // laid out, not started
+  long started = 0, running = 0;
+  std::optional<std::pair<int, std::string>> next;  // laid out, not started
   while (started < n || running > 0) {
     while (started < n && running < jobs) {
       if (root < 0) {
         start(argv + 3, nullptr);
       } else {
-        if (ready.empty()) ready.push_back(layOut(root, layout, laid_out++));
-        startLaidOut(argv + 3, ready.back());
-        ready.pop_back();
+        if (!next) next = layOut(root, layout, started);
+        startLaidOut(argv + 3, *next);
+        next.reset();
       }
       ++started;
       ++running;
     }
     // The next task's layout is made while the running ones run.
-    if (root >= 0 && laid_out < n && ready.empty())
-      ready.push_back(layOut(root, layout, laid_out++));
+    if (root >= 0 && started < n && !next) next = layOut(root, layout, started);
     if (!finish()) return 1;
     --running;
   }
