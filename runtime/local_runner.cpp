@@ -11,8 +11,10 @@
 #include <csignal>
 #include <cstring>
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 
 extern char** environ;
 
@@ -99,6 +101,27 @@ std::string notFoundName(const std::string& log) {
 
 }  // namespace
 
+std::string checkGpuList(llvm::StringRef gpus) {
+  if (gpus == "all" || gpus == "none") return "";
+  llvm::SmallVector<llvm::StringRef, 8> items;
+  gpus.split(items, ',');
+  llvm::StringSet<> seen;
+  for (llvm::StringRef g : items) {
+    bool index = !g.empty() && llvm::all_of(g, llvm::isDigit);
+    bool uuid = (g.startswith("GPU-") || g.startswith("MIG-")) &&
+                g.size() > 4 && llvm::all_of(g.drop_front(4), [](char c) {
+                  return llvm::isAlnum(c) || c == '-' || c == '/';
+                });
+    if (!index && !uuid)
+      return "--gpus needs all, none, or GPU indices or UUIDs separated by "
+             "commas (0,1 or GPU-...), not '" +
+             gpus.str() + "'";
+    if (!seen.insert(g).second)
+      return "--gpus names GPU '" + g.str() + "' twice";
+  }
+  return "";
+}
+
 LocalRunner::LocalRunner(const RunPlan& plan, FileSystem& fs, ProcessSet& procs,
                          Journal* journal, ir::DiagnosticEngine& diags,
                          RunObserver& observer, RunnerOptions options)
@@ -118,6 +141,14 @@ LocalRunner::LocalRunner(const RunPlan& plan, FileSystem& fs, ProcessSet& procs,
   for (char** e = environ; e && *e; ++e) {
     auto [k, v] = llvm::StringRef(*e).split('=');
     base_env_[k.str()] = v.str();
+  }
+  if (!opts_.gpus.empty()) {
+    base_env_["NVIDIA_VISIBLE_DEVICES"] = opts_.gpus;
+    if (opts_.gpus == "all")
+      base_env_.erase("CUDA_VISIBLE_DEVICES");
+    else
+      base_env_["CUDA_VISIBLE_DEVICES"] =
+          opts_.gpus == "none" ? "-1" : opts_.gpus;
   }
   for (const auto& [k, v] : base_env_) base_entries_.push_back(k + "=" + v);
 }

@@ -47,7 +47,17 @@ struct RunnerOptions {
   ElasticBatchMaster* elastic_master = nullptr;
   /// Ports for distributed jobs (default: a LoopbackPortPicker).
   PortPicker* ports = nullptr;
+  /// The GPUs every process sees (a value checkGpuList() accepts): sets
+  /// NVIDIA_VISIBLE_DEVICES, and CUDA_VISIBLE_DEVICES so that CUDA on this
+  /// machine sees the same ("all" unsets it, "none" makes it -1). Empty:
+  /// pipec's own values of both pass through.
+  std::string gpus;
 };
+
+/// Checks a --gpus value: "all", "none", or a comma-separated list of GPU
+/// indices (0, 1, ...) and UUIDs (GPU-..., MIG-...), each at most once.
+/// Returns "" when it is good, else what is wrong.
+std::string checkGpuList(llvm::StringRef gpus);
 
 class LocalRunner : public StepRunner {
  public:

@@ -122,6 +122,11 @@ bool ArgParser::parse(const std::vector<std::string>& args, std::string& error,
       error = "option '" + o->name + "' needs a value (" + o->metavar + ")";
       return false;
     }
+    if (v.empty()) {
+      error = "option '" + o->name + "' needs a value (" + o->metavar +
+              "), not an empty one";
+      return false;
+    }
     if (o->value)
       *o->value = v;
     else

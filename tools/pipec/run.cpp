@@ -158,7 +158,7 @@ int runRun(const Args& args) {
   FrontendFlags flags;
   flags.addTo(p);
   std::vector<std::string> sets, inputs, files;
-  std::string workdir, jobs_text, python, follow, resume, run_id, entry,
+  std::string workdir, jobs_text, python, follow, resume, run_id, entry, gpus,
       grace_text = "5";
   bool quiet = false, verbose = false, keep_going = false, dry_run = false;
   p.list("--input", "NAME=PATH", "bind a pipeline data input; repeatable",
@@ -199,6 +199,11 @@ int runRun(const Args& args) {
           &grace_text);
   p.value("--entry", "NAME", "the component or pipeline of a .pipe file to run",
           &entry);
+  p.value("--gpus", "LIST",
+          "the GPUs steps see: all, none, or indices or UUIDs such as 0,1 "
+          "(sets NVIDIA_VISIBLE_DEVICES and CUDA_VISIBLE_DEVICES; default: "
+          "both pass through)",
+          &gpus);
   p.positional("PIPELINE_OR_COMPONENT", "a pipeline or component file", &files,
                0, 1);
   std::string error;
@@ -216,6 +221,9 @@ int runRun(const Args& args) {
         p, "--grace needs a number of seconds, not '" + grace_text + "'");
   if (quiet && verbose)
     return usageError(p, "--quiet and --verbose do not go together");
+  if (!gpus.empty())
+    if (std::string e = runtime::checkGpuList(gpus); !e.empty())
+      return usageError(p, e);
   if (files.empty() && resume.empty())
     return usageError(p, "missing PIPELINE_OR_COMPONENT");
   if (!resume.empty() && !run_id.empty())
@@ -429,6 +437,7 @@ int runRun(const Args& args) {
   ro.grace_ms = grace_ms;
   ro.follow = follow;
   ro.clear_step_dirs = resuming;
+  ro.gpus = gpus;
   runtime::LocalRunner runner(*plan, fs, procs, &journal, fe.diags(), status,
                               ro);
   auto t0 = std::chrono::steady_clock::now();

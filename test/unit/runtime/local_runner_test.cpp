@@ -79,6 +79,16 @@ struct RealRun {
   }
 };
 
+TEST(LocalRunner, GpuLists) {
+  for (const char* good : {"all", "none", "0", "0,1,7", "GPU-8f2a41c7-aa01",
+                           "MIG-GPU-8f2a41c7/1/0", "3,GPU-ab12"})
+    EXPECT_EQ(checkGpuList(good), "") << good;
+  for (const char* bad : {"", ",", "0,", "a", "-1", "1.5", "GPU-", "GPU-a b",
+                          "all,0", "none,1", "gpu-ab12", " 0"})
+    EXPECT_NE(checkGpuList(bad), "") << bad;
+  EXPECT_EQ(checkGpuList("2,GPU-ab,2"), "--gpus names GPU '2' twice");
+}
+
 TEST(LocalRunner, ElasticBatchMasterStartsFirstAndFeedsWorkers) {
   FakeMaster master;
   RealRun r(R"(type: pipeline
