@@ -48,8 +48,16 @@ int runCompile(const Args& args) {
   if (std::string e = flags.validate(); !e.empty()) return usageError(p, e);
   if (emit != "ir" && emit != "env")
     return usageError(p, "--emit must be 'ir' or 'env', not '" + emit + "'");
+  // The IR is the pipeline before values are bound; the environment has no
+  // declarations to locate.
   if (!job.empty() && emit != "env")
     return usageError(p, "--job needs --emit=env");
+  if (!sets.empty() && emit != "env")
+    return usageError(p, "--set needs --emit=env");
+  if (!inputs.empty() && emit != "env")
+    return usageError(p, "--input needs --emit=env");
+  if (locations && emit != "ir")
+    return usageError(p, "--locations needs --emit=ir");
 
   Frontend fe(flags);
   auto module = fe.session().compile(files[0], entry);

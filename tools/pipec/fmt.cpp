@@ -2,6 +2,7 @@
 #include "frontend/dsl/dsl_loader.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "tools/pipec/commands.h"
 #include "tools/pipec/common.h"
 
@@ -26,6 +27,13 @@ int runFmt(const Args& args) {
   if (std::string e = flags.validate(); !e.empty()) return usageError(p, e);
   if (check && in_place)
     return usageError(p, "--check and --in-place exclude each other");
+  for (const std::string& f : files) {
+    llvm::StringRef ext = llvm::sys::path::extension(f);
+    if (ext == ".yaml" || ext == ".yml")
+      return usageError(p, "'" + f +
+                               "' is a YAML file; pipec fmt lays out .pipe "
+                               "files only");
+  }
 
   Frontend fe(flags);
   int status = kExitOk;
