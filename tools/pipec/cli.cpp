@@ -113,18 +113,11 @@ bool ArgParser::parse(const std::vector<std::string>& args, std::string& error,
       *o->flag = true;
       continue;
     }
-    std::string v;
-    if (has_inline) {
-      v = inline_value.str();
-    } else if (i + 1 < args.size()) {
-      v = args[++i];
-    } else {
-      error = "option '" + o->name + "' needs a value (" + o->metavar + ")";
-      return false;
-    }
+    bool given = has_inline || i + 1 < args.size();
+    std::string v = has_inline ? inline_value.str() : given ? args[++i] : "";
     if (v.empty()) {
-      error = "option '" + o->name + "' needs a value (" + o->metavar +
-              "), not an empty one";
+      error = "option '" + o->name + "' needs a value (" + o->metavar + ")" +
+              (given ? ", not an empty one" : "");
       return false;
     }
     if (o->value)
