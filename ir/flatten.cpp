@@ -192,35 +192,40 @@ class Flattener {
 
 }  // namespace
 
+ParamValues resolveParams(const Component& c, const Step* step,
+                          const std::map<std::string, Value>& overrides,
+                          const ParamValues* parent) {
+  ParamValues out;
+  for (const Param& p : c.params) {
+    std::optional<Value> v = p.default_value;
+    if (auto it = overrides.find(p.name); it != overrides.end()) {
+      v = it->second;
+    } else if (step) {
+      auto b = step->inputs.find(p.name);
+      if (b != step->inputs.end()) {
+        const Binding& bind = b->second;
+        if (bind.kind == Binding::Kind::Literal) {
+          v = bind.literal;
+        } else if (bind.kind == Binding::Kind::ParentInput && parent) {
+          for (const auto& [pp, pv] : *parent)
+            if (pp->name == bind.name) v = pv;
+        }
+      }
+    }
+    // A value bound from elsewhere keeps the declared type of this parameter.
+    if (v && p.type == Type::Float && v->kind() == Value::Kind::Int)
+      v = Value::makeFloat(v->asFloat());
+    else if (v && p.type == Type::String && v->kind() != Value::Kind::String)
+      v = Value::makeString(v->toText());
+    out.emplace_back(&p, std::move(v));
+  }
+  return out;
+}
+
 FlatPipeline flatten(const Component& root, const FlattenOptions& opts) {
   FlatPipeline out;
   Flattener(opts, out).root(root);
   return out;
-}
-
-StepValues stepValues(const FlatStep& s, std::string ml_root) {
-  StepValues v;
-  v.ml_root = std::move(ml_root);
-  v.params = s.params;
-  for (const Port& p : s.component->inputs) {
-    auto it = s.inputs.find(p.name);
-    bool bound =
-        it != s.inputs.end() && it->second.kind != DataSource::Kind::None;
-    if (!bound && p.optional) v.unbound_inputs[p.name] = true;
-    if (bound && p.type == Type::File &&
-        it->second.kind == DataSource::Kind::Path && !it->second.is_uri)
-      v.input_files[p.name] = llvm::sys::path::filename(it->second.path).str();
-  }
-  return v;
-}
-
-EnvList flatStepEnv(const FlatStep& s, const StepValues& v) {
-  std::map<std::string, std::string> env;
-  const auto& user = s.step ? s.step->environment_variables
-                            : s.component->environment_variables;
-  for (const auto& [k, val] : user) env[k] = val;
-  for (auto& [k, val] : buildPaiEnv(*s.component, v)) env[k] = std::move(val);
-  return EnvList(env.begin(), env.end());
 }
 
 bool applySetting(llvm::StringRef setting, const Value& value, Resources& r,

@@ -7,10 +7,20 @@
 #include <string>
 #include <vector>
 
-#include "ir/env.h"
 #include "ir/ir.h"
 
 namespace pipec::ir {
+
+/// Every hyperparameter of a component in declaration order with its value
+/// (nullopt: none).
+using ParamValues = std::vector<std::pair<const Param*, std::optional<Value>>>;
+
+/// Resolves the hyperparameter values of `c`: `overrides` first; then, when
+/// `step` is given, its bindings (literals, or the enclosing pipeline's value
+/// of a bound input, looked up in `parent`); then defaults.
+ParamValues resolveParams(const Component& c, const Step* step,
+                          const std::map<std::string, Value>& overrides,
+                          const ParamValues* parent = nullptr);
 
 /// Where a leaf step's input data comes from once nesting is resolved.
 struct DataSource {
@@ -69,15 +79,6 @@ struct FlattenOptions {
 
 /// Flattens `root` (a pipeline, or a lone component that becomes one step).
 FlatPipeline flatten(const Component& root, const FlattenOptions& opts);
-
-/// StepValues for a flat step rooted at `ml_root`: parameters, single-file
-/// input names, unbound inputs.
-StepValues stepValues(const FlatStep& s, std::string ml_root);
-
-/// The environment of every process of `s`, sorted by name: the step's (or a
-/// lone component's) environment_variables, then the PAI_* variables for `v`,
-/// which win on a clash.
-EnvList flatStepEnv(const FlatStep& s, const StepValues& v);
 
 /// Sets the resource or parallel setting `setting` (as spelled in YAML:
 /// "instance_count", "mini_batch_size", "timeout", ...) to `value`. Returns

@@ -47,6 +47,25 @@ llvm::ArrayRef<llvm::StringRef> jobTypeSpellings() {
   return names;
 }
 
+llvm::StringRef batchByName(ParallelSettings::BatchBy b) {
+  switch (b) {
+    case ParallelSettings::BatchBy::Count:
+      return "count";
+    case ParallelSettings::BatchBy::Size:
+      return "size";
+    case ParallelSettings::BatchBy::PartitionKeys:
+      return "partition_keys";
+  }
+  return "count";
+}
+
+std::optional<ParallelSettings::BatchBy> parseBatchBy(llvm::StringRef name) {
+  if (name == "count") return ParallelSettings::BatchBy::Count;
+  if (name == "size") return ParallelSettings::BatchBy::Size;
+  if (name == "partition_keys") return ParallelSettings::BatchBy::PartitionKeys;
+  return std::nullopt;
+}
+
 llvm::StringRef componentKindName(ComponentKind k) {
   switch (k) {
     case ComponentKind::Command:

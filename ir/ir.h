@@ -17,6 +17,9 @@ namespace pipec::ir {
 
 using llvm::SMRange;
 
+/// Environment variables as (name, value) pairs.
+using EnvList = std::vector<std::pair<std::string, std::string>>;
+
 /// How a component's processes are started (RUNTIME.md, "Job types").
 enum class JobType : std::uint8_t {
   Command,
@@ -115,6 +118,9 @@ struct ParallelSettings {
   std::uint64_t resource_monitor_interval_ms = 600000;  ///< 0: off
   bool copy_logs_to_parent = false;
 };
+
+llvm::StringRef batchByName(ParallelSettings::BatchBy b);
+std::optional<ParallelSettings::BatchBy> parseBatchBy(llvm::StringRef name);
 
 /// Where the value of a step input comes from.
 struct Binding {

@@ -633,7 +633,8 @@ void LocalRunner::complete(Active& a) {
     r.log = s.logs_dir + "/";
   if (opts_.follow == s.name) pumpFollow(a);
   if (r.status == StepStatus::Succeeded) {
-    for (const std::string& o : s.outputs) {
+    for (const lowering::OutputData& out : s.outputs) {
+      const std::string& o = out.channel;
       std::string dir = s.ml_root + "/output/" + o;
       if (fs_.isEmptyDir(dir))
         reportAt(diags_, observer_, s, DiagKind::RunEmptyOutput, s.name, o,

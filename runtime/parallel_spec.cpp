@@ -5,6 +5,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
+#include "lowering/plan_json.h"
 
 namespace pipec::runtime {
 
@@ -12,18 +13,6 @@ using llvm::json::Array;
 using llvm::json::Object;
 
 namespace {
-
-const char* batchByName(ir::ParallelSettings::BatchBy b) {
-  switch (b) {
-    case ir::ParallelSettings::BatchBy::Count:
-      return "count";
-    case ir::ParallelSettings::BatchBy::Size:
-      return "size";
-    case ir::ParallelSettings::BatchBy::PartitionKeys:
-      return "partition_keys";
-  }
-  return "count";
-}
 
 llvm::Error bad(const std::string& what) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(),
@@ -33,30 +22,6 @@ llvm::Error bad(const std::string& what) {
 }  // namespace
 
 llvm::json::Value toJson(const ParallelStepSpec& s) {
-  const ir::ParallelSettings& p = s.settings;
-  Object settings{
-      {"input_data", p.input_data},
-      {"batch_by", batchByName(p.batch_by)},
-      {"mini_batch_size", int64_t(p.mini_batch_size)},
-      {"max_concurrency_per_instance", p.max_concurrency_per_instance},
-      {"mini_batch_error_threshold", p.mini_batch_error_threshold},
-      {"error_threshold", p.error_threshold},
-      {"allowed_failed_percent", p.allowed_failed_percent},
-      {"max_retries", p.max_retries},
-      {"timeout_ms", int64_t(p.timeout_ms)},
-      {"logging_level", p.logging_level},
-      {"entry_script", p.entry_script},
-      {"append_row_to", p.append_row_to},
-      {"task_overhead_timeout_ms", int64_t(p.task_overhead_timeout_ms)},
-      {"progress_update_timeout_ms", int64_t(p.progress_update_timeout_ms)},
-      {"first_task_creation_timeout_ms",
-       int64_t(p.first_task_creation_timeout_ms)},
-      {"resource_monitor_interval_ms", int64_t(p.resource_monitor_interval_ms)},
-      {"copy_logs_to_parent", p.copy_logs_to_parent},
-  };
-  Array keys;
-  for (const auto& k : p.partition_keys) keys.push_back(k);
-  settings["partition_keys"] = std::move(keys);
   Array args;
   for (const auto& a : s.program_arguments) args.push_back(a);
   Object env;
@@ -69,7 +34,7 @@ llvm::json::Value toJson(const ParallelStepSpec& s) {
                 {"program_arguments", std::move(args)},
                 {"input_path", s.input_path},
                 {"input_type", ir::typeName(s.input_type)},
-                {"settings", std::move(settings)},
+                {"settings", lowering::settingsJson(s.settings)},
                 {"instance_count", s.instance_count},
                 {"append_row_to", s.append_row_to},
                 {"env", std::move(env)},
@@ -116,38 +81,8 @@ llvm::Expected<ParallelStepSpec> parallelStepSpecFromJson(
   std::sort(s.env.begin(), s.env.end());
   const Object* p = o->getObject("settings");
   if (!p) return bad("missing settings");
-  ir::ParallelSettings& ps = s.settings;
-  str(*p, "input_data", ps.input_data);
-  if (auto b = p->getString("batch_by")) {
-    if (*b == "count")
-      ps.batch_by = ir::ParallelSettings::BatchBy::Count;
-    else if (*b == "size")
-      ps.batch_by = ir::ParallelSettings::BatchBy::Size;
-    else if (*b == "partition_keys")
-      ps.batch_by = ir::ParallelSettings::BatchBy::PartitionKeys;
-    else
-      return bad("unknown batch_by '" + b->str() + "'");
-  }
-  num(*p, "mini_batch_size", ps.mini_batch_size);
-  num(*p, "max_concurrency_per_instance", ps.max_concurrency_per_instance);
-  num(*p, "mini_batch_error_threshold", ps.mini_batch_error_threshold);
-  num(*p, "error_threshold", ps.error_threshold);
-  if (auto f = p->getNumber("allowed_failed_percent"))
-    ps.allowed_failed_percent = *f;
-  num(*p, "max_retries", ps.max_retries);
-  num(*p, "timeout_ms", ps.timeout_ms);
-  str(*p, "logging_level", ps.logging_level);
-  str(*p, "entry_script", ps.entry_script);
-  str(*p, "append_row_to", ps.append_row_to);
-  num(*p, "task_overhead_timeout_ms", ps.task_overhead_timeout_ms);
-  num(*p, "progress_update_timeout_ms", ps.progress_update_timeout_ms);
-  num(*p, "first_task_creation_timeout_ms", ps.first_task_creation_timeout_ms);
-  num(*p, "resource_monitor_interval_ms", ps.resource_monitor_interval_ms);
-  if (auto b = p->getBoolean("copy_logs_to_parent"))
-    ps.copy_logs_to_parent = *b;
-  if (const Array* a = p->getArray("partition_keys"))
-    for (const auto& x : *a)
-      if (auto w = x.getAsString()) ps.partition_keys.push_back(w->str());
+  if (llvm::Error e = lowering::settingsFromJson(*p, s.settings))
+    return bad(llvm::toString(std::move(e)));
   return s;
 }
 

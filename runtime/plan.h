@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "ir/diagnostics.h"
-#include "ir/env.h"
 #include "ir/flatten.h"
+#include "lowering/step.h"
 #include "runtime/file_system.h"
 #include "runtime/parallel_spec.h"
 
@@ -30,50 +30,26 @@ struct InputLink {
   std::string producer_output;
 };
 
-enum class StepKind : std::uint8_t { Command, Parallel };
+using lowering::StepKind;
 
-/// One leaf step, resolved for this machine.
-struct StepPlan {
-  std::string name;
-  llvm::SMRange range;
-  std::string location;  ///< "pipeline.yaml:12:5", or empty
-  StepKind kind = StepKind::Command;
-  ir::JobType job_type = ir::JobType::Command;
-  ir::Resources resources;
-  std::string component_id;  ///< "train@1.0.0"
-
-  std::string dir;      ///< <run>/<step>
-  std::string ml_root;  ///< <run>/<step>/ml
+/// One leaf step: the lowered step (lowering/step.h) with its paths under the
+/// run directory, and what only this machine decides.
+struct StepPlan : lowering::LoweredStep {
+  std::string dir;  ///< <run>/<step>
   std::string logs_dir;
-  std::string work_dir;  ///< ml/usercode, the cwd of every process
 
-  /// The command line as `sh -c` gets it.
-  std::string command;
-  /// The same split into words when it needs no shell; empty otherwise.
-  std::vector<std::string> argv;
-  /// PAI_* and the step's environment_variables, sorted by name.
-  ir::EnvList env;
+  /// How each bound data input reaches ml/input/data/<channel>.
+  std::vector<InputLink> links;
 
-  std::vector<InputLink> inputs;
-  std::vector<std::string> outputs;  ///< output channels, declaration order
-  /// Outputs bound to explicit local folders: ml/output/<ch> links there.
-  std::map<std::string, std::string> output_targets;
-
-  std::string code;  ///< a local folder, a git URL, or empty
-  bool code_is_url = false;
   /// Contents of requirements.txt in a local code folder (empty: none).
   std::string requirements;
   /// The virtual environment requirements.txt goes into (empty: none).
   std::string venv_dir;
 
-  std::string hyperparameters_json;
-  std::string training_job_json;
-
   /// Parallel steps: the engine's spec (python is settled at launch).
   std::optional<ParallelStepSpec> parallel;
   std::string parallel_spec_path;
 
-  std::vector<std::size_t> deps;
   /// Identifies what the step does (command, environment, inputs, ...):
   /// a journal entry counts on resume only while this stays the same.
   std::uint64_t hash = 0;

@@ -1,5 +1,5 @@
-// The processes of a step by job type, and the environment that ties a
-// distributed job together on one machine (RUNTIME.md, "Job types").
+// The processes of a step on this machine: loopback addresses and free
+// ports (the rest is the lowering's, lowering/topology.h).
 #pragma once
 
 #include <cstdint>
@@ -7,29 +7,14 @@
 #include <string>
 #include <vector>
 
-#include "ir/env.h"
 #include "ir/ir.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
+#include "lowering/topology.h"
 
 namespace pipec::runtime {
 
-/// One process of a step and what it gets on top of the step's environment.
-struct ProcessSlot {
-  /// Unique within the step; names its log (logs/<name>.log): "main",
-  /// "rank-1", "chief-0", "ps-0", "worker-2".
-  std::string name;
-  /// "" for a lone process; "rank", "chief", "ps", "worker", "evaluator".
-  std::string role;
-  std::int64_t index = 0;
-  /// 127.0.0.1 for the master; replicas of other roles get addresses of
-  /// their own in 127.0.0.0/8.
-  std::string address = "127.0.0.1";
-  ir::EnvList env;
-  /// Whether its exit decides the step. TensorFlow parameter servers and
-  /// evaluators do not: they are stopped once chief and workers are done.
-  bool decides = true;
-};
+using lowering::ProcessSlot;
 
 /// Hands out ports that are free on given loopback addresses.
 class PortPicker {
@@ -51,14 +36,12 @@ class LoopbackPortPicker : public PortPicker {
   std::set<std::uint16_t> given_;
 };
 
-/// The processes of a step of job type `jt` with resources `r`: names,
-/// roles, addresses; the environment is not filled in yet.
+/// The processes of a step (lowering::processSlots) with the addresses
+/// they get on this machine (lowering::assignLoopbackAddresses).
 std::vector<ProcessSlot> processSlots(ir::JobType jt, const ir::Resources& r);
 
-/// Fills in each slot's environment: RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT
-/// (pytorch, xgboost, multi-process command jobs), WORKER_ADDRS/WORKER_PORT
-/// (xgboost with workers), TF_CONFIG (tensorflow with more than one
-/// process), ELASTICBATCH_CONFIG (elasticbatch). Ports come from `ports`.
+/// Picks a free port for each of the step's port groups from `ports` and
+/// adds the variables that name them (lowering::bindEndpoints).
 llvm::Error assignTopologyEnv(ir::JobType jt, const ir::Resources& r,
                               std::vector<ProcessSlot>& slots,
                               PortPicker& ports);

@@ -1,6 +1,6 @@
 // Small text helpers of the parallel engine: hex and fast integer
 // formatting; JSON string escaping (appendJsonString) is in
-// runtime/json_text.h.
+// lowering/json_text.h.
 #pragma once
 
 #include <array>
@@ -8,9 +8,11 @@
 #include <string>
 
 #include "llvm/ADT/StringRef.h"
-#include "runtime/json_text.h"
+#include "lowering/json_text.h"
 
 namespace pipec::runtime::parallel {
+
+using lowering::appendJsonString;
 
 /// Appends the decimal text of `v`.
 void appendUInt(std::string& out, std::uint64_t v);

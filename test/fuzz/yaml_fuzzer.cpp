@@ -6,10 +6,10 @@
 #include <string>
 
 #include "frontend/session.h"
-#include "ir/env.h"
 #include "ir/flatten.h"
 #include "ir/json_dump.h"
 #include "llvm/ADT/StringRef.h"
+#include "lowering/env.h"
 
 namespace {
 
@@ -49,6 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   (void)pipec::ir::dumpJson(*module);
   pipec::ir::FlatPipeline flat = pipec::ir::flatten(*module->root, {});
   for (const pipec::ir::FlatStep& s : flat.steps)
-    (void)pipec::ir::buildPaiEnv(*s.component, pipec::ir::stepValues(s, "/ml"));
+    (void)pipec::lowering::buildPaiEnv(*s.component,
+                                       pipec::lowering::stepValues(s, "/ml"));
   return 0;
 }

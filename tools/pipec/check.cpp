@@ -1,4 +1,6 @@
 // `pipec check`: diagnostics only.
+#include "ir/flatten.h"
+#include "lowering/step.h"
 #include "tools/pipec/commands.h"
 #include "tools/pipec/common.h"
 
@@ -18,7 +20,16 @@ int runCheck(const Args& args) {
   if (std::string e = flags.validate(); !e.empty()) return usageError(p, e);
 
   Frontend fe(flags);
-  for (const std::string& f : files) fe.session().compile(f);
+  for (const std::string& f : files) {
+    unsigned before = fe.diags().errorCount();
+    auto module = fe.session().compile(f);
+    // What only the lowering can tell (a binding that cannot enter its
+    // command safely), with every parameter at its default.
+    if (module && module->root && fe.diags().errorCount() == before) {
+      ir::FlatPipeline flat = ir::flatten(*module->root, {});
+      (void)lowering::lowerPipeline(flat, {}, fe.diags());
+    }
+  }
   bool errors = fe.diags().hasErrors();
   fe.finish();
   return errors ? kExitErrors : kExitOk;

@@ -1,8 +1,10 @@
-// `pipec compile`: the canonical IR or the environment of each process.
-#include "ir/env.h"
+// `pipec compile`: the canonical IR, the environment of each process, or
+// the lowered plan.
 #include "ir/json_dump.h"
 #include "ir/mangle.h"
 #include "llvm/Support/FileSystem.h"
+#include "lowering/plan_json.h"
+#include "lowering/step.h"
 #include "tools/pipec/commands.h"
 #include "tools/pipec/common.h"
 
@@ -17,20 +19,24 @@ void printEnv(llvm::raw_ostream& os, const ir::EnvList& env) {
 }  // namespace
 
 int runCompile(const Args& args) {
-  ArgParser p("compile", "pipec compile --emit=ir|env [options] FILE",
+  ArgParser p("compile", "pipec compile --emit=ir|env|plan [options] FILE",
               "lower a component or pipeline and print one stage");
   FrontendFlags flags;
   flags.addTo(p);
   std::string emit = "ir", output, job, entry;
   std::vector<std::string> sets, inputs, files;
   bool locations = false;
-  p.value("--emit", "ir|env",
-          "ir: the canonical IR as JSON; env: each step's environment", &emit);
+  p.value("--emit", "ir|env|plan",
+          "ir: the canonical IR as JSON; env: each step's environment; plan: "
+          "each step lowered (command, environment, config files, "
+          "processes) as JSON",
+          &emit);
   p.value("--output", "FILE", "write to FILE instead of standard output",
           &output);
   p.alias("-o", "--output");
   p.value("--job", "NAME",
-          "--emit=env: only the step NAME (outer.inner when nested)", &job);
+          "--emit=env|plan: only the step NAME (outer.inner when nested)",
+          &job);
   p.list(
       "--set", "NAME=VALUE",
       "set a pipeline parameter, or STEP.NAME=VALUE for one step; repeatable",
@@ -46,16 +52,18 @@ int runCompile(const Args& args) {
   if (!p.parse(args, error, llvm::outs())) return usageError(p, error);
   if (p.helpRequested()) return kExitOk;
   if (std::string e = flags.validate(); !e.empty()) return usageError(p, e);
-  if (emit != "ir" && emit != "env")
-    return usageError(p, "--emit must be 'ir' or 'env', not '" + emit + "'");
-  // The IR is the pipeline before values are bound; the environment has no
-  // declarations to locate.
-  if (!job.empty() && emit != "env")
-    return usageError(p, "--job needs --emit=env");
-  if (!sets.empty() && emit != "env")
-    return usageError(p, "--set needs --emit=env");
-  if (!inputs.empty() && emit != "env")
-    return usageError(p, "--input needs --emit=env");
+  if (emit != "ir" && emit != "env" && emit != "plan")
+    return usageError(
+        p, "--emit must be 'ir', 'env' or 'plan', not '" + emit + "'");
+  // The IR is the pipeline before values are bound; the environment and the
+  // plan have no declarations to locate.
+  bool lowered = emit == "env" || emit == "plan";
+  if (!job.empty() && !lowered)
+    return usageError(p, "--job needs --emit=env or --emit=plan");
+  if (!sets.empty() && !lowered)
+    return usageError(p, "--set needs --emit=env or --emit=plan");
+  if (!inputs.empty() && !lowered)
+    return usageError(p, "--input needs --emit=env or --emit=plan");
   if (locations && emit != "ir")
     return usageError(p, "--locations needs --emit=ir");
 
@@ -79,14 +87,31 @@ int runCompile(const Args& args) {
       return kExitErrors;
     }
     ir::FlatPipeline flat = ir::flatten(*module->root, fo);
+    lowering::LoweringOptions lo;
+    lo.is_file = [](llvm::StringRef path) -> std::optional<bool> {
+      llvm::sys::fs::file_status st;
+      if (llvm::sys::fs::status(path, st)) return std::nullopt;
+      return llvm::sys::fs::is_regular_file(st);
+    };
+    // Only the chosen step is lowered: another's problems are not its own.
+    std::vector<lowering::LoweredStep> chosen;
+    for (std::size_t i = 0; i < flat.steps.size(); ++i)
+      if (job.empty() || flat.steps[i].name == job)
+        chosen.push_back(lowering::lowerStep(flat, i, "/ml", lo, fe.diags()));
+    if (fe.diags().hasErrors()) {
+      fe.finish();
+      return kExitErrors;
+    }
     bool lone = module->root->kind != ir::ComponentKind::Pipeline;
-    bool found = job.empty();
-    for (const ir::FlatStep& s : flat.steps) {
-      if (!job.empty() && s.name != job) continue;
-      found = true;
-      if (!lone && job.empty()) os << "# step: " << s.name << "\n";
-      printEnv(os, ir::flatStepEnv(s, ir::stepValues(s, "/ml")));
-      if (!lone && job.empty() && &s != &flat.steps.back()) os << "\n";
+    bool found = !chosen.empty() || job.empty();
+    if (emit == "plan" && found) {
+      os << lowering::dumpPlan(flat, chosen, module->root_dir);
+    } else {
+      for (const lowering::LoweredStep& s : chosen) {
+        if (!lone && job.empty()) os << "# step: " << s.name << "\n";
+        printEnv(os, s.env);
+        if (!lone && job.empty() && &s != &chosen.back()) os << "\n";
+      }
     }
     if (!found) {
       std::vector<std::string> names;

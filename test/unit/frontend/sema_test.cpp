@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 
 #include "frontend/session.h"
-#include "ir/env.h"
 #include "ir/flatten.h"
 
 namespace pipec::frontend {

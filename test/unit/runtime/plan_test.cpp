@@ -84,9 +84,9 @@ TEST(Plan, ResolvesPathsLinksAndCommands) {
   const StepPlan& fit = p.plan->steps[1];
   EXPECT_EQ(prep.dir, "/w/runs/r1/prep");
   EXPECT_EQ(prep.location, "/v/p.yaml:7:3");
-  ASSERT_EQ(prep.inputs.size(), 1u);
-  EXPECT_TRUE(prep.inputs[0].single_file);
-  EXPECT_EQ(prep.inputs[0].target, "/v/data/points.csv");
+  ASSERT_EQ(prep.links.size(), 1u);
+  EXPECT_TRUE(prep.links[0].single_file);
+  EXPECT_EQ(prep.links[0].target, "/v/data/points.csv");
   EXPECT_EQ(p.env(0)["PAI_INPUT_RAW"],
             "/w/runs/r1/prep/ml/input/data/raw/points.csv");
   // No expansion in it: started without a shell.
@@ -94,11 +94,13 @@ TEST(Plan, ResolvesPathsLinksAndCommands) {
                            "python3", "prep.py", "--data",
                            "/w/runs/r1/prep/ml/input/data/raw/points.csv",
                            "--out", "/w/runs/r1/prep/ml/output/train/"}));
-  EXPECT_TRUE(fit.argv.empty());
-  EXPECT_EQ(fit.command, "python3 fit.py $PAI_USER_ARGS");
-  ASSERT_EQ(fit.inputs.size(), 1u);
-  EXPECT_EQ(*fit.inputs[0].producer, 0u);
-  EXPECT_EQ(fit.inputs[0].target, "/w/runs/r1/prep/ml/output/train");
+  // Bare $PAI_USER_ARGS is one word per flag and one per value.
+  EXPECT_EQ(fit.argv,
+            (std::vector<std::string>{"python3", "fit.py", "--lr", "0.5"}));
+  EXPECT_EQ(fit.command, "python3 fit.py --lr \"$PAI_HPS_LR\"");
+  ASSERT_EQ(fit.links.size(), 1u);
+  EXPECT_EQ(*fit.links[0].producer, 0u);
+  EXPECT_EQ(fit.links[0].target, "/w/runs/r1/prep/ml/output/train");
   EXPECT_EQ(fit.deps, std::vector<std::size_t>{0});
   EXPECT_EQ(p.env(1)["PAI_HPS_LR"], "0.5");
   EXPECT_EQ(fit.hyperparameters_json, "{\"lr\": 0.5}\n");

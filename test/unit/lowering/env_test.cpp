@@ -1,22 +1,14 @@
-// Unit tests of mangling, quoting and the PAI_* environment.
-#include "ir/env.h"
+// Unit tests of quoting, the PAI_* environment and template pieces.
+#include "lowering/env.h"
 
 #include <gtest/gtest.h>
 
-#include "ir/mangle.h"
+#include <algorithm>
 
-namespace pipec::ir {
+namespace pipec::lowering {
 namespace {
 
-TEST(Mangle, UpperCasesAndReplaces) {
-  EXPECT_EQ(mangleName("learning-rate"), "LEARNING_RATE");
-  EXPECT_EQ(mangleName("test_model"), mangleName("test-model"));
-  EXPECT_EQ(mangleName("Test_Model"), "TEST_MODEL");
-  EXPECT_EQ(mangleName("a.b c"), "A_B_C");
-  EXPECT_EQ(inputEnvVar("train"), "PAI_INPUT_TRAIN");
-  EXPECT_EQ(outputEnvVar("model"), "PAI_OUTPUT_MODEL");
-  EXPECT_EQ(hpsEnvVar("batch-size"), "PAI_HPS_BATCH_SIZE");
-}
+using namespace ir;
 
 TEST(ShellQuote, QuotesOnlyWhenNeeded) {
   EXPECT_EQ(shellQuote("adam"), "adam");
@@ -113,11 +105,15 @@ TEST(Env, OptionalGroupsDropWhenUnset) {
   t.pieces.push_back(seed);
   StepValues v;
   v.params = resolveParams(f.c, nullptr, {});
-  EXPECT_EQ(renderTemplate(t, f.c, v, true), "run /ml/input/data/train/");
+  LoweredCommand c = lowerCommand(templatePieces(t, v), {});
+  EXPECT_EQ(c.shell, "run \"$PAI_INPUT_TRAIN\"");
+  EXPECT_EQ(c.argv, (std::vector<std::string>{"run", "/ml/input/data/train/"}));
   v.params = resolveParams(f.c, nullptr, {{"seed", Value::makeInt(7)}});
-  EXPECT_EQ(renderTemplate(t, f.c, v, true),
-            "run /ml/input/data/train/ --seed 7");
+  c = lowerCommand(templatePieces(t, v), {});
+  EXPECT_EQ(c.shell, "run \"$PAI_INPUT_TRAIN\" --seed \"$PAI_HPS_SEED\"");
+  EXPECT_EQ(c.argv, (std::vector<std::string>{"run", "/ml/input/data/train/",
+                                              "--seed", "7"}));
 }
 
 }  // namespace
-}  // namespace pipec::ir
+}  // namespace pipec::lowering

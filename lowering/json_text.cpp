@@ -1,9 +1,9 @@
 // JSON string escaping, and JsonWriter: the layout of llvm::json::OStream.
-#include "runtime/json_text.h"
+#include "lowering/json_text.h"
 
 #include "llvm/Support/JSON.h"
 
-namespace pipec::runtime {
+namespace pipec::lowering {
 
 namespace {
 
@@ -128,4 +128,4 @@ void appendJsonString(std::string& out, llvm::StringRef s) {
   out.push_back('"');
 }
 
-}  // namespace pipec::runtime
+}  // namespace pipec::lowering

@@ -8,7 +8,7 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 
-namespace pipec::runtime {
+namespace pipec::lowering {
 
 /// Appends `s` to `out` as a JSON string literal (with quotes). Bytes that are
 /// not valid UTF-8 become `\udcXX` escapes, Python's "surrogateescape" form,
@@ -38,4 +38,4 @@ class JsonWriter {
   llvm::SmallVector<bool, 4> empty_;
 };
 
-}  // namespace pipec::runtime
+}  // namespace pipec::lowering

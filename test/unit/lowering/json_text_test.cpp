@@ -1,12 +1,12 @@
 // JsonWriter writes what llvm::json prints for the same value.
-#include "runtime/json_text.h"
+#include "lowering/json_text.h"
 
 #include <gtest/gtest.h>
 
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 
-namespace pipec::runtime {
+namespace pipec::lowering {
 namespace {
 
 std::string viaLlvm(const llvm::json::Value& v) {
@@ -57,4 +57,4 @@ TEST(JsonWriter, ReplacesBytesThatAreNotUtf8AsLlvmDoes) {
 }
 
 }  // namespace
-}  // namespace pipec::runtime
+}  // namespace pipec::lowering

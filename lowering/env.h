@@ -1,0 +1,72 @@
+// The values a step's processes see: paths of the container-style tree, the
+// PAI_* environment (LANGUAGE.md, "Name-to-environment mangling"), the
+// config files, and commands with their bindings lowered.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ir/flatten.h"
+#include "ir/ir.h"
+#include "lowering/shell.h"
+
+namespace pipec::lowering {
+
+using ir::EnvList;
+
+/// Concrete values for one step of one run.
+struct StepValues {
+  /// Root of the container-style tree: "/ml" in a container, or the local
+  /// "<run>/<step>/ml".
+  std::string ml_root = "/ml";
+  /// Every hyperparameter in declaration order with its value (nullopt: none).
+  ir::ParamValues params;
+  /// Single-file inputs: the file's name inside its channel folder.
+  std::map<std::string, std::string> input_files;
+  /// Inputs that have no data (optional and unbound).
+  std::map<std::string, bool> unbound_inputs;
+};
+
+/// `{root}/input/data/{name}/`, or the file inside it.
+std::string inputPath(const StepValues& v, llvm::StringRef name);
+/// `{root}/output/{name}/`.
+std::string outputPath(const StepValues& v, llvm::StringRef name);
+/// `{root}/input/config/`, `{root}/usercode/`.
+std::string configDir(const StepValues& v);
+std::string workingDir(const StepValues& v);
+
+/// `--name value` for every hyperparameter with a value, declaration order,
+/// each value shell-quoted (so that `eval set -- "$PAI_USER_ARGS"` gives
+/// the words back).
+std::string userArgs(const StepValues& v);
+/// All hyperparameters with a value as one JSON object, `{"a": 1, "b": "x"}`.
+std::string hpsJson(const StepValues& v);
+
+/// Every PAI_* variable of the step, sorted by name.
+EnvList buildPaiEnv(const ir::Component& c, const StepValues& v);
+
+/// StepValues for a flat step rooted at `ml_root`: parameters, single-file
+/// input names (`is_file(path)` tells whether data bound by path is one
+/// file; when it cannot tell, inputs declared `file` are), unbound inputs.
+StepValues stepValues(const ir::FlatStep& s, std::string ml_root,
+                      const std::function<std::optional<bool>(llvm::StringRef)>&
+                          is_file = nullptr);
+
+/// The environment of every process of `s`, sorted by name: the step's (or a
+/// lone component's) environment_variables, then the PAI_* variables for `v`,
+/// which win on a clash.
+EnvList flatStepEnv(const ir::FlatStep& s, const StepValues& v);
+
+/// The pieces of template `t` with values for `v`: `$[[...]]` groups whose
+/// values are missing are dropped; each binding is a value with the variable
+/// that holds it; run-time tokens stay text.
+std::vector<CommandPiece> templatePieces(const ir::Template& t,
+                                         const StepValues& v);
+
+/// The flags bare `$PAI_USER_ARGS` stands for.
+std::vector<UserArg> userArgList(const StepValues& v);
+
+}  // namespace pipec::lowering

@@ -1,0 +1,196 @@
+// JSON of the lowered steps.
+#include "lowering/plan_json.h"
+
+#include "ir/json_dump.h"
+#include "ir/types.h"
+#include "llvm/Support/FormatVariadic.h"
+
+namespace pipec::lowering {
+
+namespace {
+
+using llvm::json::Array;
+using llvm::json::Object;
+using llvm::json::Value;
+
+Object envObject(const ir::EnvList& env) {
+  Object o;
+  for (const auto& [k, v] : env) o[k] = v;
+  return o;
+}
+
+Array strings(const std::vector<std::string>& words) {
+  Array a;
+  for (const std::string& w : words) a.push_back(w);
+  return a;
+}
+
+Value taskJson(const ParallelTask& t) {
+  return Object{{"entry_script", t.entry_script},
+                {"program_arguments", strings(t.program_arguments)},
+                {"input_path", t.input_path},
+                {"input_type", ir::typeName(t.input_type)},
+                {"append_row_to", t.append_row_to},
+                {"instance_count", t.instance_count},
+                {"settings", settingsJson(t.settings)}};
+}
+
+Value sourceJson(const ir::FlatPipeline& flat, const ir::DataSource& d,
+                 llvm::StringRef root_dir) {
+  switch (d.kind) {
+    case ir::DataSource::Kind::None:
+      return nullptr;
+    case ir::DataSource::Kind::Path:
+      if (d.is_uri) return Object{{"uri", d.path}};
+      return Object{{"path", ir::relativePath(d.path, root_dir)}};
+    case ir::DataSource::Kind::StepOutput:
+      return Object{{"step", flat.steps[d.step].name}, {"output", d.output}};
+  }
+  return nullptr;
+}
+
+Value stepJson(const ir::FlatPipeline& flat, const LoweredStep& s,
+               llvm::StringRef root_dir) {
+  Array inputs, outputs, processes, after;
+  for (const InputData& in : s.inputs) {
+    Object o{{"channel", in.channel},
+             {"type", ir::typeName(in.type)},
+             {"from", sourceJson(flat, in.source, root_dir)}};
+    if (in.source.kind != ir::DataSource::Kind::None) o["path"] = in.path;
+    inputs.push_back(std::move(o));
+  }
+  for (const OutputData& out : s.outputs) {
+    Object o{{"channel", out.channel},
+             {"type", ir::typeName(out.type)},
+             {"path", out.path}};
+    if (!out.target.empty())
+      o["target"] = ir::relativePath(out.target, root_dir);
+    outputs.push_back(std::move(o));
+  }
+  for (const ProcessSlot& p : s.processes)
+    processes.push_back(Object{{"name", p.name},
+                               {"role", p.role},
+                               {"index", p.index},
+                               {"decides", p.decides},
+                               {"env", envObject(p.env)}});
+  for (std::size_t d : s.deps) after.push_back(flat.steps[d].name);
+  const ir::Resources& r = s.resources;
+  Object step{
+      {"name", s.name},
+      {"component", s.component_id},
+      {"kind", s.kind == StepKind::Parallel ? "parallel" : "command"},
+      {"job_type", ir::jobTypeName(s.job_type)},
+      {"after", std::move(after)},
+      {"resources",
+       Object{{"instance_type", r.instance_type},
+              {"instance_count", r.instance_count},
+              {"gpu_count", r.gpu_count},
+              {"process_count_per_instance", r.process_count_per_instance}}},
+      {"working_dir", s.work_dir},
+      {"env", envObject(s.env)},
+      {"files", Object{{s.ml_root + "/input/config/hyperparameters.json",
+                        s.hyperparameters_json},
+                       {s.ml_root + "/input/config/training_job.json",
+                        s.training_job_json}}},
+      {"processes", std::move(processes)},
+      {"inputs", std::move(inputs)},
+      {"outputs", std::move(outputs)},
+  };
+  if (!s.image.empty()) step["image"] = s.image;
+  if (!s.code.empty())
+    step["code"] = s.code_is_url ? s.code : ir::relativePath(s.code, root_dir);
+  if (s.task) {
+    step["parallel"] = taskJson(*s.task);
+  } else {
+    step["command"] = s.command;
+    step["argv"] = s.argv.empty() ? Value(nullptr) : Value(strings(s.argv));
+  }
+  return step;
+}
+
+}  // namespace
+
+llvm::json::Object settingsJson(const ir::ParallelSettings& p) {
+  return Object{
+      {"input_data", p.input_data},
+      {"batch_by", ir::batchByName(p.batch_by)},
+      {"mini_batch_size", std::int64_t(p.mini_batch_size)},
+      {"partition_keys", strings(p.partition_keys)},
+      {"max_concurrency_per_instance", p.max_concurrency_per_instance},
+      {"mini_batch_error_threshold", p.mini_batch_error_threshold},
+      {"error_threshold", p.error_threshold},
+      {"allowed_failed_percent", p.allowed_failed_percent},
+      {"max_retries", p.max_retries},
+      {"timeout_ms", std::int64_t(p.timeout_ms)},
+      {"logging_level", p.logging_level},
+      {"entry_script", p.entry_script},
+      {"append_row_to", p.append_row_to},
+      {"task_overhead_timeout_ms", std::int64_t(p.task_overhead_timeout_ms)},
+      {"progress_update_timeout_ms",
+       std::int64_t(p.progress_update_timeout_ms)},
+      {"first_task_creation_timeout_ms",
+       std::int64_t(p.first_task_creation_timeout_ms)},
+      {"resource_monitor_interval_ms",
+       std::int64_t(p.resource_monitor_interval_ms)},
+      {"copy_logs_to_parent", p.copy_logs_to_parent},
+  };
+}
+
+llvm::Error settingsFromJson(const llvm::json::Object& o,
+                             ir::ParallelSettings& p) {
+  auto str = [&](llvm::StringRef key, std::string& out) {
+    if (auto x = o.getString(key)) out = x->str();
+  };
+  auto num = [&](llvm::StringRef key, auto& out) {
+    if (auto x = o.getInteger(key))
+      out = static_cast<std::decay_t<decltype(out)>>(*x);
+  };
+  str("input_data", p.input_data);
+  if (auto b = o.getString("batch_by")) {
+    auto by = ir::parseBatchBy(*b);
+    if (!by)
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "unknown batch_by '" + b->str() + "'");
+    p.batch_by = *by;
+  }
+  num("mini_batch_size", p.mini_batch_size);
+  num("max_concurrency_per_instance", p.max_concurrency_per_instance);
+  num("mini_batch_error_threshold", p.mini_batch_error_threshold);
+  num("error_threshold", p.error_threshold);
+  if (auto f = o.getNumber("allowed_failed_percent"))
+    p.allowed_failed_percent = *f;
+  num("max_retries", p.max_retries);
+  num("timeout_ms", p.timeout_ms);
+  str("logging_level", p.logging_level);
+  str("entry_script", p.entry_script);
+  str("append_row_to", p.append_row_to);
+  num("task_overhead_timeout_ms", p.task_overhead_timeout_ms);
+  num("progress_update_timeout_ms", p.progress_update_timeout_ms);
+  num("first_task_creation_timeout_ms", p.first_task_creation_timeout_ms);
+  num("resource_monitor_interval_ms", p.resource_monitor_interval_ms);
+  if (auto b = o.getBoolean("copy_logs_to_parent")) p.copy_logs_to_parent = *b;
+  if (const llvm::json::Array* a = o.getArray("partition_keys"))
+    for (const auto& x : *a)
+      if (auto w = x.getAsString()) p.partition_keys.push_back(w->str());
+  return llvm::Error::success();
+}
+
+llvm::json::Value planJson(const ir::FlatPipeline& flat,
+                           const std::vector<LoweredStep>& steps,
+                           llvm::StringRef root_dir) {
+  Array out;
+  for (const LoweredStep& s : steps) out.push_back(stepJson(flat, s, root_dir));
+  Object outputs;
+  for (const auto& [name, where] : flat.outputs)
+    outputs[name] = Object{{"step", flat.steps[where.first].name},
+                           {"output", where.second}};
+  return Object{{"steps", std::move(out)}, {"outputs", std::move(outputs)}};
+}
+
+std::string dumpPlan(const ir::FlatPipeline& flat,
+                     const std::vector<LoweredStep>& steps,
+                     llvm::StringRef root_dir) {
+  return llvm::formatv("{0:2}", planJson(flat, steps, root_dir)).str() + "\n";
+}
+
+}  // namespace pipec::lowering

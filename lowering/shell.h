@@ -1,0 +1,86 @@
+// How values enter commands (LANGUAGE.md, "Values in commands"): shell
+// quoting, word splitting, and the command text in which every binding is a
+// reference to the environment variable that holds its value.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/SMLoc.h"
+
+namespace pipec::lowering {
+
+/// POSIX shell quoting where needed, as Python's shlex.quote: "a b" -> 'a b',
+/// "it's" -> 'it'"'"'s'; safe words stay bare, "" -> ''.
+std::string shellQuote(llvm::StringRef s);
+
+/// A command line split POSIX-style: blanks separate words, '...' is
+/// literal, "..." and backslash escape as in sh.
+struct SplitCommand {
+  std::vector<std::string> words;
+  /// True when running the line as words would differ from `sh -c`:
+  /// expansions ($, `), globs, redirections, pipes, lists, comments,
+  /// assignments, newlines, a first word that is a shell builtin or keyword,
+  /// or an empty line.
+  bool needs_shell = false;
+};
+SplitCommand splitCommand(llvm::StringRef line);
+
+/// One piece of a command template: literal shell text, or a value that a
+/// binding stands for.
+struct CommandPiece {
+  enum class Kind : std::uint8_t { Text, Value };
+  Kind kind = Kind::Text;
+  /// Text: the literal shell text. Value: the value itself.
+  std::string text;
+  /// Value: the environment variable every process of the step gets with
+  /// exactly this value (`PAI_HPS_LR`).
+  std::string env_var;
+  llvm::SMRange range;  ///< the binding, for messages
+};
+
+/// A flag of `$PAI_USER_ARGS`: `--name` and the variable holding its value.
+struct UserArg {
+  std::string flag;     ///< "--lr"
+  std::string env_var;  ///< "PAI_HPS_LR"
+  std::string value;
+};
+
+/// Something in a command that cannot be lowered safely.
+struct CommandProblem {
+  enum class Kind : std::uint8_t {
+    ArithmeticValue,      ///< a non-integer value inside $(( ))
+    HeredocDelimiter,     ///< a binding inside a here-document delimiter
+    HeredocNeedsRewrite,  ///< a quoted delimiter that cannot be unquoted
+  };
+  Kind kind;
+  llvm::SMRange range;
+  std::string detail;  ///< the value or the delimiter
+};
+
+struct LoweredCommand {
+  /// What `sh -c` runs. A value never appears in it: each binding is a
+  /// reference to its variable written for the quoting context it sits in
+  /// (bare: "$V"; in "...": ${V}; in '...': '"$V"'; in a here-document:
+  /// ${V}, the document unquoted when it was quoted). Bare `$PAI_USER_ARGS`
+  /// becomes `--name "$PAI_HPS_NAME"` for every flag.
+  std::string shell;
+  /// The words the command runs when it needs no shell (values in place);
+  /// empty when it does.
+  std::vector<std::string> argv;
+  std::vector<CommandProblem> problems;
+};
+
+/// Lowers a command template. `user_args` are the flags bare
+/// `$PAI_USER_ARGS` stands for (in declaration order).
+LoweredCommand lowerCommand(llvm::ArrayRef<CommandPiece> pieces,
+                            llvm::ArrayRef<UserArg> user_args);
+
+/// Splits a template into words without a shell (parallel steps'
+/// program_arguments): quotes are removed, each value is kept exactly as it
+/// is, whatever quotes surround it, and nothing is expanded.
+std::vector<std::string> splitWords(llvm::ArrayRef<CommandPiece> pieces);
+
+}  // namespace pipec::lowering

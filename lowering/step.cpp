@@ -1,0 +1,187 @@
+// Lowering a flat step: command, environment, config files, topology and
+// parallel task.
+#include "lowering/step.h"
+
+#include <algorithm>
+
+#include "ir/program_arguments.h"
+#include "llvm/ADT/StringExtras.h"
+#include "lowering/env.h"
+#include "lowering/json_text.h"
+
+namespace pipec::lowering {
+
+namespace {
+
+using ir::DiagKind;
+
+std::string trainingJobJson(const LoweredStep& s, const ir::Component& c) {
+  // Keys in the sorted order of llvm::json.
+  std::vector<std::pair<std::string, std::string>> inputs, outputs;
+  for (const InputData& in : s.inputs)
+    if (in.source.kind != ir::DataSource::Kind::None)
+      inputs.emplace_back(in.channel, in.path);
+  for (const OutputData& o : s.outputs) outputs.emplace_back(o.channel, o.path);
+  JsonWriter w;
+  auto object = [&](std::vector<std::pair<std::string, std::string>>& kv) {
+    std::sort(kv.begin(), kv.end());
+    w.beginObject();
+    for (const auto& [k, val] : kv) {
+      w.key(k);
+      w.value(val);
+    }
+    w.endObject();
+  };
+  w.beginObject();
+  w.key("component");
+  w.value(s.component_id);
+  w.key("inputs");
+  object(inputs);
+  w.key("job_type");
+  w.value(ir::jobTypeName(s.job_type));
+  w.key("kind");
+  w.value(ir::componentKindName(c.kind));
+  w.key("name");
+  w.value(s.name);
+  w.key("outputs");
+  object(outputs);
+  w.key("resources");
+  w.beginObject();
+  w.key("gpu_count");
+  w.value(s.resources.gpu_count);
+  w.key("instance_count");
+  w.value(s.resources.instance_count);
+  w.key("instance_type");
+  w.value(s.resources.instance_type);
+  w.key("process_count_per_instance");
+  w.value(s.resources.process_count_per_instance);
+  w.endObject();
+  w.endObject();
+  return w.take() + "\n";
+}
+
+void reportCommandProblems(const std::vector<CommandProblem>& problems,
+                           ir::DiagnosticEngine& diags) {
+  for (const CommandProblem& p : problems) {
+    switch (p.kind) {
+      case CommandProblem::Kind::ArithmeticValue:
+        diags.report(p.range, DiagKind::CommandArithmeticValue, p.detail);
+        break;
+      case CommandProblem::Kind::HeredocDelimiter:
+        diags.report(p.range, DiagKind::CommandHeredocDelimiter);
+        break;
+      case CommandProblem::Kind::HeredocNeedsRewrite:
+        diags.report(p.range, DiagKind::CommandHeredocQuoted, p.detail);
+        break;
+    }
+  }
+}
+
+ParallelTask lowerTask(const ir::FlatStep& f, const StepValues& v,
+                       const LoweredStep& s, ir::DiagnosticEngine& diags) {
+  const ir::Component& c = *f.component;
+  ParallelTask t;
+  t.settings = *f.parallel;
+  t.entry_script = f.parallel->entry_script;
+  const ir::Template& args = f.parallel->program_arguments;
+  t.program_arguments = splitWords(templatePieces(args, v));
+  for (const ir::ArgumentSetting& a :
+       ir::findArgumentSettings(t.program_arguments)) {
+    std::string need = ir::applyArgumentSetting(a, t.settings);
+    if (!need.empty())
+      diags.report(args.range, DiagKind::ParallelBadArgument, "--" + a.flag,
+                   need + (a.has_value ? ", not '" + a.value + "'" : ""));
+  }
+  if (const ir::Port* in = c.findInput(t.settings.input_data)) {
+    t.input_path = inputPath(v, in->name);
+    t.input_type = in->type;
+  }
+  if (!t.settings.append_row_to.empty())
+    t.append_row_to =
+        outputPath(v, t.settings.append_row_to) + "parallel_run_step.txt";
+  t.instance_count = s.resources.instance_count;
+  return t;
+}
+
+}  // namespace
+
+LoweredStep lowerStep(const ir::FlatPipeline& flat, std::size_t index,
+                      std::string ml_root, const LoweringOptions& opts,
+                      ir::DiagnosticEngine& diags) {
+  const ir::FlatStep& f = flat.steps[index];
+  const ir::Component& c = *f.component;
+  LoweredStep s;
+  s.name = f.name;
+  s.range = f.range;
+  if (f.range.isValid())
+    s.location = ir::formatLoc(diags.sourceMgr(), f.range.Start);
+  s.kind = c.kind == ir::ComponentKind::Parallel ? StepKind::Parallel
+                                                 : StepKind::Command;
+  s.job_type = f.job_type;
+  s.resources = f.resources;
+  s.component_id = c.displayId();
+  s.image = c.image;
+  s.code = c.code;
+  s.code_is_url = c.code_is_url;
+  s.deps = f.deps;
+  StepValues v = stepValues(f, std::move(ml_root), opts.is_file);
+  s.ml_root = v.ml_root;
+  s.work_dir = v.ml_root + "/usercode";
+
+  for (const auto& [setting, value] : f.rejected_settings)
+    diags.report(f.range, DiagKind::RunBadSetting, s.name, setting, value);
+
+  for (const ir::Port& p : c.inputs) {
+    InputData in;
+    in.channel = p.name;
+    in.type = p.type;
+    in.optional = p.optional;
+    if (auto it = f.inputs.find(p.name); it != f.inputs.end())
+      in.source = it->second;
+    in.single_file = v.input_files.count(p.name) != 0;
+    in.path = inputPath(v, p.name);
+    s.inputs.push_back(std::move(in));
+  }
+  for (const ir::Port& p : c.outputs) {
+    OutputData o;
+    o.channel = p.name;
+    o.type = p.type;
+    o.path = outputPath(v, p.name);
+    if (f.step) {
+      auto it = f.step->outputs.find(p.name);
+      if (it != f.step->outputs.end() &&
+          it->second.kind == ir::OutputBinding::Kind::Path &&
+          !it->second.is_uri)
+        o.target = it->second.path;
+    }
+    s.outputs.push_back(std::move(o));
+  }
+
+  s.env = flatStepEnv(f, v);
+  s.hyperparameters_json = hpsJson(v) + "\n";
+  if (s.kind == StepKind::Parallel && f.parallel) {
+    s.task = lowerTask(f, v, s, diags);
+    s.processes.push_back(ProcessSlot{"main", "", 0, "", {}, true});
+  } else {
+    LoweredCommand cmd =
+        lowerCommand(templatePieces(c.command, v), userArgList(v));
+    reportCommandProblems(cmd.problems, diags);
+    s.command = std::move(cmd.shell);
+    s.argv = std::move(cmd.argv);
+    s.processes = processSlots(s.job_type, s.resources);
+  }
+  s.training_job_json = trainingJobJson(s, c);
+  return s;
+}
+
+std::vector<LoweredStep> lowerPipeline(const ir::FlatPipeline& flat,
+                                       const LoweringOptions& opts,
+                                       ir::DiagnosticEngine& diags) {
+  std::vector<LoweredStep> out;
+  out.reserve(flat.steps.size());
+  for (std::size_t i = 0; i < flat.steps.size(); ++i)
+    out.push_back(lowerStep(flat, i, "/ml", opts, diags));
+  return out;
+}
+
+}  // namespace pipec::lowering

@@ -1,0 +1,117 @@
+// One lowering for every target (ARCHITECTURE.md, "Lowering"): everything a
+// leaf step's processes see that is a pure function of the IR, computed
+// once. The runtime, the shell backend and the Kubernetes backend fill in
+// only what is theirs (where /ml is, addresses and ports, how a process is
+// started).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ir/diagnostics.h"
+#include "ir/flatten.h"
+#include "ir/ir.h"
+#include "lowering/topology.h"
+
+namespace pipec::lowering {
+
+enum class StepKind : std::uint8_t { Command, Parallel };
+
+/// A data input of a step.
+struct InputData {
+  std::string channel;
+  ir::Type type = ir::Type::Folder;
+  bool optional = false;
+  /// Where the data comes from (Kind::None when the input is unbound).
+  ir::DataSource source;
+  /// What PAI_INPUT_<CH> holds: the channel folder, or the file inside it.
+  std::string path;
+  /// The data is one file, placed inside the channel folder.
+  bool single_file = false;
+};
+
+/// An output channel of a step.
+struct OutputData {
+  std::string channel;
+  ir::Type type = ir::Type::Folder;
+  /// What PAI_OUTPUT_<CH> holds.
+  std::string path;
+  /// A local folder the step's output is bound to (`path:` of a job
+  /// output); empty: the run's own storage.
+  std::string target;
+};
+
+/// What a parallel step runs: the harness over mini-batches of one input.
+struct ParallelTask {
+  std::string entry_script;
+  /// Program arguments as words, values in place (no shell involved).
+  std::vector<std::string> program_arguments;
+  /// The step's settings with the flags in program_arguments applied.
+  ir::ParallelSettings settings;
+  std::string input_path;  ///< where the split data is (PAI_INPUT_<CH>)
+  ir::Type input_type = ir::Type::Folder;
+  /// The file `append_row_to` gathers rows into, or empty.
+  std::string append_row_to;
+  std::int64_t instance_count = 1;
+};
+
+/// A leaf step, lowered.
+struct LoweredStep {
+  std::string name;  ///< qualified: "train", "outer.inner"
+  llvm::SMRange range;
+  std::string location;  ///< "pipeline.yaml:12:5", or empty
+  StepKind kind = StepKind::Command;
+  ir::JobType job_type = ir::JobType::Command;
+  ir::Resources resources;
+  std::string component_id;  ///< "train@1.0.0"
+  std::string image;
+
+  std::string ml_root;   ///< "/ml", or where the target puts it
+  std::string work_dir;  ///< <ml_root>/usercode: the cwd of every process
+
+  /// What `sh -c` runs (LANGUAGE.md, "Values in commands"); empty for a
+  /// parallel step.
+  std::string command;
+  /// The words the command runs when it needs no shell; empty otherwise.
+  std::vector<std::string> argv;
+  /// PAI_* and the step's environment_variables, sorted by name.
+  ir::EnvList env;
+  /// The contents of
+  /// <ml_root>/input/config/{hyperparameters,training_job}.json.
+  std::string hyperparameters_json;
+  std::string training_job_json;
+  /// The processes (roles, replicas, ranks); addresses and ports are the
+  /// target's.
+  std::vector<ProcessSlot> processes;
+
+  std::vector<InputData> inputs;    ///< declaration order
+  std::vector<OutputData> outputs;  ///< declaration order
+  std::string code;                 ///< a local folder, a git URL, or empty
+  bool code_is_url = false;
+  std::optional<ParallelTask> task;  ///< parallel steps
+  std::vector<std::size_t> deps;     ///< indices of producer steps, sorted
+};
+
+struct LoweringOptions {
+  /// Whether data bound by local path is one file; nullopt (or no
+  /// function): the input's declared type says.
+  std::function<std::optional<bool>(llvm::StringRef)> is_file;
+};
+
+/// Lowers step `index` of `flat` with its container tree at `ml_root`.
+/// Reports what cannot be lowered (settings bound to values that do not fit,
+/// values that cannot enter the command safely, bad settings flags in
+/// program arguments) to `diags`.
+LoweredStep lowerStep(const ir::FlatPipeline& flat, std::size_t index,
+                      std::string ml_root, const LoweringOptions& opts,
+                      ir::DiagnosticEngine& diags);
+
+/// Every leaf step of `flat`, with /ml as every step's root.
+std::vector<LoweredStep> lowerPipeline(const ir::FlatPipeline& flat,
+                                       const LoweringOptions& opts,
+                                       ir::DiagnosticEngine& diags);
+
+}  // namespace pipec::lowering
