@@ -3,7 +3,7 @@
 
 #include <set>
 
-#include "llvm/Support/Path.h"
+#include "llvm/ADT/StringMap.h"
 
 namespace pipec::ir {
 
@@ -76,6 +76,10 @@ class Flattener {
     // Where each step's outputs are, in flat terms: step index -> output ->
     // loc.
     Produced produced(pl.steps.size());
+    // Steps by name: bindings name their producers.
+    llvm::StringMap<std::size_t> by_name;
+    for (std::size_t i = 0; i < pl.steps.size(); ++i)
+      by_name.try_emplace(pl.steps[i].name, i);
     for (std::size_t idx : pl.topo_order) {
       const Step& st = pl.steps[idx];
       const Component& c = *st.component;
@@ -85,7 +89,8 @@ class Flattener {
       for (const Port& p : c.inputs) {
         DataSource d;
         auto b = st.inputs.find(p.name);
-        if (b != st.inputs.end()) d = source(b->second, pl, scope, produced);
+        if (b != st.inputs.end())
+          d = source(b->second, by_name, scope, produced);
         inputs[p.name] = d;
       }
       ParamValues params = resolveParams(c, &st, {}, scope.params);
@@ -148,8 +153,9 @@ class Flattener {
   using Produced =
       std::vector<std::map<std::string, std::pair<std::size_t, std::string>>>;
 
-  DataSource source(const Binding& b, const Pipeline& pl, const Scope& scope,
-                    const Produced& produced) {
+  DataSource source(const Binding& b,
+                    const llvm::StringMap<std::size_t>& by_name,
+                    const Scope& scope, const Produced& produced) {
     DataSource d;
     d.range = b.range;
     switch (b.kind) {
@@ -169,9 +175,9 @@ class Flattener {
       case Binding::Kind::StepOutput: {
         // The producer is a sibling at this level; it ran earlier in
         // topological order, so its outputs are known.
-        const Step* producer = pl.findStep(b.step);
-        if (!producer) break;
-        std::size_t idx = std::size_t(producer - pl.steps.data());
+        auto producer = by_name.find(b.step);
+        if (producer == by_name.end()) break;
+        std::size_t idx = producer->second;
         auto it = produced[idx].find(b.name);
         if (it == produced[idx].end()) break;
         d.kind = DataSource::Kind::StepOutput;

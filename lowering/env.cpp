@@ -1,8 +1,11 @@
 // Builds PAI_* variables, PAI_USER_ARGS, PAI_HPS and the pieces of templates.
 #include "lowering/env.h"
 
+#include <algorithm>
+
 #include "ir/mangle.h"
 #include "llvm/Support/Path.h"
+#include "lowering/json_text.h"
 
 namespace pipec::lowering {
 
@@ -24,53 +27,74 @@ std::string workingDir(const StepValues& v) { return v.ml_root + "/usercode/"; }
 
 std::string userArgs(const StepValues& v) {
   std::string out;
-  for (const auto& [param, value] : v.params) {
-    if (!value) continue;
+  for (std::size_t i = 0; i < v.params.size(); ++i) {
+    if (!v.params[i].second) continue;
     if (!out.empty()) out.push_back(' ');
-    out += "--" + param->name + " " + shellQuote(value->toText());
+    out += "--" + v.params[i].first->name + " " + shellQuote(v.text(i));
   }
   return out;
 }
 
 std::vector<UserArg> userArgList(const StepValues& v) {
   std::vector<UserArg> out;
-  for (const auto& [param, value] : v.params)
-    if (value)
-      out.push_back(
-          {"--" + param->name, ir::hpsEnvVar(param->name), value->toText()});
+  for (std::size_t i = 0; i < v.params.size(); ++i)
+    if (const ir::Param* p = v.params[i].first; v.params[i].second)
+      out.push_back({"--" + p->name, ir::hpsEnvVar(p->name), v.text(i)});
   return out;
 }
 
 std::string hpsJson(const StepValues& v) {
   std::string out = "{";
   bool first = true;
-  for (const auto& [param, value] : v.params) {
+  for (std::size_t i = 0; i < v.params.size(); ++i) {
+    const std::optional<ir::Value>& value = v.params[i].second;
     if (!value) continue;
     if (!first) out += ", ";
     first = false;
-    out += ir::Value::makeString(param->name).toJsonText();
+    appendJsonString(out, v.params[i].first->name);
     out += ": ";
-    out += value->toJsonText();
+    if (value->kind() == ir::Value::Kind::String)
+      out += value->toJsonText();
+    else
+      out += v.text(i);
   }
   out += "}";
   return out;
 }
 
 EnvList buildPaiEnv(const ir::Component& c, const StepValues& v) {
-  std::map<std::string, std::string> env;
+  EnvList env;
+  env.reserve(c.inputs.size() + c.outputs.size() + v.params.size() + 4);
   for (const ir::Port& p : c.inputs) {
     if (v.unbound_inputs.count(p.name)) continue;
-    env[ir::inputEnvVar(p.name)] = inputPath(v, p.name);
+    env.emplace_back(ir::inputEnvVar(p.name), inputPath(v, p.name));
   }
   for (const ir::Port& p : c.outputs)
-    env[ir::outputEnvVar(p.name)] = outputPath(v, p.name);
-  for (const auto& [param, value] : v.params)
-    if (value) env[ir::hpsEnvVar(param->name)] = value->toText();
-  env["PAI_USER_ARGS"] = userArgs(v);
-  env["PAI_HPS"] = hpsJson(v);
-  env["PAI_WORKING_DIR"] = workingDir(v);
-  env["PAI_CONFIG_DIR"] = configDir(v);
-  return EnvList(env.begin(), env.end());
+    env.emplace_back(ir::outputEnvVar(p.name), outputPath(v, p.name));
+  for (std::size_t i = 0; i < v.params.size(); ++i)
+    if (v.params[i].second)
+      env.emplace_back(ir::hpsEnvVar(v.params[i].first->name), v.text(i));
+  env.emplace_back("PAI_USER_ARGS", userArgs(v));
+  env.emplace_back("PAI_HPS", hpsJson(v));
+  env.emplace_back("PAI_WORKING_DIR", workingDir(v));
+  env.emplace_back("PAI_CONFIG_DIR", configDir(v));
+  return sortedEnv(std::move(env));
+}
+
+EnvList sortedEnv(EnvList env) {
+  // The last of several entries of one name wins.
+  std::stable_sort(env.begin(), env.end(), [](const auto& a, const auto& b) {
+    return a.first < b.first;
+  });
+  EnvList out;
+  out.reserve(env.size());
+  for (auto& kv : env) {
+    if (!out.empty() && out.back().first == kv.first)
+      out.back().second = std::move(kv.second);
+    else
+      out.push_back(std::move(kv));
+  }
+  return out;
 }
 
 StepValues stepValues(
@@ -80,6 +104,9 @@ StepValues stepValues(
   StepValues v;
   v.ml_root = std::move(ml_root);
   v.params = s.params;
+  v.texts.reserve(v.params.size());
+  for (const auto& [param, value] : v.params)
+    v.texts.push_back(value ? value->toText() : std::string());
   for (const ir::Port& p : s.component->inputs) {
     auto it = s.inputs.find(p.name);
     bool bound =
@@ -100,22 +127,23 @@ StepValues stepValues(
 }
 
 EnvList flatStepEnv(const ir::FlatStep& s, const StepValues& v) {
-  std::map<std::string, std::string> env;
   const auto& user = s.step ? s.step->environment_variables
                             : s.component->environment_variables;
-  for (const auto& [k, val] : user) env[k] = val;
-  for (auto& [k, val] : buildPaiEnv(*s.component, v)) env[k] = std::move(val);
-  return EnvList(env.begin(), env.end());
+  EnvList env(user.begin(), user.end());
+  EnvList pai = buildPaiEnv(*s.component, v);
+  env.insert(env.end(), std::make_move_iterator(pai.begin()),
+             std::make_move_iterator(pai.end()));
+  return sortedEnv(std::move(env));
 }
 
 std::vector<CommandPiece> templatePieces(const ir::Template& t,
                                          const StepValues& v) {
   using K = ir::TemplatePiece::Kind;
-  auto paramValue =
-      [&](llvm::StringRef name) -> const std::optional<ir::Value>* {
-    for (const auto& pv : v.params)
-      if (pv.first->name == name) return &pv.second;
-    return nullptr;
+  // The index of parameter `name` in v.params, or -1.
+  auto paramIndex = [&](llvm::StringRef name) -> int {
+    for (std::size_t i = 0; i < v.params.size(); ++i)
+      if (v.params[i].first->name == name) return int(i);
+    return -1;
   };
   // A group is dropped when one of its values is missing.
   std::map<int, bool> dropped;
@@ -123,8 +151,8 @@ std::vector<CommandPiece> templatePieces(const ir::Template& t,
     if (p.group < 0) continue;
     bool missing = false;
     if (p.kind == K::Param) {
-      const auto* val = paramValue(p.text);
-      missing = !val || !*val;
+      int i = paramIndex(p.text);
+      missing = i < 0 || !v.params[i].second;
     } else if (p.kind == K::Input) {
       missing = v.unbound_inputs.count(p.text) != 0;
     }
@@ -152,9 +180,9 @@ std::vector<CommandPiece> templatePieces(const ir::Template& t,
                        ir::outputEnvVar(p.text), p.range});
         break;
       case K::Param: {
-        const auto* val = paramValue(p.text);
-        if (val && *val)
-          out.push_back({CommandPiece::Kind::Value, (*val)->toText(),
+        int i = paramIndex(p.text);
+        if (i >= 0 && v.params[i].second)
+          out.push_back({CommandPiece::Kind::Value, v.text(i),
                          ir::hpsEnvVar(p.text), p.range});
         break;
       }

@@ -24,6 +24,13 @@ struct StepValues {
   std::string ml_root = "/ml";
   /// Every hyperparameter in declaration order with its value (nullopt: none).
   ir::ParamValues params;
+  /// The text of each value in `params` (filled by stepValues(); when it is
+  /// not, text() formats the value each time).
+  std::vector<std::string> texts;
+  std::string text(std::size_t i) const {
+    if (i < texts.size()) return texts[i];
+    return params[i].second ? params[i].second->toText() : std::string();
+  }
   /// Single-file inputs: the file's name inside its channel folder.
   std::map<std::string, std::string> input_files;
   /// Inputs that have no data (optional and unbound).
@@ -44,6 +51,9 @@ std::string workingDir(const StepValues& v);
 std::string userArgs(const StepValues& v);
 /// All hyperparameters with a value as one JSON object, `{"a": 1, "b": "x"}`.
 std::string hpsJson(const StepValues& v);
+
+/// `env` sorted by name; of several entries of one name the last stays.
+EnvList sortedEnv(EnvList env);
 
 /// Every PAI_* variable of the step, sorted by name.
 EnvList buildPaiEnv(const ir::Component& c, const StepValues& v);

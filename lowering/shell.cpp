@@ -2,6 +2,7 @@
 // lexer of POSIX sh that knows, at every binding, which quotes surround it.
 #include "lowering/shell.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "llvm/ADT/StringSet.h"
@@ -70,6 +71,8 @@ class Lowerer {
           llvm::ArrayRef<UserArg> user_args, const HeredocValues* rewrite)
       : pieces_(pieces), user_args_(user_args), rewrite_(rewrite) {
     frames_.push_back({Ctx::Bare});
+    for (const CommandPiece& p : pieces)
+      if (p.kind == CommandPiece::Kind::Value) ++total_values_;
   }
 
   void run() {
@@ -83,10 +86,12 @@ class Lowerer {
     finish();
   }
 
-  LoweredCommand take() {
-    LoweredCommand c;
+  CompiledCommand take() {
+    CompiledCommand c;
     c.shell = std::move(out_);
-    if (!needs_shell_) c.argv = std::move(words_);
+    c.needs_shell = needs_shell_;
+    if (!needs_shell_) c.words = std::move(words_);
+    c.arithmetic = std::move(arith_);
     c.problems = std::move(problems_);
     return c;
   }
@@ -147,6 +152,12 @@ class Lowerer {
     in_word_ = false;
   }
 
+  // Literal text of the word being read.
+  void addText(char c) {
+    if (word_.empty() || word_.back().slot >= 0) word_.push_back({});
+    word_.back().text += c;
+  }
+
   bool lastPiece() const { return piece_ + 1 == pieces_.size(); }
 
   // `$PAI_USER_ARGS` or `${PAI_USER_ARGS}` as a whole word at t[i].
@@ -170,8 +181,8 @@ class Lowerer {
       out_ += a.flag + " \"$" + a.env_var + "\"";
       if (simple()) {
         finishWord();
-        words_.push_back(a.flag);
-        words_.push_back(a.value);
+        words_.push_back({{a.flag, -1}});
+        words_.push_back({{"", int(total_values_ + (&a - user_args_.data()))}});
       }
     }
   }
@@ -188,7 +199,7 @@ class Lowerer {
           if (c == '\'')
             pop();
           else
-            word_ += c;
+            addText(c);
           continue;
         case Ctx::Comment:
           out_ += c;
@@ -207,7 +218,7 @@ class Lowerer {
         escape_ = false;
         out_ += c;
         if (c != '\n') {  // else a line continuation
-          word_ += c;
+          addText(c);
           in_word_ = true;
         }
         word_start_ = false;
@@ -243,7 +254,7 @@ class Lowerer {
       if (openExpansion(t, i, /*in_dq=*/true)) return;
     }
     out_ += c;
-    word_ += c;
+    addText(c);
   }
 
   void arithChar(llvm::StringRef t, std::size_t& i) {
@@ -406,7 +417,7 @@ class Lowerer {
     if (c == '=' && words_.empty()) first_has_eq_ = true;
     if (isShellSpecial(c)) needs_shell_ = true;
     in_word_ = true;
-    word_ += c;
+    addText(c);
   }
 
   // One character of a here-document delimiter word; false when the word
@@ -534,6 +545,7 @@ class Lowerer {
   }
 
   void value(const CommandPiece& p) {
+    int slot = int(value_count_++);
     if (reading_delim_) {
       problems_.push_back(
           {CommandProblem::Kind::HeredocDelimiter, p.range, p.text});
@@ -562,9 +574,7 @@ class Lowerer {
         out_ += frames_.back().in_dq ? braced : quoted;
         break;
       case Ctx::Arith:
-        if (!isInteger(p.text))
-          problems_.push_back(
-              {CommandProblem::Kind::ArithmeticValue, p.range, p.text});
+        arith_.push_back({slot, p.range});
         out_ += braced;
         break;
       case Ctx::Heredoc:
@@ -581,7 +591,7 @@ class Lowerer {
     }
     if (simple()) {
       if (words_.empty()) first_has_value_ = true;
-      word_ += p.text;
+      word_.push_back({"", slot});
       in_word_ = true;
     }
     word_start_ = false;
@@ -592,7 +602,9 @@ class Lowerer {
     finishWord();
     if (frames_.size() != 1 || escape_ || !pending_.empty())
       needs_shell_ = true;
-    if (words_.empty() || isShellWord(words_[0])) needs_shell_ = true;
+    if (words_.empty() ||
+        (words_[0].size() == 1 && isShellWord(words_[0][0].text)))
+      needs_shell_ = true;
   }
 
   llvm::ArrayRef<CommandPiece> pieces_;
@@ -605,8 +617,12 @@ class Lowerer {
   bool escape_ = false;
   bool word_start_ = true;
 
-  std::vector<std::string> words_;
-  std::string word_;
+  using Word = std::vector<CompiledCommand::Part>;
+  std::vector<Word> words_;
+  Word word_;
+  std::size_t value_count_ = 0;
+  std::size_t total_values_ = 0;
+  std::vector<CompiledCommand::Arith> arith_;
   bool in_word_ = false;
   bool first_has_eq_ = false;
   bool first_has_value_ = false;
@@ -667,8 +683,8 @@ SplitCommand splitCommand(llvm::StringRef line) {
   return out;
 }
 
-LoweredCommand lowerCommand(llvm::ArrayRef<CommandPiece> pieces,
-                            llvm::ArrayRef<UserArg> user_args) {
+CompiledCommand compileCommand(llvm::ArrayRef<CommandPiece> pieces,
+                               llvm::ArrayRef<UserArg> user_args) {
   // First pass: which quoted here-documents hold a binding (their
   // delimiters are unquoted in the second).
   Lowerer scan(pieces, user_args, nullptr);
@@ -680,6 +696,42 @@ LoweredCommand lowerCommand(llvm::ArrayRef<CommandPiece> pieces,
   Lowerer second(pieces, user_args, &rewrite);
   second.run();
   return second.take();
+}
+
+LoweredCommand instantiateCommand(const CompiledCommand& c,
+                                  llvm::ArrayRef<std::string> values) {
+  LoweredCommand out;
+  out.shell = c.shell;
+  out.problems = c.problems;
+  for (const CompiledCommand::Arith& a : c.arithmetic)
+    if (std::size_t(a.slot) < values.size() && !isInteger(values[a.slot]))
+      out.problems.push_back(
+          {CommandProblem::Kind::ArithmeticValue, a.range, values[a.slot]});
+  // In the order of the source.
+  std::stable_sort(out.problems.begin(), out.problems.end(),
+                   [](const CommandProblem& a, const CommandProblem& b) {
+                     return a.range.Start.getPointer() <
+                            b.range.Start.getPointer();
+                   });
+  if (c.needs_shell) return out;
+  out.argv.reserve(c.words.size());
+  for (const auto& word : c.words) {
+    std::string w;
+    for (const CompiledCommand::Part& part : word)
+      w += part.slot < 0 ? llvm::StringRef(part.text)
+                         : llvm::StringRef(values[part.slot]);
+    out.argv.push_back(std::move(w));
+  }
+  return out;
+}
+
+LoweredCommand lowerCommand(llvm::ArrayRef<CommandPiece> pieces,
+                            llvm::ArrayRef<UserArg> user_args) {
+  std::vector<std::string> values;
+  for (const CommandPiece& p : pieces)
+    if (p.kind == CommandPiece::Kind::Value) values.push_back(p.text);
+  for (const UserArg& a : user_args) values.push_back(a.value);
+  return instantiateCommand(compileCommand(pieces, user_args), values);
 }
 
 std::vector<std::string> splitWords(llvm::ArrayRef<CommandPiece> pieces) {

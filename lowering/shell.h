@@ -73,8 +73,40 @@ struct LoweredCommand {
   std::vector<CommandProblem> problems;
 };
 
+/// A command lowered without its values: they are slots, numbered in
+/// order over the value pieces and then the user args. Steps of one
+/// component share it and differ only in the values filled in.
+struct CompiledCommand {
+  std::string shell;  ///< as LoweredCommand::shell: it holds no value
+  bool needs_shell = false;
+  /// A part of a word: literal text, or the value of a slot.
+  struct Part {
+    std::string text;
+    int slot = -1;
+  };
+  /// The words when no shell is needed.
+  std::vector<std::vector<Part>> words;
+  /// Slots inside $(( )): their values must be integers.
+  struct Arith {
+    int slot;
+    llvm::SMRange range;
+  };
+  std::vector<Arith> arithmetic;
+  /// Problems that do not depend on the values.
+  std::vector<CommandProblem> problems;
+};
+
 /// Lowers a command template. `user_args` are the flags bare
-/// `$PAI_USER_ARGS` stands for (in declaration order).
+/// `$PAI_USER_ARGS` stands for (in declaration order). Values in the pieces
+/// and user args are not read.
+CompiledCommand compileCommand(llvm::ArrayRef<CommandPiece> pieces,
+                               llvm::ArrayRef<UserArg> user_args);
+
+/// Fills the values of the slots in (`values[slot]`).
+LoweredCommand instantiateCommand(const CompiledCommand& c,
+                                  llvm::ArrayRef<std::string> values);
+
+/// compileCommand() and instantiateCommand() with the pieces' values.
 LoweredCommand lowerCommand(llvm::ArrayRef<CommandPiece> pieces,
                             llvm::ArrayRef<UserArg> user_args);
 

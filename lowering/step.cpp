@@ -3,6 +3,8 @@
 #include "lowering/step.h"
 
 #include <algorithm>
+#include <set>
+#include <unordered_map>
 
 #include "ir/program_arguments.h"
 #include "llvm/ADT/StringExtras.h"
@@ -10,6 +12,12 @@
 #include "lowering/json_text.h"
 
 namespace pipec::lowering {
+
+struct LoweringCache::Impl {
+  std::unordered_map<std::string, CompiledCommand> commands;
+};
+LoweringCache::LoweringCache() : impl(std::make_unique<Impl>()) {}
+LoweringCache::~LoweringCache() = default;
 
 namespace {
 
@@ -103,6 +111,38 @@ ParallelTask lowerTask(const ir::FlatStep& f, const StepValues& v,
   return t;
 }
 
+// The cache key of a command: its text and which variables its bindings
+// name, and the flags of $PAI_USER_ARGS; the values are not part of it.
+std::string commandKey(const std::vector<CommandPiece>& pieces,
+                       const std::vector<UserArg>& user_args) {
+  std::string key;
+  for (const CommandPiece& p : pieces) {
+    key += p.kind == CommandPiece::Kind::Text ? 'T' : 'V';
+    key += p.kind == CommandPiece::Kind::Text ? p.text : p.env_var;
+    key += '\0';
+  }
+  for (const UserArg& a : user_args) {
+    key += a.flag;
+    key += '\0';
+  }
+  return key;
+}
+
+LoweredCommand lowerStepCommand(const std::vector<CommandPiece>& pieces,
+                                const std::vector<UserArg>& user_args,
+                                LoweringCache* cache) {
+  std::vector<std::string> values;
+  for (const CommandPiece& p : pieces)
+    if (p.kind == CommandPiece::Kind::Value) values.push_back(p.text);
+  for (const UserArg& a : user_args) values.push_back(a.value);
+  if (!cache)
+    return instantiateCommand(compileCommand(pieces, user_args), values);
+  auto [it, fresh] =
+      cache->impl->commands.try_emplace(commandKey(pieces, user_args));
+  if (fresh) it->second = compileCommand(pieces, user_args);
+  return instantiateCommand(it->second, values);
+}
+
 }  // namespace
 
 LoweredStep lowerStep(const ir::FlatPipeline& flat, std::size_t index,
@@ -163,8 +203,8 @@ LoweredStep lowerStep(const ir::FlatPipeline& flat, std::size_t index,
     s.task = lowerTask(f, v, s, diags);
     s.processes.push_back(ProcessSlot{"main", "", 0, "", {}, true});
   } else {
-    LoweredCommand cmd =
-        lowerCommand(templatePieces(c.command, v), userArgList(v));
+    LoweredCommand cmd = lowerStepCommand(templatePieces(c.command, v),
+                                          userArgList(v), opts.cache);
     reportCommandProblems(cmd.problems, diags);
     s.command = std::move(cmd.shell);
     s.argv = std::move(cmd.argv);
@@ -174,13 +214,42 @@ LoweredStep lowerStep(const ir::FlatPipeline& flat, std::size_t index,
   return s;
 }
 
+void checkCommands(const ir::Module& m, ir::DiagnosticEngine& diags) {
+  // Once per component, with the values of the first step that uses it
+  // (its defaults when no step does), so that reading on after a problem
+  // goes as a run would. Only what does not depend on the values is
+  // reported.
+  std::vector<std::pair<const ir::Component*, const ir::Step*>> todo;
+  std::set<const ir::Component*> seen;
+  for (const auto& c : m.components)
+    if (c->kind == ir::ComponentKind::Pipeline && c->body)
+      for (const ir::Step& st : c->body->steps)
+        if (seen.insert(st.component).second)
+          todo.emplace_back(st.component, &st);
+  for (const auto& c : m.components)
+    if (seen.insert(c.get()).second) todo.emplace_back(c.get(), nullptr);
+  for (const auto& [c, step] : todo) {
+    if (c->kind != ir::ComponentKind::Command || c->command.empty()) continue;
+    StepValues v;
+    v.params = ir::resolveParams(*c, step, {});
+    for (auto& [param, value] : v.params)
+      if (!value) value = ir::Value::makeString("");
+    CompiledCommand cmd =
+        compileCommand(templatePieces(c->command, v), userArgList(v));
+    reportCommandProblems(cmd.problems, diags);
+  }
+}
+
 std::vector<LoweredStep> lowerPipeline(const ir::FlatPipeline& flat,
                                        const LoweringOptions& opts,
                                        ir::DiagnosticEngine& diags) {
+  LoweringCache cache;
+  LoweringOptions with_cache = opts;
+  if (!with_cache.cache) with_cache.cache = &cache;
   std::vector<LoweredStep> out;
   out.reserve(flat.steps.size());
   for (std::size_t i = 0; i < flat.steps.size(); ++i)
-    out.push_back(lowerStep(flat, i, "/ml", opts, diags));
+    out.push_back(lowerStep(flat, i, "/ml", with_cache, diags));
   return out;
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -95,10 +96,27 @@ struct LoweredStep {
   std::vector<std::size_t> deps;     ///< indices of producer steps, sorted
 };
 
+/// What the steps of one pipeline share while they are lowered: each
+/// command is lexed once per component and shape, not once per step. Not
+/// thread-safe; lives as long as the IR it was used with.
+class LoweringCache {
+ public:
+  LoweringCache();
+  ~LoweringCache();
+  LoweringCache(const LoweringCache&) = delete;
+  LoweringCache& operator=(const LoweringCache&) = delete;
+
+  struct Impl;
+  std::unique_ptr<Impl> impl;
+};
+
 struct LoweringOptions {
   /// Whether data bound by local path is one file; nullopt (or no
   /// function): the input's declared type says.
   std::function<std::optional<bool>(llvm::StringRef)> is_file;
+  /// Shared by the steps lowered with these options (none: each step
+  /// lexes its command alone).
+  LoweringCache* cache = nullptr;
 };
 
 /// Lowers step `index` of `flat` with its container tree at `ml_root`.
@@ -108,6 +126,11 @@ struct LoweringOptions {
 LoweredStep lowerStep(const ir::FlatPipeline& flat, std::size_t index,
                       std::string ml_root, const LoweringOptions& opts,
                       ir::DiagnosticEngine& diags);
+
+/// Reports what keeps a component's command from being lowered safely
+/// whatever its values (E1402, E1403), once per component of `m`: what
+/// `pipec check` can tell without lowering every step.
+void checkCommands(const ir::Module& m, ir::DiagnosticEngine& diags);
 
 /// Every leaf step of `flat`, with /ml as every step's root.
 std::vector<LoweredStep> lowerPipeline(const ir::FlatPipeline& flat,

@@ -1,5 +1,4 @@
 // `pipec check`: diagnostics only.
-#include "ir/flatten.h"
 #include "lowering/step.h"
 #include "tools/pipec/commands.h"
 #include "tools/pipec/common.h"
@@ -23,12 +22,10 @@ int runCheck(const Args& args) {
   for (const std::string& f : files) {
     unsigned before = fe.diags().errorCount();
     auto module = fe.session().compile(f);
-    // What only the lowering can tell (a binding that cannot enter its
-    // command safely), with every parameter at its default.
-    if (module && module->root && fe.diags().errorCount() == before) {
-      ir::FlatPipeline flat = ir::flatten(*module->root, {});
-      (void)lowering::lowerPipeline(flat, {}, fe.diags());
-    }
+    // What only the lowering can tell: a binding that can never enter its
+    // command safely.
+    if (module && fe.diags().errorCount() == before)
+      lowering::checkCommands(*module, fe.diags());
   }
   bool errors = fe.diags().hasErrors();
   fe.finish();
