@@ -4,11 +4,13 @@
 #include <memory>
 
 #include "frontend/ast.h"
-#include "frontend/yaml_doc.h"
 #include "ir/diagnostics.h"
+#include "ir/yaml_reader.h"
 #include "llvm/Support/SourceMgr.h"
 
 namespace pipec::frontend {
+
+namespace yaml = ir::yaml;
 
 /// Parses buffer `buffer_id` (the file at absolute `path`) into an AST file
 /// holding one component. Shape errors are reported; unknown keys are

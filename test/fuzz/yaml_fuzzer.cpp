@@ -1,8 +1,12 @@
-// libFuzzer target over the YAML loader and sema: the input is a pipeline
-// file, optionally followed by a component file it may reference. What
-// compiles clean also goes through the IR dump, flattening and the env.
+// libFuzzer target over the YAML reader, the loader and sema: the input is a
+// pipeline file, optionally followed by a component file it may reference.
+// Each file is first read by both the reader and the yaml-cpp oracle, which
+// must agree (a difference aborts). What compiles clean also goes through
+// the IR dump, flattening and the env.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "frontend/session.h"
@@ -10,6 +14,7 @@
 #include "ir/json_dump.h"
 #include "llvm/ADT/StringRef.h"
 #include "lowering/env.h"
+#include "test/fuzz/yaml_cpp_oracle.h"
 
 namespace {
 
@@ -29,6 +34,14 @@ outputs:
   o: {type: uri_folder}
 )";
 
+// Aborts when the reader and the yaml-cpp oracle disagree on `text`.
+void crossCheck(llvm::StringRef text) {
+  std::string d = pipec::test::yaml_oracle::compareReaders(text);
+  if (d.empty()) return;
+  std::fprintf(stderr, "the YAML reader and yaml-cpp differ: %s\n", d.c_str());
+  std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
@@ -39,6 +52,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     pipeline = in.take_front(at);
     component = in.drop_front(at + kSplit.size());
   }
+  crossCheck(pipeline);
+  if (component.data() != kDefaultComponent) crossCheck(component);
   pipec::frontend::SessionOptions opts;
   opts.project_root = "/pipec-fuzz";
   pipec::frontend::Session session(opts);

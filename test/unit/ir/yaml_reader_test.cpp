@@ -1,11 +1,11 @@
-// Unit tests of the located YAML tree: locations, limits, hostile input.
-#include "frontend/yaml_doc.h"
+// Unit tests of the YAML reader: locations, styles, limits, hostile input.
+#include "ir/yaml_reader.h"
 
 #include <gtest/gtest.h>
 
 #include "llvm/Support/MemoryBuffer.h"
 
-namespace pipec::frontend::yaml {
+namespace pipec::ir::yaml {
 namespace {
 
 struct Parsed {
@@ -21,7 +21,7 @@ struct Parsed {
   std::string loc(llvm::SMLoc l) { return ir::formatLoc(sm, l); }
 };
 
-TEST(YamlDoc, LocationsAndStyles) {
+TEST(YamlReader, LocationsAndStyles) {
   Parsed p("a: 1\nb:\n  c: \"x\"\n  d: [y, 'z']\n");
   ASSERT_TRUE(p.doc);
   const Node* root = p.doc->root();
@@ -39,7 +39,7 @@ TEST(YamlDoc, LocationsAndStyles) {
             3);
 }
 
-TEST(YamlDoc, DuplicateKeysAreErrors) {
+TEST(YamlReader, DuplicateKeysAreErrors) {
   Parsed p("a: 1\nb: 2\na: 3\n");
   ASSERT_EQ(p.diags.diags.size(), 1u);
   EXPECT_EQ(p.diags.diags[0].kind, ir::DiagKind::DuplicateKey);
@@ -47,7 +47,7 @@ TEST(YamlDoc, DuplicateKeysAreErrors) {
   EXPECT_EQ(p.loc(p.diags.diags[0].notes[0].range.Start), "f.yaml:1:1");
 }
 
-TEST(YamlDoc, MergeKeys) {
+TEST(YamlReader, MergeKeys) {
   Parsed p("base: &b {x: 1, y: 2}\nthing:\n  <<: *b\n  y: 3\n");
   ASSERT_TRUE(p.doc);
   const Node* t = p.doc->root()->get("thing");
@@ -56,7 +56,7 @@ TEST(YamlDoc, MergeKeys) {
   EXPECT_EQ(t->get("<<"), nullptr);
 }
 
-TEST(YamlDoc, AliasBombStops) {
+TEST(YamlReader, AliasBombStops) {
   std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
   char prev = 'a';
   for (char c = 'b'; c <= 'k'; ++c, ++prev)
@@ -69,13 +69,13 @@ TEST(YamlDoc, AliasBombStops) {
   EXPECT_EQ(p.diags.diags[0].kind, ir::DiagKind::AliasExpansionTooLarge);
 }
 
-TEST(YamlDoc, DeepNestingStops) {
+TEST(YamlReader, DeepNestingStops) {
   Parsed p(std::string(100000, '[') + std::string(100000, ']'));
   EXPECT_FALSE(p.doc);
   ASSERT_FALSE(p.diags.diags.empty());
 }
 
-TEST(YamlDoc, BinaryAndEncoding) {
+TEST(YamlReader, BinaryAndEncoding) {
   Parsed nul(llvm::StringRef("a: \0b", 5));
   EXPECT_EQ(nul.diags.diags.at(0).kind, ir::DiagKind::BinaryFile);
   Parsed bad("a: \xff\xfe\n");
@@ -90,7 +90,7 @@ TEST(YamlDoc, BinaryAndEncoding) {
   EXPECT_EQ(comments.diags.diags.at(0).kind, ir::DiagKind::EmptyFile);
 }
 
-TEST(YamlDoc, SyntaxErrorsAreLocated) {
+TEST(YamlReader, SyntaxErrorsAreLocated) {
   Parsed p("a: [1, 2\nb: 3\n");
   EXPECT_FALSE(p.doc);
   ASSERT_EQ(p.diags.diags.size(), 1u);
@@ -99,4 +99,4 @@ TEST(YamlDoc, SyntaxErrorsAreLocated) {
 }
 
 }  // namespace
-}  // namespace pipec::frontend::yaml
+}  // namespace pipec::ir::yaml
