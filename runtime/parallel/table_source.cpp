@@ -3,16 +3,17 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <unordered_map>
 
+#include "ir/yaml_reader.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/GlobPattern.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SHA1.h"
 #include "runtime/parallel/external_sort.h"
@@ -78,51 +79,75 @@ llvm::Error filesUnder(const std::string& dir, const std::string& rel_prefix,
   return llvm::Error::success();
 }
 
-std::string scalarOf(const YAML::Node& n) {
-  return n && n.IsScalar() ? n.Scalar() : std::string();
+std::string scalarOf(const ir::yaml::Node* n) {
+  return n && n->isScalar() ? n->value : std::string();
 }
 
-// Reads an MLTable file: its paths and its read transformation.
+// Reads an MLTable file (through the one YAML reader, with its limits): its
+// paths and its read transformation. Problems name the file and, when they
+// are about a place in it, the line and column.
 bool readMLTable(const std::string& dir, const std::string& scratch,
                  std::vector<TableFile>& out, Problem& problem) {
+  using ir::yaml::Node;
   std::string file = dir + "/MLTable";
-  auto bad = [&](std::string why) {
-    problem = {ir::DiagKind::ParallelTableInvalid, file, std::move(why)};
+  llvm::SourceMgr sm;
+  auto at = [&](const Node* n) {
+    if (!n) return file;
+    ir::LineCol lc = ir::resolveLoc(sm, n->range.Start);
+    return file + ":" + std::to_string(lc.line) + ":" +
+           std::to_string(lc.column);
+  };
+  auto bad = [&](const Node* n, std::string why) {
+    problem = {ir::DiagKind::ParallelTableInvalid, at(n), std::move(why)};
     return false;
   };
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(file);
-  } catch (const YAML::Exception& e) {
-    return bad(std::string("not valid YAML: ") + e.what());
-  }
-  if (!root.IsMap()) return bad("expected a mapping with 'paths'");
+  auto buf = llvm::MemoryBuffer::getFile(file, /*IsText=*/false,
+                                         /*RequiresNullTerminator=*/false);
+  if (!buf) return bad(nullptr, "cannot read it: " + buf.getError().message());
+  unsigned id = sm.AddNewSourceBuffer(std::move(*buf), llvm::SMLoc());
+  ir::StoringDiagnosticConsumer yaml_errors;
+  ir::DiagnosticEngine diags(sm, yaml_errors);
+  std::unique_ptr<ir::yaml::Document> doc = ir::yaml::parse(sm, id, diags);
+  for (const ir::Diagnostic& d : yaml_errors.diags)
+    if (d.severity == ir::Severity::Error) {
+      ir::LineCol lc = ir::resolveLoc(sm, d.range.Start);
+      problem = {ir::DiagKind::ParallelTableInvalid,
+                 file + ":" + std::to_string(lc.line) + ":" +
+                     std::to_string(lc.column),
+                 d.message};
+      return false;
+    }
+  if (!doc) return bad(nullptr, "not valid YAML");
+  const Node* root = doc->root();
+  if (!root->isMap()) return bad(root, "expected a mapping with 'paths'");
   // The read transformation applies to every path.
   TableFile proto;
   bool format_known = false;
-  if (YAML::Node tr = root["transformations"]) {
-    if (!tr.IsSequence()) return bad("'transformations' must be a list");
-    for (const YAML::Node& step : tr) {
+  if (const Node* tr = root->get("transformations")) {
+    if (!tr->isSeq()) return bad(tr, "'transformations' must be a list");
+    for (const Node* step : tr->items) {
       std::string name;
-      YAML::Node args;
-      if (step.IsScalar()) {
-        name = step.Scalar();
-      } else if (step.IsMap() && step.size() == 1) {
-        name = step.begin()->first.as<std::string>("");
-        args = step.begin()->second;
+      const Node* args = nullptr;
+      if (step->isScalar()) {
+        name = step->value;
+      } else if (step->isMap() && step->entries.size() == 1) {
+        name = scalarOf(step->entries[0].first);
+        args = step->entries[0].second;
       } else {
-        return bad("each transformation must be a name or a one-key mapping");
+        return bad(step,
+                   "each transformation must be a name or a one-key mapping");
       }
       if (name == "read_delimited") {
         format_known = true;
         proto.json_lines = false;
-        if (args && args.IsMap()) {
-          std::string d = scalarOf(args["delimiter"]);
+        if (args && args->isMap()) {
+          std::string d = scalarOf(args->get("delimiter"));
           if (d == "\\t" || d == "tab") d = "\t";
           if (d.size() > 1)
-            return bad("delimiter '" + d + "' must be one character");
+            return bad(args->get("delimiter"),
+                       "delimiter '" + d + "' must be one character");
           if (!d.empty()) proto.sep = d[0];
-          std::string h = scalarOf(args["header"]);
+          std::string h = scalarOf(args->get("header"));
           if (h.empty() || h == "all_files_same_headers" ||
               h == "all_files_different_headers")
             proto.header = TableFile::Header::Each;
@@ -131,37 +156,39 @@ bool readMLTable(const std::string& dir, const std::string& scratch,
           else if (h == "no_header")
             proto.header = TableFile::Header::None;
           else
-            return bad("header '" + h +
-                       "' is not one of no_header, from_first_file, "
-                       "all_files_same_headers, all_files_different_headers");
-          if (std::string enc = scalarOf(args["encoding"]); !enc.empty())
+            return bad(args->get("header"),
+                       "header '" + h +
+                           "' is not one of no_header, from_first_file, "
+                           "all_files_same_headers, "
+                           "all_files_different_headers");
+          if (std::string enc = scalarOf(args->get("encoding")); !enc.empty())
             proto.encoding = pythonEncoding(enc);
         }
       } else if (name == "read_json_lines") {
         format_known = true;
         proto.json_lines = true;
-        if (args && args.IsMap())
-          if (std::string enc = scalarOf(args["encoding"]); !enc.empty())
+        if (args && args->isMap())
+          if (std::string enc = scalarOf(args->get("encoding")); !enc.empty())
             proto.encoding = pythonEncoding(enc);
       } else {
-        return bad("transformation '" + name +
-                   "' is not supported by pipec (supported: read_delimited, "
-                   "read_json_lines)");
+        return bad(step, "transformation '" + name +
+                             "' is not supported by pipec (supported: "
+                             "read_delimited, read_json_lines)");
       }
     }
   }
-  YAML::Node paths = root["paths"];
-  if (!paths || !paths.IsSequence() || paths.size() == 0)
-    return bad("'paths' must be a non-empty list");
-  for (const YAML::Node& p : paths) {
-    if (!p.IsMap() || p.size() != 1)
-      return bad(
-          "each entry of 'paths' must be one of file:, folder:, "
-          "pattern:");
-    std::string kind = p.begin()->first.as<std::string>("");
-    std::string where = scalarOf(p.begin()->second);
+  const Node* paths = root->get("paths");
+  if (!paths || !paths->isSeq() || paths->items.empty())
+    return bad(paths ? paths : root, "'paths' must be a non-empty list");
+  for (const Node* p : paths->items) {
+    if (!p->isMap() || p->entries.size() != 1)
+      return bad(p,
+                 "each entry of 'paths' must be one of file:, folder:, "
+                 "pattern:");
+    std::string kind = scalarOf(p->entries[0].first);
+    std::string where = scalarOf(p->entries[0].second);
     if (llvm::StringRef(where).contains("://"))
-      return bad("path '" + where + "' is not a local path");
+      return bad(p, "path '" + where + "' is not a local path");
     llvm::StringRef rel = where;
     while (rel.consume_front("./")) {
     }
@@ -171,31 +198,32 @@ bool readMLTable(const std::string& dir, const std::string& scratch,
     if (kind == "file") {
       struct stat st;
       if (::stat(abs.c_str(), &st) != 0)
-        return bad("path '" + where + "': " + std::strerror(errno));
+        return bad(p, "path '" + where + "': " + std::strerror(errno));
       if (S_ISDIR(st.st_mode)) {
         if (llvm::Error e =
                 filesUnder(abs, rel.str() + "/", false, scratch, found))
-          return bad(llvm::toString(std::move(e)));
+          return bad(p, llvm::toString(std::move(e)));
       } else {
         found.push_back(tableFileFor(abs, rel.str()));
       }
     } else if (kind == "folder") {
       if (llvm::Error e =
               filesUnder(abs, rel.str() + "/", false, scratch, found))
-        return bad("folder '" + where + "': " + llvm::toString(std::move(e)));
+        return bad(p,
+                   "folder '" + where + "': " + llvm::toString(std::move(e)));
     } else if (kind == "pattern") {
       auto glob = llvm::GlobPattern::create(rel);
       if (!glob)
-        return bad("pattern '" + where +
-                   "': " + llvm::toString(glob.takeError()));
+        return bad(
+            p, "pattern '" + where + "': " + llvm::toString(glob.takeError()));
       std::vector<TableFile> all;
       if (llvm::Error e = filesUnder(dir, "", false, scratch, all))
-        return bad(llvm::toString(std::move(e)));
+        return bad(p, llvm::toString(std::move(e)));
       for (TableFile& t : all)
         if (glob->match(t.rel)) found.push_back(std::move(t));
     } else {
-      return bad("unknown path kind '" + kind +
-                 "' (expected file, folder or pattern)");
+      return bad(p, "unknown path kind '" + kind +
+                        "' (expected file, folder or pattern)");
     }
     for (TableFile& t : found) {
       bool jl = t.json_lines;
