@@ -22,6 +22,13 @@ const Node* Node::get(llvm::StringRef key) const {
   return nullptr;
 }
 
+Node* Document::newNode() {
+  std::size_t at = count_ % kChunk;
+  if (at == 0) chunks_.push_back(std::make_unique<Node[]>(kChunk));
+  ++count_;
+  return &chunks_.back()[at];
+}
+
 const char* Node::kindName() const {
   switch (kind) {
     case Kind::Null:
@@ -263,6 +270,31 @@ bool isBlankStream(llvm::StringRef text) {
     text = text.drop_until([](char c) { return c == '\n' || c == '\r'; });
   }
   return true;
+}
+
+// Whether the quoted scalar `raw` ends with its closing quote.
+bool closedQuote(llvm::StringRef raw) {
+  char q = raw.front();
+  for (std::size_t i = 1; i < raw.size(); ++i) {
+    if (q == '"' && raw[i] == '\\') {
+      ++i;
+      continue;
+    }
+    if (raw[i] != q) continue;
+    if (q == '\'' && i + 1 < raw.size() && raw[i + 1] == '\'') {
+      ++i;
+      continue;
+    }
+    return i + 1 == raw.size();
+  }
+  return false;
+}
+
+// Whether `s` holds a line break (cheaper than find_first_of on short text).
+bool hasBreak(llvm::StringRef s) {
+  for (char c : s)
+    if (c == '\n' || c == '\r') return true;
+  return false;
 }
 
 // Index past the line break at `i` (\n, \r or \r\n).
@@ -517,13 +549,13 @@ bool scalarValue(llvm::StringRef raw, std::string& out, const char*& error_at,
                                 error);
   if (!raw.empty() && raw.front() == '\'' && raw.size() >= 2) {
     llvm::StringRef in = raw.drop_front().drop_back();
-    if (in.find_first_of("'\r\n") == llvm::StringRef::npos)
+    if (!hasBreak(in) && in.find('\'') == llvm::StringRef::npos)
       out.assign(in.data(), in.size());
     else
       foldFlowLines(in, true, out);
     return true;
   }
-  if (raw.find_first_of("\r\n") == llvm::StringRef::npos)
+  if (!hasBreak(raw))
     out.assign(raw.data(), raw.size());
   else
     foldFlowLines(raw, false, out);
@@ -558,11 +590,17 @@ class Builder {
     const Node* block_key = nullptr;    ///< key, for a block mapping's value
     const Node* block_seq = nullptr;    ///< block sequence holding the item
   };
+  /// What a node weighs once aliases are expanded.
+  struct Weight {
+    std::uint64_t nodes = 1;  ///< nodes reachable, with repetition
+    std::uint64_t bytes = 0;  ///< scalar bytes reachable, with repetition
+  };
   /// Entries or items that LLVM's parser put inside a node while they belong
-  /// to its parent (see misnested()).
+  /// to its parent (see misnested()), and what they weigh.
   struct Spill {
     std::vector<std::pair<Node*, Node*>> entries;
     std::vector<Node*> items;
+    Weight weight{0, 0};
   };
 
   /// The tree of `n`, or nullptr after an error that stops the parse.
@@ -571,7 +609,7 @@ class Builder {
     if (aborted_) return nullptr;
     if (auto* alias = llvm::dyn_cast<llvm::yaml::AliasNode>(n)) {
       const char* at = source(alias->getName().data()) - 1;
-      if (!checkGap(at)) return abort();
+      if (!checkGap(at, false, place.parent_open != nullptr)) return abort();
       last_was_alias_ = true;
       gap_from_ = at + 1 + alias->getName().size();
       return aliasOf(alias);
@@ -581,12 +619,14 @@ class Builder {
     const char* start = startOf(n, place.parent_open);
     out->range = llvm::SMRange(llvm::SMLoc::getFromPointer(start),
                                llvm::SMLoc::getFromPointer(start));
-    if (n->getType() != llvm::yaml::Node::NK_Null && !checkGap(start))
+    if (n->getType() != llvm::yaml::Node::NK_Null &&
+        !checkGap(start, false, place.parent_open != nullptr))
       return abort();
     std::uint64_t weight = 1, bytes = 0;
     switch (n->getType()) {
       case llvm::yaml::Node::NK_Null:
         emptyNode(out, n);
+        bytes = 0;
         break;
       case llvm::yaml::Node::NK_Scalar: {
         auto* s = llvm::cast<llvm::yaml::ScalarNode>(n);
@@ -635,35 +675,44 @@ class Builder {
                         "a block sequence cannot start on the line of its key");
           return abort();
         }
-        Spill own_spill;
-        Spill* into = &own_spill;
         out->kind = is_seq ? Node::Kind::Sequence : Node::Kind::Mapping;
+        // What LLVM read into a misnested node goes to the parent's spill.
+        Spill* into = nullptr;
         if (!open && spill && misnested(n, is_seq, first, place)) {
-          // The node is empty: what LLVM read into it belongs to the parent.
           emptyNode(out, n);
-          if (!n->getAnchor().empty()) anchors_[source(n->getAnchor())] = out;
+          if (!n->getAnchor().empty())
+            anchors_[source(n->getAnchor())] = {out, Weight{}};
           into = spill;
         }
+        // Children gather on a stack shared by the whole walk, and are
+        // copied to the node once, at their final count.
+        std::size_t base =
+            into ? 0 : (is_seq ? item_stack_.size() : entry_stack_.size());
+        Spill own_spill;
+        Weight total{0, 0};
+        auto take = [&](Weight w) {
+          Weight& to = into ? into->weight : total;
+          to.nodes = saturatingAdd(to.nodes, w.nodes);
+          to.bytes = saturatingAdd(to.bytes, w.bytes);
+        };
         if (is_seq) {
           Place item_place;
           item_place.parent_open = open;
-          if (!open)
-            item_place.block_seq = into != &own_spill ? place.block_seq : out;
+          if (!open) item_place.block_seq = into ? place.block_seq : out;
           for (llvm::yaml::Node& item :
                *llvm::cast<llvm::yaml::SequenceNode>(n)) {
             Node* child = build(&item, depth + 1, item_place, &own_spill);
             if (!child) return abort();
-            if (into != &own_spill) {
-              into->items.push_back(child);
-            } else {
-              out->items.push_back(child);
-              add(weight, bytes, child);
-            }
-            for (Node* extra : own_spill.items) {
-              out->items.push_back(extra);
-              add(weight, bytes, extra);
-            }
-            own_spill.items.clear();
+            take(last_weight_);
+            (into ? into->items : item_stack_).push_back(child);
+            for (Node* extra : own_spill.items)
+              (into ? into->items : item_stack_).push_back(extra);
+            take(own_spill.weight);
+            own_spill = Spill();
+          }
+          if (!into) {
+            out->items.assign(item_stack_.begin() + base, item_stack_.end());
+            item_stack_.resize(base);
           }
         } else {
           for (llvm::yaml::KeyValueNode& kv : *llvm::cast<MappingNode>(n)) {
@@ -672,6 +721,7 @@ class Builder {
             llvm::yaml::Node* k = kv.getKey();
             Node* key = k ? build(k, depth + 1, key_place, nullptr) : nullptr;
             if (!key) return abort();
+            take(last_weight_);
             if (!open && !implicitKeyFits(key)) return abort();
             Place value_place;
             value_place.parent_open = open;
@@ -680,34 +730,36 @@ class Builder {
             Node* value =
                 v ? build(v, depth + 1, value_place, &own_spill) : nullptr;
             if (!value) return abort();
-            if (into != &own_spill) {
-              into->entries.emplace_back(key, value);
-            } else {
-              out->entries.emplace_back(key, value);
-              add(weight, bytes, key);
-              add(weight, bytes, value);
-            }
-            for (const auto& extra : own_spill.entries) {
-              out->entries.push_back(extra);
-              add(weight, bytes, extra.first);
-              add(weight, bytes, extra.second);
-            }
-            own_spill.entries.clear();
+            take(last_weight_);
+            auto& to = into ? into->entries : entry_stack_;
+            to.emplace_back(key, value);
+            for (const auto& extra : own_spill.entries) to.push_back(extra);
+            take(own_spill.weight);
+            own_spill = Spill();
           }
-          if (out->isMap()) {
+          if (!into) {
+            out->entries.assign(entry_stack_.begin() + base,
+                                entry_stack_.end());
+            entry_stack_.resize(base);
             applyMergeKeys(out, diags_);
             dropDuplicateKeys(out, diags_);
           }
         }
-        if (into != &own_spill) return out;
+        if (into) {
+          last_weight_ = Weight{};
+          return out;
+        }
+        weight = saturatingAdd(weight, total.nodes);
+        bytes = total.bytes;
         if (parse_failed_ && !failed_in_) failed_in_ = out;
         break;
       }
       default:
         return abort();
     }
-    if (weight > 1 || bytes > 0) weights_[out] = {weight, bytes};
-    if (!n->getAnchor().empty()) anchors_[source(n->getAnchor())] = out;
+    last_weight_ = Weight{weight, bytes};
+    if (!n->getAnchor().empty())
+      anchors_[source(n->getAnchor())] = {out, last_weight_};
     return out;
   }
 
@@ -735,36 +787,16 @@ class Builder {
     return out;
   }
 
-  struct Weight {
-    std::uint64_t nodes = 1;  ///< nodes reachable, with repetition
-    std::uint64_t bytes = 0;  ///< scalar bytes reachable, with repetition
-  };
-
   Node* abort() {
     aborted_ = true;
     return nullptr;
   }
 
-  Node* make() {
-    doc_.arena_.emplace_back();
-    return &doc_.arena_.back();
-  }
+  Node* make() { return doc_.newNode(); }
 
   static std::uint64_t saturatingAdd(std::uint64_t a, std::uint64_t b) {
     std::uint64_t cap = 1ull << 62;
     return a + b > cap ? cap : a + b;
-  }
-
-  Weight weightOf(const Node* n) const {
-    auto it = weights_.find(n);
-    if (it != weights_.end()) return it->second;
-    return {1, n->isScalar() ? n->value.size() : 0};
-  }
-
-  void add(std::uint64_t& weight, std::uint64_t& bytes, const Node* child) {
-    Weight w = weightOf(child);
-    weight = saturatingAdd(weight, w.nodes);
-    bytes = saturatingAdd(bytes, w.bytes);
   }
 
   Node* aliasOf(llvm::yaml::AliasNode* alias) {
@@ -777,8 +809,9 @@ class Builder {
                     "unknown anchor '" + name.str() + "'");
       return abort();
     }
-    Node* target = it->second;
-    Weight w = weightOf(target);
+    Node* target = it->second.first;
+    Weight w = it->second.second;
+    last_weight_ = w;
     expanded_ = saturatingAdd(expanded_, w.nodes);
     if (expanded_ > limits_.max_alias_expansion) {
       diags_.report(at, DiagKind::AliasExpansionTooLarge,
@@ -828,8 +861,7 @@ class Builder {
 
   static bool sameLine(const char* a, const char* b) {
     if (a > b) std::swap(a, b);
-    return llvm::StringRef(a, std::size_t(b - a)).find_first_of("\r\n") ==
-           llvm::StringRef::npos;
+    return !hasBreak(llvm::StringRef(a, std::size_t(b - a)));
   }
 
   std::size_t columnOf(const char* p) const {
@@ -866,10 +898,14 @@ class Builder {
   // brackets, blanks, comments): LLVM's parser skips empty entries of flow
   // collections (`[a,,b]`, `[,]`, `{,}`), which YAML does not allow. At the
   // end of a document, stops at the next document marker.
-  bool checkGap(const char* upto, bool document_end = false) {
+  // In a flow collection two nodes need an indicator between them: LLVM's
+  // parser reads `['x' 'y']` and `{d: 'x'y}` as two entries.
+  bool checkGap(const char* upto, bool document_end = false,
+                bool in_flow = false) {
     const char* p = gap_from_;
-    if (!p || p >= upto) return true;
+    if (!p || p > upto) return true;
     char prev = 0;
+    bool indicator = false;
     bool line_start = false;
     for (; p < upto; ++p) {
       char c = *p;
@@ -880,6 +916,13 @@ class Builder {
       if (document_end && line_start && upto - p >= 3 &&
           (llvm::StringRef(p, 3) == "---" || llvm::StringRef(p, 3) == "..."))
         break;
+      if (document_end && line_start && c == '%') {
+        // LLVM ends the document at a directive and reads no more.
+        diags_.report(llvm::SMLoc::getFromPointer(p), DiagKind::YamlSyntax,
+                      "a directive ('%') inside a document; directives come "
+                      "before '---'");
+        return false;
+      }
       line_start = false;
       if (isBlank(c)) continue;
       if (c == '#') {
@@ -891,7 +934,14 @@ class Builder {
                       "a ',' with no entry before it");
         return false;
       }
+      indicator |= c == ',' || c == ':' || c == '?' || c == '[' || c == ']' ||
+                   c == '{' || c == '}';
       prev = c;
+    }
+    if (in_flow && !indicator) {
+      diags_.report(llvm::SMLoc::getFromPointer(upto), DiagKind::YamlSyntax,
+                    "expected ',' or ':' before this");
+      return false;
     }
     return true;
   }
@@ -991,6 +1041,12 @@ class Builder {
     llvm::StringRef raw = source(s->getRawValue());
     bool quoted = !raw.empty() && (raw.front() == '"' || raw.front() == '\'');
     if (!quoted) raw = raw.rtrim(" \t\r\n");
+    if (quoted && !closedQuote(raw)) {
+      // LLVM's parser accepts a single-quoted scalar cut by the end of file.
+      diags_.report(llvm::SMLoc::getFromPointer(raw.data()),
+                    DiagKind::YamlSyntax, "a quoted scalar is not closed");
+      return false;
+    }
     out->kind = Node::Kind::Scalar;
     out->range.End = llvm::SMLoc::getFromPointer(raw.end());
     const char* error_at = nullptr;
@@ -1036,8 +1092,10 @@ class Builder {
   const Node* failed_in_ = nullptr;
   const char* gap_from_ = nullptr;  ///< end of the last node read
   bool last_was_alias_ = false;     ///< the last node read was an alias
-  llvm::StringMap<Node*> anchors_;
-  llvm::DenseMap<const Node*, Weight> weights_;
+  llvm::StringMap<std::pair<Node*, Weight>> anchors_;
+  Weight last_weight_;             ///< of the node built last
+  std::vector<Node*> item_stack_;  ///< children being gathered
+  std::vector<std::pair<Node*, Node*>> entry_stack_;
   std::uint64_t expanded_ = 0;
   std::uint64_t expanded_bytes_ = 0;
 };
@@ -1143,9 +1201,13 @@ std::unique_ptr<Document> parse(const llvm::SourceMgr& sm, unsigned buffer_id,
   llvm::yaml::document_iterator it = stream.begin();
   if (it == stream.end() || errors.failed) return syntaxError(nullptr);
   llvm::yaml::Node* root = it->getRoot();
+  if (!root) {
+    diags.report(file_start, DiagKind::YamlSyntax, "no document can be read");
+    return nullptr;
+  }
   Builder builder(*doc, begin, end, parsed, stand_in, errors.failed, diags,
                   limits);
-  doc->root_ = root ? builder.build(root, 0, {}, nullptr) : nullptr;
+  doc->root_ = builder.build(root, 0, {}, nullptr);
   if (errors.failed) return syntaxError(&builder);
   if (!doc->root_ || !builder.finish()) return nullptr;
 
@@ -1160,6 +1222,11 @@ std::unique_ptr<Document> parse(const llvm::SourceMgr& sm, unsigned buffer_id,
     llvm::yaml::Node* second = it->getRoot();
     Node* n = second ? rest.build(second, 0, {}, nullptr) : nullptr;
     if (errors.failed) return syntaxError(&rest);
+    if (!second) {
+      diags.report(file_start, DiagKind::YamlSyntax,
+                   "the second document cannot be read");
+      return nullptr;
+    }
     if (!n || !rest.finish()) return nullptr;
     diags.report(n->range.Start, DiagKind::ExtraDocument);
   }

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <utility>
@@ -57,9 +56,17 @@ struct Limits {
 /// A parsed file. Owns its nodes.
 struct Document {
   const Node* root() const { return root_; }
+  /// A new node owned by the document.
+  Node* newNode();
+  /// How many nodes the document owns.
+  std::size_t nodeCount() const { return count_; }
 
-  std::deque<Node> arena_;
   Node* root_ = nullptr;
+
+ private:
+  static constexpr std::size_t kChunk = 1024;
+  std::vector<std::unique_ptr<Node[]>> chunks_;  ///< nodes, kChunk at a time
+  std::size_t count_ = 0;
 };
 
 /// Parses buffer `buffer_id` of `sm`: the first document, and a second one

@@ -33,9 +33,16 @@ std::unique_ptr<ir::yaml::Document> parse(const llvm::SourceMgr& sm,
 ///   drops line breaks before the closing quote of a multi-line quoted
 ///   scalar and one kept empty line of a `>+` scalar, and keeps the blanks of
 ///   a last blank line that ends the file inside a block scalar;
-/// - what the reader refuses on purpose: limits yaml-cpp does not have, and
+/// - an empty explicit key (`?` alone on its line) before `: value`, which
+///   yaml-cpp reads as the key {null: value} with a null value;
+/// - a '?' inside a plain scalar in a flow collection (`{default?: 1}`),
+///   which YAML 1.2 allows and yaml-cpp refuses;
+/// - what the reader refuses on purpose: limits yaml-cpp does not have,
 ///   empty entries of flow collections (`[a,,b]`), which yaml-cpp reads as
-///   nulls.
+///   nulls, a line starting with '%' inside a document (a directive),
+///   which yaml-cpp reads as text, a quoted scalar left open at the end of
+///   the file, which yaml-cpp closes there, and a line that dedents to text
+///   without ':' where a key must be, which yaml-cpp takes as a key.
 std::string compareReaders(llvm::StringRef text);
 
 }  // namespace pipec::test::yaml_oracle

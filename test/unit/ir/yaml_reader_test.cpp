@@ -98,5 +98,84 @@ TEST(YamlReader, SyntaxErrorsAreLocated) {
   EXPECT_TRUE(p.diags.diags[0].range.Start.isValid());
 }
 
+TEST(YamlReader, ScalarDecoding) {
+  std::string out, error;
+  const char* at = nullptr;
+  ASSERT_TRUE(scalarValue("\"a\\tb\\x41\\u00e9\\\n  c\"", out, at, error));
+  EXPECT_EQ(out,
+            "a\tbA\xc3\xa9"
+            "c");
+  ASSERT_TRUE(scalarValue("'it''s\n\n  ok'", out, at, error));
+  EXPECT_EQ(out, "it's\nok");
+  ASSERT_TRUE(scalarValue("one\n  two", out, at, error));
+  EXPECT_EQ(out, "one two");
+  llvm::StringRef bad = "\"a\\qb\"";
+  EXPECT_FALSE(scalarValue(bad, out, at, error));
+  EXPECT_EQ(at, bad.data() + 2);
+  EXPECT_FALSE(scalarValue("\"\\x4\"", out, at, error));
+}
+
+TEST(YamlReader, WordColonsInFlowCollections) {
+  Parsed p("env: {image: python:3.10, u: 'x:y'}\nlist: [a:b, c]\n");
+  ASSERT_TRUE(p.doc);
+  const Node* env = p.doc->root()->get("env");
+  EXPECT_EQ(env->get("image")->value, "python:3.10");
+  EXPECT_EQ(p.loc(env->get("image")->range.Start), "f.yaml:1:14");
+  EXPECT_EQ(env->get("u")->value, "x:y");
+  EXPECT_EQ(p.doc->root()->get("list")->items[0]->value, "a:b");
+}
+
+TEST(YamlReader, FlowCollectionsStartAtTheirBracket) {
+  Parsed p("a: [ # c [\n  x]\nb: &m {y: 1}\n");
+  ASSERT_TRUE(p.doc);
+  EXPECT_EQ(p.loc(p.doc->root()->get("a")->range.Start), "f.yaml:1:4");
+  EXPECT_EQ(p.loc(p.doc->root()->get("b")->range.Start), "f.yaml:3:4");
+}
+
+TEST(YamlReader, EmptyValueWithAnchorBeforeASibling) {
+  Parsed p("a: &x\nb: *x\nc: !!str\nd: [1]\n");
+  ASSERT_TRUE(p.doc) << p.diags.diags.size();
+  const Node* root = p.doc->root();
+  ASSERT_EQ(root->entries.size(), 4u);
+  EXPECT_TRUE(root->get("a")->isNull());
+  EXPECT_EQ(root->get("b"), root->get("a"));
+  EXPECT_TRUE(root->get("c")->isScalar());
+  EXPECT_EQ(root->get("c")->value, "");
+  EXPECT_TRUE(root->get("d")->isSeq());
+}
+
+TEST(YamlReader, BlockScalars) {
+  Parsed p("a: >-\n  one\n  two\n\n  three\nb: |\n  x\n  y");
+  ASSERT_TRUE(p.doc);
+  EXPECT_EQ(p.doc->root()->get("a")->value, "one two\nthree");
+  EXPECT_EQ(p.loc(p.doc->root()->get("a")->range.Start), "f.yaml:1:4");
+  EXPECT_EQ(p.doc->root()->get("b")->value, "x\ny");
+}
+
+TEST(YamlReader, AliasBytesAreBounded) {
+  std::string text = "s: &s " + std::string(1000, 'x') + "\nt: [";
+  for (int i = 0; i < 100; ++i) text += "*s, ";
+  text += "]\n";
+  Limits limits;
+  limits.max_alias_bytes = 50'000;
+  Parsed p(text, limits);
+  EXPECT_FALSE(p.doc);
+  ASSERT_FALSE(p.diags.diags.empty());
+  EXPECT_EQ(p.diags.diags[0].kind, ir::DiagKind::AliasBytesTooLarge);
+  EXPECT_EQ(p.loc(p.diags.diags[0].range.Start),
+            "f.yaml:2:" + std::to_string(5 + 50 * 4));
+}
+
+TEST(YamlReader, RunsOfSeparatorsAreRefusedBeforeParsing) {
+  Limits limits;
+  limits.max_repeated_separators = 10;
+  Parsed p("a: [" + std::string(11, ',') + "]\n", limits);
+  EXPECT_FALSE(p.doc);
+  ASSERT_EQ(p.diags.diags.size(), 1u);
+  EXPECT_EQ(p.diags.diags[0].kind, ir::DiagKind::RepeatedSeparator);
+  Parsed ok("a: 1 # " + std::string(100, ',') + "\n", limits);
+  EXPECT_TRUE(ok.doc);
+}
+
 }  // namespace
 }  // namespace pipec::ir::yaml
