@@ -730,6 +730,7 @@ class Builder {
             Node* value =
                 v ? build(v, depth + 1, value_place, &own_spill) : nullptr;
             if (!value) return abort();
+            if (!open && !valueIndented(key, value)) return abort();
             take(last_weight_);
             auto& to = into ? into->entries : entry_stack_;
             to.emplace_back(key, value);
@@ -847,6 +848,25 @@ class Builder {
     if (q < end_ && *q == ':') return true;
     diags_.report(key->range, DiagKind::YamlSyntax,
                   "expected ':' after the key");
+    return false;
+  }
+
+  // A value on a line after its key must be indented more than the key (a
+  // block sequence may stand at the key's column); LLVM's parser takes a
+  // plain scalar at the key's column as the value.
+  bool valueIndented(const Node* key, const Node* value) {
+    if (value->isNull() || last_was_alias_) return true;
+    const char* k = key->range.Start.getPointer();
+    const char* v = value->range.Start.getPointer();
+    if (v <= k || sameLine(k, v)) return true;
+    const char* p = k;  // an explicit key (`? key` then `: value`) is free
+    while (p > begin_ && (isBlank(p[-1]) || isBreak(p[-1]))) --p;
+    if (p > begin_ && p[-1] == '?') return true;
+    std::size_t kc = columnOf(k), vc = columnOf(v);
+    if (vc > kc || (vc == kc && value->isSeq() && *v == '-')) return true;
+    diags_.report(value->range, DiagKind::YamlSyntax,
+                  "a value on the line after its key must be indented more "
+                  "than the key");
     return false;
   }
 

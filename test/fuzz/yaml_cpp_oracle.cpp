@@ -465,8 +465,9 @@ bool dedentedLine(const char* at, const char* begin) {
 // yaml-cpp reads as nulls, a line starting with '%' inside a document,
 // which yaml-cpp reads as text (YAML: a directive, only before '---'), a
 // quoted scalar that the end of a line and of the file leave open, and a
-// line that dedents to text without ':' where a key must be (yaml-cpp reads
-// it as a key; PyYAML refuses it too).
+// line that dedents to text without ':' where a key must be, or text on the
+// line after a key at the key's column (yaml-cpp reads either as a key
+// without ':'; PyYAML refuses both).
 bool readerOnlyRefusal(const ir::StoringDiagnosticConsumer& c,
                        const char* buffer_begin) {
   for (const ir::Diagnostic& d : c.diags) {
@@ -474,6 +475,9 @@ bool readerOnlyRefusal(const ir::StoringDiagnosticConsumer& c,
     if (d.kind == DiagKind::YamlSyntax &&
         llvm::StringRef(d.message).endswith("expected ':' after the key") &&
         dedentedLine(d.range.Start.getPointer(), buffer_begin))
+      return true;
+    if (d.kind == DiagKind::YamlSyntax &&
+        llvm::StringRef(d.message).contains("must be indented more than"))
       return true;
     if (d.kind == DiagKind::AliasBytesTooLarge ||
         d.kind == DiagKind::RepeatedSeparator ||

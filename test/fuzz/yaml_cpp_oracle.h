@@ -42,7 +42,8 @@ std::unique_ptr<ir::yaml::Document> parse(const llvm::SourceMgr& sm,
 ///   nulls, a line starting with '%' inside a document (a directive),
 ///   which yaml-cpp reads as text, a quoted scalar left open at the end of
 ///   the file, which yaml-cpp closes there, and a line that dedents to text
-///   without ':' where a key must be, which yaml-cpp takes as a key.
+///   without ':' where a key must be, or text on the line after a key at the
+///   key's column, which yaml-cpp takes as a key without ':'.
 std::string compareReaders(llvm::StringRef text);
 
 }  // namespace pipec::test::yaml_oracle
