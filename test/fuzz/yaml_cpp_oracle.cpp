@@ -438,25 +438,11 @@ std::string describe(const ir::StoringDiagnosticConsumer& c,
   return out.empty() ? "accepted" : out;
 }
 
-// Whether `at` is the first text of a line indented less than the line
-// before it (blank lines aside).
-bool dedentedLine(const char* at, const char* begin) {
-  auto indentOf = [&](const char* p) {
-    const char* bol = p;
-    while (bol > begin && bol[-1] != '\n' && bol[-1] != '\r') --bol;
-    const char* q = bol;
-    while (*q == ' ') ++q;
-    return std::make_pair(bol, std::size_t(q - bol));
-  };
-  auto [bol, indent] = indentOf(at);
-  if (bol + indent != at) return false;
-  for (const char* p = bol; p > begin;) {
-    const char* prev_eol = p - 1;
-    auto [pbol, pindent] = indentOf(prev_eol);
-    if (pbol + pindent < prev_eol) return indent < pindent;
-    p = pbol;
-  }
-  return false;
+// Whether `at` is the first text of its line.
+bool firstOnLine(const char* at, const char* begin) {
+  const char* p = at;
+  while (p > begin && (p[-1] == ' ' || p[-1] == '\t')) --p;
+  return p == begin || p[-1] == '\n' || p[-1] == '\r';
 }
 
 // What the reader refuses and yaml-cpp accepts, on purpose: limits only the
@@ -465,16 +451,16 @@ bool dedentedLine(const char* at, const char* begin) {
 // yaml-cpp reads as nulls, a line starting with '%' inside a document,
 // which yaml-cpp reads as text (YAML: a directive, only before '---'), a
 // quoted scalar that the end of a line and of the file leave open, and a
-// line that dedents to text without ':' where a key must be, or text on the
-// line after a key at the key's column (yaml-cpp reads either as a key
-// without ':'; PyYAML refuses both).
+// line of text without ':' where a key must be, or text on the line after a
+// key at the key's column (yaml-cpp reads either as a key without ':' or
+// as more of the scalar before; PyYAML refuses both).
 bool readerOnlyRefusal(const ir::StoringDiagnosticConsumer& c,
                        const char* buffer_begin) {
   for (const ir::Diagnostic& d : c.diags) {
     if (d.severity != ir::Severity::Error) continue;
     if (d.kind == DiagKind::YamlSyntax &&
         llvm::StringRef(d.message).endswith("expected ':' after the key") &&
-        dedentedLine(d.range.Start.getPointer(), buffer_begin))
+        firstOnLine(d.range.Start.getPointer(), buffer_begin))
       return true;
     if (d.kind == DiagKind::YamlSyntax &&
         llvm::StringRef(d.message).contains("must be indented more than"))

@@ -41,9 +41,9 @@ std::unique_ptr<ir::yaml::Document> parse(const llvm::SourceMgr& sm,
 ///   empty entries of flow collections (`[a,,b]`), which yaml-cpp reads as
 ///   nulls, a line starting with '%' inside a document (a directive),
 ///   which yaml-cpp reads as text, a quoted scalar left open at the end of
-///   the file, which yaml-cpp closes there, and a line that dedents to text
-///   without ':' where a key must be, or text on the line after a key at the
-///   key's column, which yaml-cpp takes as a key without ':'.
+///   the file, which yaml-cpp closes there, and a line of text without ':'
+///   where a key must be, or text on the line after a key at the key's
+///   column, which yaml-cpp takes as a key without ':' or as more text.
 std::string compareReaders(llvm::StringRef text);
 
 }  // namespace pipec::test::yaml_oracle
