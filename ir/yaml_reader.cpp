@@ -505,16 +505,18 @@ bool isNullString(llvm::StringRef s) {
   return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
 }
 
-// A ':' inside a word (`python:3.10`, `azureml:data:1`): text in a plain
-// scalar, also in flow collections (YAML 1.2 §7.3.3), which LLVM's parser
-// refuses there ("Found unexpected ':' while scanning a plain scalar"). A ':'
-// right after a quote or a closing bracket is JSON-like key syntax and stays.
+// A ':' followed by text (`python:3.10`, `azureml:data:1`, ` :x`): text in a
+// plain scalar, also in flow collections (YAML 1.2 §7.3.3), which LLVM's
+// parser refuses there ("Found unexpected ':' while scanning a plain
+// scalar"). A ':' right after a quote or a closing bracket is JSON-like key
+// syntax and stays.
 bool isWordColon(llvm::StringRef text, std::size_t i) {
-  if (i == 0 || i + 1 >= text.size()) return false;
-  char prev = text[i - 1], next = text[i + 1];
-  if (isBlank(prev) || isBreak(prev) || prev == '"' || prev == '\'' ||
-      prev == ']' || prev == '}' || prev == ',' || prev == '[' || prev == '{')
-    return false;
+  if (i + 1 >= text.size()) return false;
+  char next = text[i + 1];
+  if (i > 0) {
+    char prev = text[i - 1];
+    if (prev == '"' || prev == '\'' || prev == ']' || prev == '}') return false;
+  }
   return !isBlank(next) && !isBreak(next) && next != ',' && next != '[' &&
          next != ']' && next != '{' && next != '}';
 }
