@@ -451,19 +451,30 @@ bool firstOnLine(const char* at, const char* begin) {
 // yaml-cpp reads as nulls, a line starting with '%' inside a document,
 // which yaml-cpp reads as text (YAML: a directive, only before '---'), a
 // quoted scalar that the end of a line and of the file leave open, and a
-// line of text without ':' where a key must be, or text on the line after a
-// key at the key's column (yaml-cpp reads either as a key without ':' or
-// as more of the scalar before; PyYAML refuses both).
+// line of text without ':' where a key must be (alone, or running on into
+// the next lines), or text on the line after a key at the key's column
+// (yaml-cpp reads either as a key without ':' or as more of the scalar before;
+// PyYAML refuses both).
 bool readerOnlyRefusal(const ir::StoringDiagnosticConsumer& c,
                        const char* buffer_begin) {
   for (const ir::Diagnostic& d : c.diags) {
     if (d.severity != ir::Severity::Error) continue;
     if (d.kind == DiagKind::YamlSyntax &&
-        llvm::StringRef(d.message).endswith("expected ':' after the key") &&
+        (llvm::StringRef(d.message).endswith("expected ':' after the key") ||
+         llvm::StringRef(d.message).contains("a key must be on one line")) &&
         firstOnLine(d.range.Start.getPointer(), buffer_begin))
       return true;
     if (d.kind == DiagKind::YamlSyntax &&
         llvm::StringRef(d.message).contains("must be indented more than"))
+      return true;
+    // LLVM's parser refuses an entry with an empty key (`: value` at the
+    // start of a line of a block mapping, YAML 1.2 example 8.18), which
+    // yaml-cpp reads; pipec refuses such a key anyway (E0114).
+    if (d.kind == DiagKind::YamlSyntax &&
+        llvm::StringRef(d.message).endswith(
+            "expected a key or the end of the mapping") &&
+        *d.range.Start.getPointer() == ':' &&
+        firstOnLine(d.range.Start.getPointer(), buffer_begin))
       return true;
     if (d.kind == DiagKind::AliasBytesTooLarge ||
         d.kind == DiagKind::RepeatedSeparator ||
