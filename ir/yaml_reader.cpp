@@ -134,6 +134,13 @@ bool checkBytes(const char* begin, const char* end, unsigned max_run,
       return false;
     }
     if (c < 0x80) {
+      if (c == '\r' && (e - p == 1 || p[1] != '\n')) {
+        // YAML reads it as a line break; LLVM's parser and yaml-cpp each
+        // read it their own way (inside a comment, one ends the comment and
+        // the other does not), so no reading of it can be trusted.
+        diags.report(loc, DiagKind::LoneCarriageReturn);
+        return false;
+      }
       if (c == '\t' || c == '\n' || c == '\r') {
         if (c != '\t') {
           line_start = true;
