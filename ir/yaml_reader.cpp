@@ -158,6 +158,13 @@ bool checkBytes(const char* begin, const char* end, unsigned max_run,
       diags.report(loc, DiagKind::InvalidUtf8, unsigned(c));
       return false;
     }
+    if (n == 3 && c == 0xEF && p[1] == 0xBB && p[2] == 0xBF &&
+        p != reinterpret_cast<const unsigned char*>(begin)) {
+      // Not text in YAML 1.2 (nb-char excludes it); LLVM's parser stops
+      // on it with a message that does not name it.
+      diags.report(loc, DiagKind::ByteOrderMarkInside);
+      return false;
+    }
     if (!in_comment) commas = 0;
     after_blank = false;
     p += n;
