@@ -21,7 +21,7 @@
 
 namespace pipec::frontend {
 
-using ir::DiagKind;
+namespace diag = ir::diag;
 using ir::Type;
 
 ComponentResolver::~ComponentResolver() = default;
@@ -159,7 +159,7 @@ class Sema::Impl {
     auto it = lowered_.find(a.get());
     if (it != lowered_.end()) {
       if (in_progress_.count(a.get())) {
-        diags_.report(a->range, DiagKind::ComponentCycle,
+        diags_.report(a->range, diag::ComponentCycle,
                       a->name ? a->name->text : a->file, "its own steps");
       }
       return it->second;
@@ -183,10 +183,10 @@ class Sema::Impl {
     auto v = ir::convertLiteral(s.text, t, err);
     if (v) return v;
     if (err == ir::ConvertError::OutOfRange)
-      diags_.report(s.range, DiagKind::LiteralOutOfRange, what, name, s.text,
+      diags_.report(s.range, diag::LiteralOutOfRange, what, name, s.text,
                     t == Type::Int ? "a 64-bit int" : "a double");
     else
-      diags_.report(s.range, DiagKind::LiteralTypeMismatch, what, name,
+      diags_.report(s.range, diag::LiteralTypeMismatch, what, name,
                     ir::typeName(t), s.text, article(t));
     return std::nullopt;
   }
@@ -202,7 +202,7 @@ class Sema::Impl {
                                 ? fmt::format("length {}", v.asString().size())
                                 : v.toText();
         diags_
-            .report(at, DiagKind::ValueOutOfRange, what, p.name, shown,
+            .report(at, diag::ValueOutOfRange, what, p.name, shown,
                     p.min ? fmtNumber(*p.min) : "-inf",
                     p.max ? fmtNumber(*p.max) : "inf")
             .note(p.range, "parameter '{}' declared here", p.name);
@@ -211,7 +211,7 @@ class Sema::Impl {
       case ir::Violation::Enum: {
         std::vector<std::string> names;
         for (const ir::Value& e : p.enum_values) names.push_back(e.toText());
-        auto b = diags_.report(at, DiagKind::ValueNotInEnum, what, p.name,
+        auto b = diags_.report(at, diag::ValueNotInEnum, what, p.name,
                                v.toText(), quoteList(p.enum_values));
         if (auto m = closestMatch(v.toText(), names)) b.fixit(at, *m);
         b.note(p.range, "parameter '{}' declared here", p.name);
@@ -233,7 +233,7 @@ class Sema::Impl {
     const ast::Ref* ref = t.singleRef();
     if (!ref || !setting_scope_ || ref->path.size() != 3 ||
         ref->path[0].text != "parent" || ref->path[1].text != "inputs") {
-      diags_.report(ref ? ref->range : s->range, DiagKind::BadBindingPath,
+      diags_.report(ref ? ref->range : s->range, diag::BadBindingPath,
                     ref ? ref->spelling() : s->text, "job settings",
                     "parent.inputs.NAME");
       return std::nullopt;
@@ -244,7 +244,7 @@ class Sema::Impl {
     const ir::Param* p = setting_scope_->findParam(name);
     if (!p || !ir::isAssignable(p->type, want)) {
       Type got = p ? p->type : setting_scope_->findInput(name)->type;
-      diags_.report(ref->range, DiagKind::SettingBindingType, setting,
+      diags_.report(ref->range, diag::SettingBindingType, setting,
                     "pipeline input", name, ir::typeName(got), article(want));
       return std::nullopt;
     }
@@ -287,7 +287,7 @@ class Sema::Impl {
     auto s = resolveSetting(in, what, Type::String);
     if (!s || s->is_null) return std::nullopt;
     auto d = ir::parseDuration(s->text);
-    if (!d) diags_.report(s->range, DiagKind::BadDuration, s->text);
+    if (!d) diags_.report(s->range, diag::BadDuration, s->text);
     return d;
   }
 
@@ -296,7 +296,7 @@ class Sema::Impl {
   bool checkName(const ast::Name& n, llvm::StringRef what) {
     std::string why = invalidNameReason(n.text);
     if (why.empty()) return true;
-    diags_.report(n.range, DiagKind::InvalidName, what, n.text, why);
+    diags_.report(n.range, diag::InvalidName, what, n.text, why);
     return false;
   }
 
@@ -309,7 +309,7 @@ class Sema::Impl {
     llvm::StringRef text = llvm::StringRef(s.text).trim();
     if (text.startswith("file:")) text = text.drop_front(5);
     if (std::string why = unusablePathReason(text); !why.empty()) {
-      diags_.report(s.range, DiagKind::BadPath, what, s.text, why);
+      diags_.report(s.range, diag::BadPath, what, s.text, why);
       is_uri = false;
       return "";
     }
@@ -330,12 +330,12 @@ class Sema::Impl {
       if (!root.empty() &&
           !(abs == root || (llvm::StringRef(abs).startswith(r) &&
                             abs.size() > r.size() && abs[r.size()] == '/'))) {
-        diags_.report(s.range, DiagKind::PathEscapesRoot, what, s.text, root);
+        diags_.report(s.range, diag::PathEscapesRoot, what, s.text, root);
         return abs;
       }
     }
     if (warn_missing && !llvm::sys::fs::exists(abs))
-      diags_.report(s.range, DiagKind::MissingLocalPath, what, s.text);
+      diags_.report(s.range, diag::MissingLocalPath, what, s.text);
     return abs;
   }
 
@@ -354,18 +354,18 @@ class Sema::Impl {
     if (a.name) {
       std::string why = componentNameReason(a.name->text);
       if (!why.empty())
-        diags_.report(a.name->range, DiagKind::InvalidName, "component",
+        diags_.report(a.name->range, diag::InvalidName, "component",
                       a.name->text, why);
       c.name = a.name->text;
     }
     if (a.version) {
       if (a.version->is_null ||
           llvm::StringRef(a.version->text).trim().empty()) {
-        diags_.report(a.version->range, DiagKind::EmptyVersion);
+        diags_.report(a.version->range, diag::EmptyVersion);
       } else {
         c.version = a.version->text;
         if (opts_.pedantic && !isSemver(c.version))
-          diags_.report(a.version->range, DiagKind::BadVersion, c.version);
+          diags_.report(a.version->range, diag::BadVersion, c.version);
       }
     }
     if (!c.name.empty()) registerComponentName(c, a);
@@ -381,7 +381,7 @@ class Sema::Impl {
         c.kind = ir::ComponentKind::Pipeline;
         break;
       case ast::Component::Kind::Unsupported:
-        diags_.report(a.kind_spelling.range, DiagKind::UnsupportedNodeKind,
+        diags_.report(a.kind_spelling.range, diag::UnsupportedNodeKind,
                       a.kind_spelling.text);
         c.kind = ir::ComponentKind::Command;
         break;
@@ -410,13 +410,13 @@ class Sema::Impl {
       c.parallel.emplace();
       applyParallel(a.parallel, c, *c.parallel);
       if (c.parallel->entry_script.empty())
-        diags_.report(a.range, DiagKind::ParallelMissing,
+        diags_.report(a.range, diag::ParallelMissing,
                       a.name ? a.name->text : std::string("<inline>"),
                       "task.entry_script");
     }
     if (c.kind == ir::ComponentKind::Command && !a.command &&
         a.kind != ast::Component::Kind::Unsupported && !a.is_inline)
-      diags_.report(a.range, DiagKind::MissingKey, "a command component",
+      diags_.report(a.range, diag::MissingKey, "a command component",
                     "command");
     if (c.kind == ir::ComponentKind::Pipeline) {
       c.body = std::make_unique<ir::Pipeline>();
@@ -440,7 +440,7 @@ class Sema::Impl {
     if (inserted || it->second == &a) return;
     if (it->second->file == a.file && it->second->range.Start == a.range.Start)
       return;
-    diags_.report(a.name->range, DiagKind::DuplicateComponent, c.displayId())
+    diags_.report(a.name->range, diag::DuplicateComponent, c.displayId())
         .note(it->second->name ? it->second->name->range : it->second->range,
               "first defined here");
   }
@@ -451,7 +451,7 @@ class Sema::Impl {
       c.job_type = *t;
       return;
     }
-    diags_.report(a.job_type->range, DiagKind::UnknownJobType, a.job_type->text,
+    diags_.report(a.job_type->range, diag::UnknownJobType, a.job_type->text,
                   didYouMean(a.job_type->text, ir::jobTypeSpellings()));
   }
 
@@ -461,9 +461,8 @@ class Sema::Impl {
       out.instance_type = t->text;
     if (auto n = intOf(r.instance_count, "instance_count")) {
       if (*n < 1)
-        diags_.report(
-            r.instance_count->range, DiagKind::BadResource,
-            fmt::format("instance_count must be at least 1, not {}", *n));
+        diags_.report(r.instance_count->range, diag::BadResource,
+                      "instance_count", "at least 1", *n);
       else
         out.instance_count = *n;
     }
@@ -472,15 +471,13 @@ class Sema::Impl {
     if (auto b = boolOf(r.multi_gpu, "multi_gpu")) out.multi_gpu = *b;
     if (auto n = intOf(r.gpu_count, "gpu_count")) {
       if (*n < 0)
-        diags_.report(
-            r.gpu_count->range, DiagKind::BadResource,
-            fmt::format("gpu_count must not be negative, not {}", *n));
+        diags_.report(r.gpu_count->range, diag::BadResource, "gpu_count",
+                      "0 or more", *n);
       else
         out.gpu_count = *n;
     }
     if (out.multi_gpu && out.instance_type == "cpu" && r.multi_gpu)
-      diags_.report(r.multi_gpu->range, DiagKind::BadResource,
-                    "multi_gpu needs instance_type: gpu");
+      diags_.report(r.multi_gpu->range, diag::MultiGpuOnCpu, out.instance_type);
   }
 
   void lowerDistribution(const ast::DistributionDecl& d, ir::JobType& job_type,
@@ -495,16 +492,15 @@ class Sema::Impl {
     else if (t.equals_insensitive("mpi"))
       jt = ir::JobType::Command;
     else {
-      diags_.report(d.type->range, DiagKind::UnsupportedDistribution, t);
+      diags_.report(d.type->range, diag::UnsupportedDistribution, t);
       return;
     }
     if (!explicit_job_type) job_type = *jt;
     if (auto n =
             intOf(d.process_count_per_instance, "process_count_per_instance")) {
       if (*n < 1)
-        diags_.report(d.process_count_per_instance->range,
-                      DiagKind::BadResource,
-                      "process_count_per_instance must be at least 1");
+        diags_.report(d.process_count_per_instance->range, diag::BadResource,
+                      "process_count_per_instance", "at least 1", *n);
       else
         res.process_count_per_instance = *n;
     }
@@ -513,10 +509,12 @@ class Sema::Impl {
       auto ps = intOf(d.parameter_server_count, "parameter_server_count");
       res.tf_worker = workers ? *workers : res.instance_count;
       res.tf_ps = ps ? *ps : 0;
-      if (res.tf_worker < 0 || res.tf_ps < 0)
-        diags_.report(
-            d.range, DiagKind::BadResource,
-            "worker_count and parameter_server_count must not be negative");
+      if (workers && *workers < 0)
+        diags_.report(d.worker_count->range, diag::BadResource, "worker_count",
+                      "0 or more", *workers);
+      if (ps && *ps < 0)
+        diags_.report(d.parameter_server_count->range, diag::BadResource,
+                      "parameter_server_count", "0 or more", *ps);
     }
   }
 
@@ -530,7 +528,7 @@ class Sema::Impl {
                        const ast::PortDecl& d, const char* what) {
       auto [it, inserted] = names.try_emplace(d.name.text, d.name.range);
       if (!inserted) {
-        diags_.report(d.name.range, DiagKind::DuplicateName, what, d.name.text)
+        diags_.report(d.name.range, diag::DuplicateName, what, d.name.text)
             .note(it->second, "previous declaration is here");
         return false;
       }
@@ -548,7 +546,7 @@ class Sema::Impl {
       if (d.type) {
         type = ir::parseType(d.type->text);
         if (!type)
-          diags_.report(d.type->range, DiagKind::UnknownType, d.type->text,
+          diags_.report(d.type->range, diag::UnknownType, d.type->text,
                         didYouMean(d.type->text, ir::typeSpellings()));
       } else if (infer && d.inferred) {
         type = (*infer)(d);
@@ -572,7 +570,7 @@ class Sema::Impl {
         if (!declare(out_names, d, "output")) return;
         if (!ir::isArtifact(*type)) {
           diags_.report(d.type ? d.type->range : d.name.range,
-                        DiagKind::UnsupportedControlOutput, d.name.text,
+                        diag::UnsupportedControlOutput, d.name.text,
                         d.type ? d.type->text : ir::typeName(*type).str());
           dropped_ports_[&c].insert(d.name.text);
           return;
@@ -594,8 +592,8 @@ class Sema::Impl {
       if (ir::isArtifact(*type)) {
         if (d.section == ast::PortDecl::Section::Param) {
           diags_.report(d.type ? d.type->range : d.name.range,
-                        DiagKind::ScalarTypeForArtifact, "parameter",
-                        d.name.text, ir::typeName(*type),
+                        diag::ScalarTypeForArtifact, "parameter", d.name.text,
+                        ir::typeName(*type),
                         "parameters are int, float, string or bool; declare it "
                         "under 'inputs'");
           return;
@@ -624,7 +622,7 @@ class Sema::Impl {
       if (it != in_names.end()) {
         bool is_param = c.findParam(o.name) != nullptr;
         diags_
-            .report(o.range, DiagKind::NameReusedAcrossKinds, o.name,
+            .report(o.range, diag::NameReusedAcrossKinds, o.name,
                     is_param ? "a parameter" : "an input", "an output")
             .note(it->second, "'{}' is also declared here", o.name);
       }
@@ -645,12 +643,12 @@ class Sema::Impl {
       auto v = convert(*s, bt, "parameter", p.name);
       if (!v) return std::nullopt;
       if (type == Type::Bool) {
-        diags_.report(s->range, DiagKind::BadConstraint, "parameter", p.name,
+        diags_.report(s->range, diag::BadConstraint, p.name,
                       "a bool parameter cannot have a range");
         return std::nullopt;
       }
       if (type == Type::String && v->asFloat() < 0) {
-        diags_.report(s->range, DiagKind::BadConstraint, "parameter", p.name,
+        diags_.report(s->range, diag::BadConstraint, p.name,
                       "a string length cannot be negative");
         return std::nullopt;
       }
@@ -659,7 +657,7 @@ class Sema::Impl {
     p.min = bound(d.min);
     p.max = bound(d.max);
     if (p.min && p.max && *p.min > *p.max)
-      diags_.report(d.max->range, DiagKind::BadConstraint, "parameter", p.name,
+      diags_.report(d.max->range, diag::BadConstraint, p.name,
                     fmt::format("the range is empty: min {} is above max {}",
                                 fmtNumber(*p.min), fmtNumber(*p.max)));
     for (const ast::Scalar& e : d.enum_values) {
@@ -668,7 +666,7 @@ class Sema::Impl {
         p.enum_values.push_back(*v);
     }
     if (!d.enum_values.empty() && type == Type::Bool)
-      diags_.report(d.enum_range, DiagKind::BadConstraint, "parameter", p.name,
+      diags_.report(d.enum_range, diag::BadConstraint, p.name,
                     "a bool parameter cannot have an enum");
     if (d.default_value && !d.default_value->is_null) {
       if (auto v = convert(*d.default_value, type, "parameter", p.name)) {
@@ -710,7 +708,7 @@ class Sema::Impl {
       }
       if (optional) {
         if (part.group < 0)
-          diags_.report(ref.range, DiagKind::OptionalOutsideGroup,
+          diags_.report(ref.range, diag::OptionalOutsideGroup,
                         piece.kind == ir::TemplatePiece::Kind::Input
                             ? "input"
                             : "parameter",
@@ -722,7 +720,7 @@ class Sema::Impl {
     }
     for (std::size_t g = 0; g < t.groups.size(); ++g)
       if (!group_has_optional[g])
-        diags_.report(t.groups[g], DiagKind::EmptyOptionalGroup);
+        diags_.report(t.groups[g], diag::EmptyOptionalGroup);
     return out;
   }
 
@@ -735,7 +733,7 @@ class Sema::Impl {
     if (path.size() != 2 ||
         !(path[0].text == "inputs" || path[0].text == "outputs" ||
           path[0].text == "parameters")) {
-      diags_.report(ref.range, DiagKind::BadBindingPath, spelled, where,
+      diags_.report(ref.range, diag::BadBindingPath, spelled, where,
                     "inputs.NAME, outputs.NAME and parameters.NAME");
       return std::nullopt;
     }
@@ -766,7 +764,7 @@ class Sema::Impl {
     }
     for (const std::string& cand : candidates) {
       if (llvm::StringRef(cand).equals_insensitive(n.text)) {
-        diags_.report(n.range, DiagKind::BindingCaseMismatch, n.text, cand)
+        diags_.report(n.range, diag::BindingCaseMismatch, n.text, cand)
             .fixit(n.range, cand);
         return tryName(cand);
       }
@@ -774,7 +772,7 @@ class Sema::Impl {
     const char* what = path[0].text == "outputs"  ? "output"
                        : path[0].text == "inputs" ? "input"
                                                   : "parameter";
-    auto b = diags_.report(n.range, DiagKind::UnknownBinding, what, n.text,
+    auto b = diags_.report(n.range, diag::UnknownBinding, what, n.text,
                            didYouMean(n.text, candidates));
     if (auto m = closestMatch(n.text, candidates)) b.fixit(n.range, *m);
     return std::nullopt;
@@ -783,7 +781,8 @@ class Sema::Impl {
   // --- parallel
   // ------------------------------------------------------------------------
   std::string portRef(const std::optional<ast::TemplateString>& t,
-                      const ir::Component& c, bool output, DiagKind bad) {
+                      const ir::Component& c, bool output,
+                      const ir::DiagDef<diag::Text>& bad) {
     if (!t || t->parts.empty()) return "";
     const ast::Ref* ref = t->singleRef();
     if (!ref || ref->path.size() != 2 ||
@@ -808,11 +807,10 @@ class Sema::Impl {
   void applyParallel(const ast::ParallelDecl& a, const ir::Component& c,
                      ir::ParallelSettings& p) {
     if (a.input_data)
-      p.input_data =
-          portRef(a.input_data, c, false, DiagKind::ParallelBadInput);
+      p.input_data = portRef(a.input_data, c, false, diag::ParallelBadInput);
     if (a.append_row_to)
       p.append_row_to =
-          portRef(a.append_row_to, c, true, DiagKind::ParallelBadAppend);
+          portRef(a.append_row_to, c, true, diag::ParallelBadAppend);
     const ir::Port* in =
         p.input_data.empty() ? nullptr : c.findInput(p.input_data);
     bool table = in && in->type == Type::Table;
@@ -826,16 +824,13 @@ class Sema::Impl {
         p.batch_by = table ? ir::ParallelSettings::BatchBy::Size
                            : ir::ParallelSettings::BatchBy::Count;
         if (table)
-          diags_.report(mbs->range, DiagKind::ParallelBatchForTable,
-                        fmt::format("mini_batch_size {} of table input '{}' is "
-                                    "a size in bytes; write '{}kb' or '1mb' to "
-                                    "make that clear",
-                                    count, p.input_data, count));
+          diags_.report(mbs->range, diag::ParallelBatchForTable, count,
+                        p.input_data);
       } else if (auto bytes = ir::parseSize(text); bytes && *bytes > 0) {
         p.mini_batch_size = *bytes;
         p.batch_by = ir::ParallelSettings::BatchBy::Size;
       } else {
-        diags_.report(mbs->range, DiagKind::BadSize, text);
+        diags_.report(mbs->range, diag::BadSize, text);
       }
     } else if (table && p.batch_by == ir::ParallelSettings::BatchBy::Count &&
                p.mini_batch_size == 10) {
@@ -856,9 +851,8 @@ class Sema::Impl {
     if (auto n = intOf(a.max_concurrency_per_instance,
                        "max_concurrency_per_instance")) {
       if (*n < 1)
-        diags_.report(a.max_concurrency_per_instance->range,
-                      DiagKind::BadResource,
-                      "max_concurrency_per_instance must be at least 1");
+        diags_.report(a.max_concurrency_per_instance->range, diag::BadResource,
+                      "max_concurrency_per_instance", "at least 1", *n);
       else
         p.max_concurrency_per_instance = *n;
     }
@@ -866,9 +860,8 @@ class Sema::Impl {
                          std::int64_t& out) {
       if (auto n = intOf(s, what)) {
         if (*n < -1)
-          diags_.report(
-              s->range, DiagKind::BadResource,
-              fmt::format("{} must be -1 (never fail) or more", what));
+          diags_.report(s->range, diag::BadResource, what,
+                        "-1 (never fail) or more", *n);
         else
           out = *n;
       }
@@ -880,8 +873,8 @@ class Sema::Impl {
       p.allowed_failed_percent = *f;
     if (auto n = intOf(a.max_retries, "max_retries")) {
       if (*n < 0)
-        diags_.report(a.max_retries->range, DiagKind::BadResource,
-                      "max_retries must not be negative");
+        diags_.report(a.max_retries->range, diag::BadResource, "max_retries",
+                      "0 or more", *n);
       else
         p.max_retries = *n;
     }
@@ -892,7 +885,7 @@ class Sema::Impl {
       std::string lvl = llvm::StringRef(lvl_s->text).upper();
       if (lvl != "DEBUG" && lvl != "INFO" && lvl != "WARNING" &&
           lvl != "ERROR" && lvl != "CRITICAL")
-        diags_.report(lvl_s->range, DiagKind::LiteralTypeMismatch, "setting",
+        diags_.report(lvl_s->range, diag::LiteralTypeMismatch, "setting",
                       "logging_level",
                       "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
                       lvl_s->text, "a logging level");
@@ -957,7 +950,7 @@ class Sema::Impl {
       }
       if (i + 1 >= words.size() ||
           llvm::StringRef(words[i + 1].first).startswith("--")) {
-        diags_.report(t.range, DiagKind::ParallelBadArgument, words[i].first,
+        diags_.report(t.range, diag::ParallelBadArgument, words[i].first,
                       "a literal value");
         continue;
       }
@@ -1017,7 +1010,7 @@ class Sema::Impl {
       checkName(j.name, "job");
       auto [it, inserted] = index.try_emplace(j.name.text, jobs.size());
       if (!inserted) {
-        diags_.report(j.name.range, DiagKind::DuplicateName, "job", j.name.text)
+        diags_.report(j.name.range, diag::DuplicateName, "job", j.name.text)
             .note(a.jobs[0].range.Start.isValid()
                       ? jobs[it->second].job->name.range
                       : llvm::SMRange(),
@@ -1113,15 +1106,13 @@ class Sema::Impl {
       for (const ir::Port& p : c.inputs)
         if (!p.optional && !step.inputs.count(p.name) && !given(p.name))
           diags_
-              .report(step.range, DiagKind::UnboundRequiredInput, p.name,
-                      step.name)
+              .report(step.range, diag::UnboundRequiredInput, p.name, step.name)
               .note(p.range, "input '{}' declared here", p.name);
       for (const ir::Param& p : c.params)
         if (!p.optional && !p.default_value && !step.inputs.count(p.name) &&
             !given(p.name))
           diags_
-              .report(step.range, DiagKind::UnboundRequiredInput, p.name,
-                      step.name)
+              .report(step.range, diag::UnboundRequiredInput, p.name, step.name)
               .note(p.range, "parameter '{}' declared here", p.name);
       // Outputs.
       for (std::size_t k = 0; k < j.outputs.size(); ++k)
@@ -1133,8 +1124,8 @@ class Sema::Impl {
         if (!info.is_inline && j.parallel.present)
           applyParallel(j.parallel, c, *step.parallel);
       } else if (j.parallel.present && !info.is_inline) {
-        diags_.report(j.name.range, DiagKind::ComponentKindMismatch,
-                      j.name.text, "parallel", componentKindName(c.kind));
+        diags_.report(j.name.range, diag::ComponentKindMismatch, j.name.text,
+                      "parallel", componentKindName(c.kind));
       }
     }
     setting_scope_ = nullptr;
@@ -1169,8 +1160,8 @@ class Sema::Impl {
               (t == "parallel" && c.kind == ir::ComponentKind::Parallel) ||
               (t == "pipeline" && c.kind == ir::ComponentKind::Pipeline);
     if (!ok)
-      diags_.report(j.type.range, DiagKind::ComponentKindMismatch, j.name.text,
-                    t, componentKindName(c.kind));
+      diags_.report(j.type.range, diag::ComponentKindMismatch, j.name.text, t,
+                    componentKindName(c.kind));
   }
 
   void resolveJobComponent(const ast::Job& j, const ast::Component& owner,
@@ -1178,18 +1169,18 @@ class Sema::Impl {
     if (!j.type.empty() && llvm::StringSwitch<bool>(j.type.text)
                                .Cases("command", "parallel", "pipeline", false)
                                .Default(true)) {
-      diags_.report(j.type.range, DiagKind::UnsupportedNodeKind, j.type.text);
+      diags_.report(j.type.range, diag::UnsupportedNodeKind, j.type.text);
       return;
     }
     const ast::ComponentRef& ref = j.component;
     if (ref.kind == ast::ComponentRef::Kind::None) {
-      diags_.report(j.name.range, DiagKind::NoComponent, j.name.text);
+      diags_.report(j.name.range, diag::NoComponent, j.name.text);
       return;
     }
     if (ref.kind == ast::ComponentRef::Kind::Inline && ref.inline_component) {
       const ast::Component& ic = *ref.inline_component;
       if (ic.kind == ast::Component::Kind::Unsupported) {
-        diags_.report(ic.kind_spelling.range, DiagKind::UnsupportedNodeKind,
+        diags_.report(ic.kind_spelling.range, diag::UnsupportedNodeKind,
                       ic.kind_spelling.text);
         return;
       }
@@ -1206,12 +1197,12 @@ class Sema::Impl {
       diags_
           .report(ref.spelling.range.Start.isValid() ? ref.spelling.range
                                                      : ref.range,
-                  DiagKind::UnsupportedNodeKind, target->kind_spelling.text)
+                  diag::UnsupportedNodeKind, target->kind_spelling.text)
           .note(target->kind_spelling.range, "the component is declared here");
       return;
     }
     if (in_progress_.count(target.get())) {
-      diags_.report(ref.range, DiagKind::ComponentCycle,
+      diags_.report(ref.range, diag::ComponentCycle,
                     target->name ? target->name->text : target->file,
                     fmt::format("job '{}'", j.name.text));
       return;
@@ -1236,7 +1227,7 @@ class Sema::Impl {
       case ast::JobValue::Kind::Data:
         if (v.type) s.type = ir::parseType(v.type->text);
         if (v.type && !s.type)
-          diags_.report(v.type->range, DiagKind::UnknownType, v.type->text,
+          diags_.report(v.type->range, diag::UnknownType, v.type->text,
                         didYouMean(v.type->text, ir::typeSpellings()));
         if (v.path && !v.path->is_null) {
           s.kind = Source::Kind::Path;
@@ -1249,7 +1240,7 @@ class Sema::Impl {
           Source r = resolveRefSource(v.tmpl, ctx, self, output);
           if (declared && r.type && *declared != *r.type &&
               !ir::isAssignable(*r.type, *declared))
-            diags_.report(v.type->range, DiagKind::DeclaredTypeDiffers,
+            diags_.report(v.type->range, diag::DeclaredTypeDiffers,
                           r.describe(), ir::typeName(*r.type),
                           ir::typeName(*declared), ir::typeName(*r.type));
           if (declared && !r.type) r.type = declared;
@@ -1273,7 +1264,7 @@ class Sema::Impl {
       for (const auto& p : t.parts)
         if (p.kind == ast::TemplatePart::Kind::Ref) any = &p.ref;
       diags_.report(
-          any ? any->range : t.range, DiagKind::BindingInText,
+          any ? any->range : t.range, diag::BindingInText,
           output ? "a pipeline output" : "a pipeline input or a step output");
       s.kind = Source::Kind::None;
       return s;
@@ -1282,7 +1273,7 @@ class Sema::Impl {
     const auto& path = ref->path;
     auto bad = [&] {
       diags_.report(
-          ref->range, DiagKind::BadBindingPath, ref->spelling(),
+          ref->range, diag::BadBindingPath, ref->spelling(),
           output ? "job outputs" : "job inputs",
           output ? "parent.outputs.NAME"
                  : "parent.inputs.NAME and parent.jobs.STEP.outputs.NAME");
@@ -1291,7 +1282,7 @@ class Sema::Impl {
     if (path.size() < 3 || path[0].text != "parent") return bad();
     if (path[1].text == "inputs" && path.size() == 3) {
       if (output) {
-        diags_.report(ref->range, DiagKind::OutputToInput, "pipeline input",
+        diags_.report(ref->range, diag::OutputToInput, "pipeline input",
                       path[2].text, "a job output");
         return Source{};
       }
@@ -1311,7 +1302,7 @@ class Sema::Impl {
     }
     if (path[1].text == "outputs" && path.size() == 3) {
       if (!output) {
-        diags_.report(ref->range, DiagKind::OutputToInput, "pipeline output",
+        diags_.report(ref->range, diag::OutputToInput, "pipeline output",
                       path[2].text, "a job input");
         return Source{};
       }
@@ -1341,7 +1332,7 @@ class Sema::Impl {
       }
       if (step.empty()) return Source{};
       if (step == self) {
-        diags_.report(ref->range, DiagKind::SelfDependency, step, path[4].text);
+        diags_.report(ref->range, diag::SelfDependency, step, path[4].text);
         return Source{};
       }
       std::size_t j = ctx.job_index.lookup(step);
@@ -1393,11 +1384,11 @@ class Sema::Impl {
       if (c == n.text) return c;
     for (const std::string& c : names)
       if (llvm::StringRef(c).equals_insensitive(n.text)) {
-        diags_.report(n.range, DiagKind::BindingCaseMismatch, n.text, c)
+        diags_.report(n.range, diag::BindingCaseMismatch, n.text, c)
             .fixit(n.range, c);
         return c;
       }
-    auto b = diags_.report(n.range, DiagKind::UnknownBinding, what, n.text,
+    auto b = diags_.report(n.range, diag::UnknownBinding, what, n.text,
                            owner.str() + didYouMean(n.text, names));
     if (auto m = closestMatch(n.text, names)) b.fixit(n.range, *m);
     return "";
@@ -1412,12 +1403,12 @@ class Sema::Impl {
       if (c == n.text) return c;
     for (const std::string& c : names)
       if (llvm::StringRef(c).equals_insensitive(n.text)) {
-        diags_.report(n.range, DiagKind::BindingCaseMismatch, n.text, c)
+        diags_.report(n.range, diag::BindingCaseMismatch, n.text, c)
             .fixit(n.range, c);
         return c;
       }
-    auto b = diags_.report(n.range, DiagKind::UnknownStepInput, step, what,
-                           n.text, didYouMean(n.text, names));
+    auto b = diags_.report(n.range, diag::UnknownStepInput, step, what, n.text,
+                           didYouMean(n.text, names));
     if (auto m = closestMatch(n.text, names)) b.fixit(n.range, *m);
     return "";
   }
@@ -1460,7 +1451,7 @@ class Sema::Impl {
       }
       case Source::Kind::Path:
         if (param) {
-          diags_.report(src.range, DiagKind::BindingTypeMismatch, "data",
+          diags_.report(src.range, diag::BindingTypeMismatch, "data",
                         src.type ? ir::typeName(*src.type) : "folder",
                         target_kind, name, ir::typeName(target));
           return;
@@ -1492,7 +1483,7 @@ class Sema::Impl {
                           src.type == Type::File && target == Type::Folder;
     if (src.type && src.kind != Source::Kind::Literal && !file_in_folder &&
         !ir::isAssignable(*src.type, target)) {
-      auto d = diags_.report(src.range, DiagKind::BindingTypeMismatch,
+      auto d = diags_.report(src.range, diag::BindingTypeMismatch,
                              src.describe(), ir::typeName(*src.type),
                              target_kind, name, ir::typeName(target));
       if (src.decl.Start.isValid())
@@ -1524,13 +1515,13 @@ class Sema::Impl {
         auto [it, inserted] =
             written.try_emplace(src.name, step.name, src.range);
         if (!inserted)
-          diags_.report(src.range, DiagKind::ParentOutputTwice, src.name)
+          diags_.report(src.range, diag::ParentOutputTwice, src.name)
               .note(it->second.second, "also written by step '{}'",
                     it->second.first);
         const ir::Port* po = owner.findOutput(src.name);
         if (po && !ir::isAssignable(port->type, po->type))
           diags_
-              .report(src.range, DiagKind::BindingTypeMismatch,
+              .report(src.range, diag::BindingTypeMismatch,
                       fmt::format("output '{}' of step '{}'", name, step.name),
                       ir::typeName(port->type), "pipeline output", src.name,
                       ir::typeName(po->type))
@@ -1555,7 +1546,7 @@ class Sema::Impl {
     }
     if (b.type && *b.type != port->type &&
         !ir::isAssignable(port->type, *b.type))
-      diags_.report(v.type->range, DiagKind::DeclaredTypeDiffers,
+      diags_.report(v.type->range, diag::DeclaredTypeDiffers,
                     fmt::format("output '{}' of step '{}'", name, step.name),
                     ir::typeName(port->type), ir::typeName(*b.type),
                     ir::typeName(port->type));
@@ -1608,7 +1599,7 @@ class Sema::Impl {
       llvm::SMRange at = pl.steps[to].range;
       for (const auto& e : edges[to])
         if (e.first == from) at = e.second;
-      auto d = diags_.report(at, DiagKind::DependencyCycle, text);
+      auto d = diags_.report(at, diag::DependencyCycle, text);
       for (std::size_t k = 0; k + 1 < cycle.size(); ++k) {
         std::size_t a = cycle[k], b = cycle[k + 1];
         for (const auto& e : edges[b])

@@ -14,7 +14,7 @@
 
 namespace pipec::frontend {
 
-using ir::DiagKind;
+namespace diag = ir::diag;
 
 namespace {
 
@@ -141,7 +141,7 @@ class Session::Resolver : public ComponentResolver {
                                              const ast::Scalar& spelled) {
     if (fragment.empty()) {
       if (f->main) return f->main;
-      diags().report(spelled.range, DiagKind::ComponentNotFound, spelled.text,
+      diags().report(spelled.range, diag::ComponentNotFound, spelled.text,
                      "the file declares no component");
       return nullptr;
     }
@@ -150,7 +150,7 @@ class Session::Resolver : public ComponentResolver {
       if (c->name && c->name->text == fragment) return c;
       if (c->name) names.push_back(c->name->text);
     }
-    diags().report(spelled.range, DiagKind::ComponentNotFound, spelled.text,
+    diags().report(spelled.range, diag::ComponentNotFound, spelled.text,
                    fmt::format("no component named '{}' in that file{}",
                                fragment, didYouMean(fragment, names)));
     return nullptr;
@@ -163,7 +163,7 @@ class Session::Resolver : public ComponentResolver {
     llvm::StringRef text = llvm::StringRef(ref.spelling.text).trim();
     if (text.startswith("file:")) text = text.drop_front(5);
     if (std::string why = unusablePathReason(text); !why.empty()) {
-      diags().report(ref.spelling.range, DiagKind::BadPath, "component",
+      diags().report(ref.spelling.range, diag::BadPath, "component",
                      ref.spelling.text, why);
       return nullptr;
     }
@@ -185,8 +185,8 @@ class Session::Resolver : public ComponentResolver {
     if (relative) {
       std::string root = projectRoot(from.file);
       if (!isUnder(abs, root)) {
-        diags().report(ref.spelling.range, DiagKind::PathEscapesRoot,
-                       "component", ref.spelling.text, root);
+        diags().report(ref.spelling.range, diag::PathEscapesRoot, "component",
+                       ref.spelling.text, root);
         return nullptr;
       }
     }
@@ -231,7 +231,7 @@ class Session::Resolver : public ComponentResolver {
     auto r = parseRegistryRef(ref.spelling.text);
     if (component_dirs_.empty() || !r) {
       diags().report(
-          ref.spelling.range, DiagKind::RegistryComponent, ref.spelling.text,
+          ref.spelling.range, diag::RegistryComponent, ref.spelling.text,
           "; pass --component-path DIR with a folder that holds its spec");
       return nullptr;
     }
@@ -256,7 +256,7 @@ class Session::Resolver : public ComponentResolver {
       else
         why = fmt::format("; no component named '{}' on the component path{}",
                           r->name, didYouMean(r->name, names));
-      diags().report(ref.spelling.range, DiagKind::RegistryComponent,
+      diags().report(ref.spelling.range, diag::RegistryComponent,
                      ref.spelling.text, why);
       return nullptr;
     }
@@ -282,7 +282,7 @@ class Session::Resolver : public ComponentResolver {
               llvm::StringRef(imp.target.text).drop_front(4);
           const ast::File* sf = s_.loadStdlibFile(std_name);
           if (!sf) {
-            diags().report(ref.spelling.range, DiagKind::ComponentNotFound,
+            diags().report(ref.spelling.range, diag::ComponentNotFound,
                            imp.target.text,
                            "the standard library copy does not load");
             return nullptr;
@@ -296,7 +296,7 @@ class Session::Resolver : public ComponentResolver {
         return resolvePath(path_ref, from);
       }
     }
-    diags().report(ref.spelling.range, DiagKind::ComponentNotFound,
+    diags().report(ref.spelling.range, diag::ComponentNotFound,
                    ref.spelling.text,
                    "no component or import of that name" +
                        didYouMean(ref.spelling.text, names));
@@ -347,7 +347,7 @@ const ast::File* Session::loadFile(llvm::StringRef path, llvm::SMRange from) {
   failed_[abs] = true;
 
   auto report = [&](const std::string& why) {
-    auto d = diags_.report(from, DiagKind::FileNotFound, path, why);
+    auto d = diags_.report(from, diag::FileNotFound, path, why);
     if (!from.Start.isValid()) d.origin(path.str());
   };
   std::unique_ptr<llvm::MemoryBuffer> buf;
@@ -369,7 +369,7 @@ const ast::File* Session::loadFile(llvm::StringRef path, llvm::SMRange from) {
       return nullptr;
     }
     if (st.getSize() > opts_.max_file_bytes) {
-      auto d = diags_.report(from, DiagKind::FileTooLarge, path, st.getSize(),
+      auto d = diags_.report(from, diag::FileTooLarge, path, st.getSize(),
                              opts_.max_file_bytes);
       if (!from.Start.isValid()) d.origin(path.str());
       return nullptr;
@@ -449,7 +449,7 @@ std::unique_ptr<ir::Module> Session::compile(llvm::StringRef path,
     }
     if (!main) {
       diags_
-          .report(llvm::SMRange(), DiagKind::ComponentNotFound, entry,
+          .report(llvm::SMRange(), diag::ComponentNotFound, entry,
                   "no component of that name in " + path.str() +
                       didYouMean(entry, names))
           .origin(path.str());
@@ -458,7 +458,7 @@ std::unique_ptr<ir::Module> Session::compile(llvm::StringRef path,
   }
   if (!main) {
     diags_
-        .report(llvm::SMRange(), DiagKind::ComponentNotFound, path,
+        .report(llvm::SMRange(), diag::ComponentNotFound, path,
                 "the file declares no component")
         .origin(path.str());
     return nullptr;

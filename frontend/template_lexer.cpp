@@ -3,7 +3,7 @@
 
 namespace pipec::frontend {
 
-using ir::DiagKind;
+namespace diag = ir::diag;
 
 bool isRuntimeToken(llvm::StringRef path) {
   return path == "name" || path == "output_name" || path == "default_datastore";
@@ -71,7 +71,7 @@ class Lexer {
         }
         if (end == llvm::StringRef::npos || spans_opener) {
           llvm::SMRange r = locate(i, rest.take_front(3));
-          diags_.report(r, DiagKind::UnterminatedBinding, rest.take_front(3),
+          diags_.report(r, diag::UnterminatedBinding, rest.take_front(3),
                         close);
           text += rest.str();
           break;
@@ -118,7 +118,7 @@ class Lexer {
       if (rest.startswith("$[[")) {
         llvm::SMRange r = locate(i, rest.take_front(3));
         if (group >= 0) {
-          diags_.report(r, DiagKind::NestedOptional);
+          diags_.report(r, diag::NestedOptional);
           text += "$[[";
           i += 3;
           continue;
@@ -142,8 +142,7 @@ class Lexer {
     }
     flush();
     if (group >= 0)
-      diags_.report(t.groups[group], DiagKind::UnterminatedBinding, "$[[",
-                    "]]");
+      diags_.report(t.groups[group], diag::UnterminatedBinding, "$[[", "]]");
     return t;
   }
 

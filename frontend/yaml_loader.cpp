@@ -9,7 +9,7 @@
 
 namespace pipec::frontend {
 
-using ir::DiagKind;
+namespace diag = ir::diag;
 using yaml::Node;
 
 namespace {
@@ -135,7 +135,7 @@ class Loader {
 
   std::shared_ptr<ast::Component> component(const Node* root) {
     if (!root->isMap()) {
-      diags_.report(root->range, DiagKind::NotAComponent);
+      diags_.report(root->range, diag::NotAComponent);
       return nullptr;
     }
     auto c = std::make_shared<ast::Component>();
@@ -159,8 +159,7 @@ class Loader {
   std::optional<ast::Scalar> scalar(const Node* key, const Node* v) {
     if (v->isMap() || v->isSeq()) {
       diags_.report(v->range.Start.isValid() ? v->range : key->range,
-                    DiagKind::WrongNodeKind, key->value, "a scalar",
-                    v->kindName());
+                    diag::WrongNodeKind, key->value, "a scalar", v->kindName());
       return std::nullopt;
     }
     ast::Scalar s;
@@ -190,14 +189,14 @@ class Loader {
                  const char* what = "a mapping") {
     if (v->isMap()) return true;
     if (v->isNull()) return false;  // `key:` with nothing: treated as empty
-    diags_.report(v->range, DiagKind::WrongNodeKind, key->value, what,
+    diags_.report(v->range, diag::WrongNodeKind, key->value, what,
                   v->kindName());
     return false;
   }
 
   bool isKey(const Node* k) {
     if (k->isScalar()) return true;
-    diags_.report(k->range, DiagKind::NonScalarKey);
+    diags_.report(k->range, diag::NonScalarKey);
     return false;
   }
 
@@ -214,7 +213,7 @@ class Loader {
   void unknown(const Node* key, llvm::StringRef context,
                llvm::ArrayRef<llvm::StringRef> known, llvm::json::Object* extra,
                const Node* value) {
-    diags_.report(key->range, DiagKind::UnknownKey, key->value, context,
+    diags_.report(key->range, diag::UnknownKey, key->value, context,
                   didYouMean(key->value, known));
     if (extra) keep(*extra, key, value);
   }
@@ -364,7 +363,7 @@ class Loader {
           d.default_value = scalar(nk, nv);
         }
       } else {
-        diags_.report(nv->range, DiagKind::WrongNodeKind, nk->value,
+        diags_.report(nv->range, diag::WrongNodeKind, nk->value,
                       "a mapping or a scalar", nv->kindName());
         continue;
       }
@@ -393,8 +392,8 @@ class Loader {
             s && !s->is_null && (s->text == "true" || s->text == "True");
         if (s && !s->is_null && !d.optional && s->text != "false" &&
             s->text != "False")
-          diags_.report(s->range, DiagKind::LiteralTypeMismatch, "key",
-                        "optional", "bool", s->text, "a bool");
+          diags_.report(s->range, diag::LiteralTypeMismatch, "key", "optional",
+                        "bool", s->text, "a bool");
       } else if (!output && key == "min") {
         d.min = scalar(k, v);
       } else if (!output && key == "max") {
@@ -404,7 +403,7 @@ class Loader {
           d.min = scalar(k, v->items[0]);
           d.max = scalar(k, v->items[1]);
         } else {
-          diags_.report(v->range, DiagKind::WrongNodeKind, "range",
+          diags_.report(v->range, diag::WrongNodeKind, "range",
                         "a sequence [min, max]", v->kindName());
         }
       } else if (!output && key == "enum") {
@@ -413,7 +412,7 @@ class Loader {
           for (const Node* item : v->items)
             if (auto s = scalar(k, item)) d.enum_values.push_back(*s);
         } else {
-          diags_.report(v->range, DiagKind::WrongNodeKind, "enum", "a sequence",
+          diags_.report(v->range, diag::WrongNodeKind, "enum", "a sequence",
                         v->kindName());
         }
       } else if (key == "datastore" || key == "is_control" ||
@@ -495,7 +494,7 @@ class Loader {
                    unknown(dk, "distribution", kDistributionKeys, nullptr, dv);
                });
     if (!d.type)
-      diags_.report(k->range, DiagKind::MissingKey, "distribution", "type");
+      diags_.report(k->range, diag::MissingKey, "distribution", "type");
   }
 
   void readEnvVars(std::vector<std::pair<ast::Name, ast::Scalar>>& out,
@@ -588,9 +587,8 @@ class Loader {
       job.name = nameOf(jk);
       job.range = jk->range;
       if (!jv->isMap()) {
-        diags_.report(jv->isNull() ? jk->range : jv->range,
-                      DiagKind::WrongNodeKind, jk->value, "a mapping",
-                      jv->kindName());
+        diags_.report(jv->isNull() ? jk->range : jv->range, diag::WrongNodeKind,
+                      jk->value, "a mapping", jv->kindName());
         continue;
       }
       readJob(job, jv);
@@ -770,7 +768,7 @@ class Loader {
           }
         }
       } else {
-        diags_.report(nv->range, DiagKind::WrongNodeKind, nk->value,
+        diags_.report(nv->range, diag::WrongNodeKind, nk->value,
                       "a scalar or a mapping", nv->kindName());
         continue;
       }

@@ -10,8 +10,8 @@ namespace pipec::ir {
 
 namespace {
 constexpr DiagInfo kDiagInfos[] = {
-#define DIAG(NAME, CODE, SEVERITY, FORMAT) \
-  {#NAME, CODE, Severity::SEVERITY, FORMAT},
+#define DIAG(NAME, CODE, SEVERITY, FORMAT, ...) \
+  {#NAME, CODE, Severity::SEVERITY},
 #include "ir/diagnostic_kinds.def"
 #undef DIAG
 };
@@ -180,10 +180,23 @@ DiagBuilder::~DiagBuilder() {
   if (engine_) engine_->emit(std::move(diag_));
 }
 
-std::string DiagnosticEngine::formatMessage(DiagKind kind,
-                                            fmt::format_args args) {
-  return fmt::vformat(diagInfo(kind).format, args);
+Diagnostic DiagnosticEngine::make(llvm::SMRange range, DiagKind kind,
+                                  std::string message) {
+  Diagnostic d;
+  d.kind = kind;
+  d.severity = diagInfo(kind).severity;
+  d.range = range;
+  d.message = std::move(message);
+  return d;
 }
+
+// Registry entries are checked while compiling; these are never called.
+namespace detail {
+void formatStringUsesAnArgumentNotDeclared() { std::abort(); }
+void formatStringLeavesADeclaredArgumentUnused() { std::abort(); }
+void formatStringIsMalformed() { std::abort(); }
+void formatStringHasNoWordsOfItsOwn() { std::abort(); }
+}  // namespace detail
 
 namespace {
 // Names in messages come from the input: show control characters as escapes
@@ -240,13 +253,8 @@ void DiagnosticEngine::emit(Diagnostic diag) {
     if (error_limit_ != 0 && errors_ > error_limit_) {
       if (!limit_reported_) {
         limit_reported_ = true;
-        Diagnostic stop;
-        stop.kind = DiagKind::TooManyErrors;
-        stop.severity = Severity::Error;
-        stop.message =
-            fmt::format(fmt::runtime(diagInfo(DiagKind::TooManyErrors).format),
-                        error_limit_);
-        consumer_->handle(stop);
+        consumer_->handle(make(llvm::SMRange(), DiagKind::TooManyErrors,
+                               diag::TooManyErrors.message(error_limit_)));
       }
       return;
     }

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "llvm/ADT/ArrayRef.h"
@@ -19,20 +21,137 @@ namespace pipec::ir {
 
 enum class Severity : std::uint8_t { Error, Warning, Note };
 
-/// Every diagnostic pipec can print. Codes are stable: never renumber.
+/// Every diagnostic pipec can print, by identity. Codes are stable: never
+/// renumber. Reporting takes the typed `diag::NAME` below, not this.
 enum class DiagKind : std::uint16_t {
-#define DIAG(NAME, CODE, SEVERITY, FORMAT) NAME,
+#define DIAG(NAME, CODE, SEVERITY, FORMAT, ...) NAME,
 #include "ir/diagnostic_kinds.def"
 #undef DIAG
 };
 
 /// Static facts about one diagnostic kind.
 struct DiagInfo {
-  const char* name;    ///< e.g. "UnknownKey"
-  const char* code;    ///< e.g. "W0101"
-  Severity severity;   ///< default severity
-  const char* format;  ///< fmt format string for the message
+  const char* name;   ///< e.g. "UnknownKey"
+  const char* code;   ///< e.g. "W0101"
+  Severity severity;  ///< default severity
 };
+
+#if defined(__cpp_consteval)
+#define PIPEC_DIAG_CONSTEVAL consteval
+#else
+#define PIPEC_DIAG_CONSTEVAL constexpr
+#endif
+
+namespace detail {
+/// Reached only when a registry format string is wrong; being neither
+/// constexpr nor consteval, it stops compilation where it is reached.
+void formatStringUsesAnArgumentNotDeclared();
+void formatStringLeavesADeclaredArgumentUnused();
+void formatStringIsMalformed();
+void formatStringHasNoWordsOfItsOwn();
+
+/// Checks that `format` refers to every one of `count` arguments and to no
+/// other (fmt checks the specs against the types; it lets unused
+/// arguments pass), and that it has a word outside its replacement fields.
+constexpr bool checkFormat(std::string_view format, std::size_t count) {
+  std::uint64_t used = 0;
+  std::size_t next = 0;
+  bool words = false;
+  for (std::size_t i = 0; i < format.size(); ++i) {
+    char c = format[i];
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) words = true;
+    if (c == '}') {
+      if (i + 1 < format.size() && format[i + 1] == '}') ++i;
+      continue;
+    }
+    if (c != '{') continue;
+    if (i + 1 < format.size() && format[i + 1] == '{') {
+      ++i;
+      continue;
+    }
+    std::size_t id = 0;
+    bool explicit_id = false;
+    for (++i; i < format.size() && format[i] >= '0' && format[i] <= '9'; ++i) {
+      id = id * 10 + std::size_t(format[i] - '0');
+      explicit_id = true;
+    }
+    if (!explicit_id) id = next++;
+    if (id >= count || id >= 64) formatStringUsesAnArgumentNotDeclared();
+    used |= std::uint64_t(1) << id;
+    while (i < format.size() && format[i] != '}') ++i;
+    if (i == format.size()) formatStringIsMalformed();
+  }
+  for (std::size_t k = 0; k < count; ++k)
+    if (!(used & (std::uint64_t(1) << k)))
+      formatStringLeavesADeclaredArgumentUnused();
+  if (!words) formatStringHasNoWordsOfItsOwn();
+  return true;
+}
+}  // namespace detail
+
+/// A diagnostic kind with the types of its message's arguments, made from
+/// its registry entry (`diag::NAME`). The format string is checked against
+/// the types when the program is compiled: fmt checks each replacement
+/// field's spec against its argument's type, and every declared argument
+/// must be used.
+template <typename... Params>
+class DiagDef {
+ public:
+  template <std::size_t N>
+  PIPEC_DIAG_CONSTEVAL DiagDef(DiagKind kind, const char (&format)[N])
+      : kind_(kind), format_(format, N - 1) {
+#if defined(__cpp_consteval) && defined(FMT_HAS_CONSTEVAL)
+    [[maybe_unused]] fmt::format_string<Params...> checked(format);
+#endif
+    detail::checkFormat(format_, sizeof...(Params));
+  }
+
+  DiagKind kind() const { return kind_; }
+  /// The registry's format string (documentation, tests).
+  std::string_view formatString() const { return format_; }
+
+  /// The message for `args`: exactly one argument per declared type, each
+  /// converted without narrowing, or the call does not compile.
+  template <typename... Args>
+  std::string message(Args&&... args) const {
+    static_assert(sizeof...(Args) == sizeof...(Params),
+                  "this diagnostic takes a different number of arguments "
+                  "(see its entry in ir/diagnostic_kinds.def)");
+    if constexpr (sizeof...(Args) == sizeof...(Params)) {
+      constexpr bool convertible =
+          (std::is_convertible_v<Args&&, Params> && ...);
+      static_assert(convertible,
+                    "an argument does not convert to the type its "
+                    "diagnostic declares in ir/diagnostic_kinds.def");
+      if constexpr (convertible)
+        return fmt::vformat(format_, fmt::make_format_args(
+                                         Params{std::forward<Args>(args)}...));
+      else
+        return {};
+    } else {
+      return {};
+    }
+  }
+
+ private:
+  DiagKind kind_;
+  std::string_view format_;
+};
+
+/// One typed constant per registry entry: `diag::FileNotFound` is a
+/// `DiagDef<Text, Text>`. These are what DiagnosticEngine::report takes.
+namespace diag {
+/// Argument types a registry entry may declare.
+using Text = std::string_view;  ///< names, paths, values as written, reasons
+using Int = std::int64_t;       ///< a signed number
+using Count = std::uint64_t;    ///< a size, a count, a limit
+using Byte = unsigned char;     ///< one byte of the input (`0x{:02X}`)
+
+#define DIAG(NAME, CODE, SEVERITY, FORMAT, ...) \
+  inline constexpr DiagDef<__VA_ARGS__> NAME{DiagKind::NAME, FORMAT};
+#include "ir/diagnostic_kinds.def"
+#undef DIAG
+}  // namespace diag
 
 /// The registry entry of `kind`.
 const DiagInfo& diagInfo(DiagKind kind);
@@ -197,19 +316,29 @@ class DiagnosticEngine {
   DiagnosticEngine(llvm::SourceMgr& sm, DiagnosticConsumer& consumer)
       : sm_(sm), consumer_(&consumer) {}
 
-  /// Reports `kind` at `range` with the kind's format applied to `args`.
-  template <typename... Args>
-  DiagBuilder report(llvm::SMRange range, DiagKind kind, const Args&... args) {
-    Diagnostic d;
-    d.kind = kind;
-    d.severity = diagInfo(kind).severity;
-    d.range = range;
-    d.message = formatMessage(kind, fmt::make_format_args(args...));
-    return DiagBuilder(this, std::move(d));
+  /// Reports `kind` (a `diag::NAME`) at `range` (invalid: no location).
+  /// The arguments must match the kind's declared types: a wrong count or
+  /// type does not compile.
+  template <typename... Params, typename... Args>
+  DiagBuilder report(llvm::SMRange range, const DiagDef<Params...>& kind,
+                     Args&&... args) {
+    return DiagBuilder(this, make(range, kind.kind(),
+                                  kind.message(std::forward<Args>(args)...)));
   }
-  template <typename... Args>
-  DiagBuilder report(llvm::SMLoc loc, DiagKind kind, const Args&... args) {
-    return report(llvm::SMRange(loc, loc), kind, args...);
+  template <typename... Params, typename... Args>
+  DiagBuilder report(llvm::SMLoc loc, const DiagDef<Params...>& kind,
+                     Args&&... args) {
+    return report(llvm::SMRange(loc, loc), kind, std::forward<Args>(args)...);
+  }
+
+  /// Reporting by identity does not compile: the typed entry checks the
+  /// arguments. Write report(range, diag::NAME, ...).
+  template <typename Loc, typename... Args>
+  DiagBuilder report(Loc, DiagKind, Args&&...) {
+    static_assert(sizeof(Loc) == 0,
+                  "report() takes ir::diag::NAME (the typed registry entry), "
+                  "not ir::DiagKind::NAME");
+    return DiagBuilder(nullptr, Diagnostic{});
   }
 
   void emit(Diagnostic diag);
@@ -230,7 +359,8 @@ class DiagnosticEngine {
   void setConsumer(DiagnosticConsumer& c) { consumer_ = &c; }
 
  private:
-  static std::string formatMessage(DiagKind kind, fmt::format_args args);
+  static Diagnostic make(llvm::SMRange range, DiagKind kind,
+                         std::string message);
 
   llvm::SourceMgr& sm_;
   DiagnosticConsumer* consumer_;

@@ -52,7 +52,7 @@ bool checkFamily(const std::vector<T>& decls, const char* what,
     ok = false;
     const llvm::SourceMgr& sm = diags.sourceMgr();
     diags
-        .report(d.range, DiagKind::EnvNameCollision, what, d.name,
+        .report(d.range, diag::EnvNameCollision, what, d.name,
                 formatLoc(sm, d.range.Start), what, *it->second.name,
                 formatLoc(sm, it->second.range.Start), v)
         .note(it->second.range, "{} '{}' declared here", what,

@@ -101,7 +101,7 @@ bool checkBytes(const char* begin, const char* end, unsigned max_run,
         if (++doc_ends > max_run) {
           diags.report(
               llvm::SMLoc::getFromPointer(reinterpret_cast<const char*>(p)),
-              DiagKind::RepeatedSeparator, "...", max_run);
+              diag::RepeatedSeparator, "...", max_run);
           return false;
         }
       } else if (c != ' ' && c != '\t' && c != '#' && c != '\n' && c != '\r') {
@@ -114,7 +114,7 @@ bool checkBytes(const char* begin, const char* end, unsigned max_run,
           if (++commas > max_run) {
             diags.report(
                 llvm::SMLoc::getFromPointer(reinterpret_cast<const char*>(p)),
-                DiagKind::RepeatedSeparator, ",", max_run);
+                diag::RepeatedSeparator, ",", max_run);
             return false;
           }
         } else if (c == '#' && after_blank) {
@@ -130,7 +130,7 @@ bool checkBytes(const char* begin, const char* end, unsigned max_run,
     llvm::SMLoc loc =
         llvm::SMLoc::getFromPointer(reinterpret_cast<const char*>(p));
     if (c == 0) {
-      diags.report(loc, DiagKind::BinaryFile);
+      diags.report(loc, diag::BinaryFile);
       return false;
     }
     if (c < 0x80) {
@@ -138,7 +138,7 @@ bool checkBytes(const char* begin, const char* end, unsigned max_run,
         // YAML reads it as a line break; LLVM's parser and yaml-cpp each
         // read it their own way (inside a comment, one ends the comment and
         // the other does not), so no reading of it can be trusted.
-        diags.report(loc, DiagKind::LoneCarriageReturn);
+        diags.report(loc, diag::LoneCarriageReturn);
         return false;
       }
       if (c == '\t' || c == '\n' || c == '\r') {
@@ -150,19 +150,19 @@ bool checkBytes(const char* begin, const char* end, unsigned max_run,
         ++p;
         continue;
       }
-      diags.report(loc, DiagKind::ControlCharacter, unsigned(c));
+      diags.report(loc, diag::ControlCharacter, c);
       return false;
     }
     std::size_t n = utf8SequenceLength(p, e);
     if (n == 0) {
-      diags.report(loc, DiagKind::InvalidUtf8, unsigned(c));
+      diags.report(loc, diag::InvalidUtf8, c);
       return false;
     }
     if (n == 3 && c == 0xEF && p[1] == 0xBB && p[2] == 0xBF &&
         p != reinterpret_cast<const unsigned char*>(begin)) {
       // Not text in YAML 1.2 (nb-char excludes it); LLVM's parser stops
       // on it with a message that does not name it.
-      diags.report(loc, DiagKind::ByteOrderMarkInside);
+      diags.report(loc, diag::ByteOrderMarkInside);
       return false;
     }
     if (!in_comment) commas = 0;
@@ -184,7 +184,7 @@ void setCheckedTag(Node* n, std::string tag, DiagnosticEngine& diags) {
     return;
   std::string shown =
       t.startswith(kCore) ? "!!" + t.drop_front(kCore.size()).str() : n->tag;
-  diags.report(n->range.Start, DiagKind::UnsupportedTag, shown);
+  diags.report(n->range.Start, diag::UnsupportedTag, shown);
 }
 
 // YAML 1.1 merge keys (`<<: *base`): entries not already present are added.
@@ -204,7 +204,7 @@ void applyMergeKeys(Node* map, DiagnosticEngine& diags) {
         sources = e.second->items;
       for (Node* src : sources) {
         if (!src->isMap()) {
-          diags.report(src->range, DiagKind::YamlSyntax,
+          diags.report(src->range, diag::YamlSyntax,
                        "a merge key '<<' needs a mapping or a sequence of "
                        "mappings");
           continue;
@@ -212,7 +212,7 @@ void applyMergeKeys(Node* map, DiagnosticEngine& diags) {
         for (const auto& se : src->entries) merged.push_back(se);
       }
       if (sources.empty())
-        diags.report(e.second->range, DiagKind::YamlSyntax,
+        diags.report(e.second->range, diag::YamlSyntax,
                      "a merge key '<<' needs a mapping or a sequence of "
                      "mappings");
     } else {
@@ -237,7 +237,7 @@ void dropDuplicateKeys(Node* map, DiagnosticEngine& diags) {
   bool any = false;
   auto report = [&](std::size_t dup, const Node* first) {
     const Node* k = entries[dup].first;
-    diags.report(k->range, DiagKind::DuplicateKey, k->value)
+    diags.report(k->range, diag::DuplicateKey, k->value)
         .note(first->range, "first defined here");
     dropped[dup] = any = true;
   };
@@ -672,7 +672,7 @@ class Builder {
       case llvm::yaml::Node::NK_Sequence:
       case llvm::yaml::Node::NK_Mapping: {
         if (depth >= limits_.max_depth) {
-          diags_.report(out->range.Start, DiagKind::NestingTooDeep,
+          diags_.report(out->range.Start, diag::NestingTooDeep,
                         limits_.max_depth);
           return abort();
         }
@@ -684,8 +684,7 @@ class Builder {
         if (open) gap_from_ = open;
         if (!open && is_seq && place.block_key &&
             sameLine(place.block_key->range.Start.getPointer(), first)) {
-          diags_.report(llvm::SMLoc::getFromPointer(first),
-                        DiagKind::YamlSyntax,
+          diags_.report(llvm::SMLoc::getFromPointer(first), diag::YamlSyntax,
                         "a block sequence cannot start on the line of its key");
           return abort();
         }
@@ -820,8 +819,7 @@ class Builder {
     auto it = anchors_.find(name);
     if (it == anchors_.end()) {
       diags_.report(llvm::SMRange(at, llvm::SMLoc::getFromPointer(name.end())),
-                    DiagKind::YamlSyntax,
-                    "unknown anchor '" + name.str() + "'");
+                    diag::YamlSyntax, "unknown anchor '" + name.str() + "'");
       return abort();
     }
     Node* target = it->second.first;
@@ -829,13 +827,13 @@ class Builder {
     last_weight_ = w;
     expanded_ = saturatingAdd(expanded_, w.nodes);
     if (expanded_ > limits_.max_alias_expansion) {
-      diags_.report(at, DiagKind::AliasExpansionTooLarge,
+      diags_.report(at, diag::AliasExpansionTooLarge,
                     limits_.max_alias_expansion);
       return abort();
     }
     expanded_bytes_ = saturatingAdd(expanded_bytes_, w.bytes);
     if (expanded_bytes_ > limits_.max_alias_bytes) {
-      diags_.report(at, DiagKind::AliasBytesTooLarge, limits_.max_alias_bytes);
+      diags_.report(at, diag::AliasBytesTooLarge, limits_.max_alias_bytes);
       return abort();
     }
     return target;
@@ -853,15 +851,14 @@ class Builder {
     while (p > begin_ && (isBlank(p[-1]) || isBreak(p[-1]))) --p;
     if (p > begin_ && p[-1] == '?') return true;
     if (!sameLine(start, end)) {
-      diags_.report(key->range, DiagKind::YamlSyntax,
+      diags_.report(key->range, diag::YamlSyntax,
                     "a key must be on one line (or follow '? ')");
       return false;
     }
     const char* q = end;
     while (q < end_ && isBlank(*q)) ++q;
     if (q < end_ && *q == ':') return true;
-    diags_.report(key->range, DiagKind::YamlSyntax,
-                  "expected ':' after the key");
+    diags_.report(key->range, diag::YamlSyntax, "expected ':' after the key");
     return false;
   }
 
@@ -878,7 +875,7 @@ class Builder {
     if (p > begin_ && p[-1] == '?') return true;
     std::size_t kc = columnOf(k), vc = columnOf(v);
     if (vc > kc || (vc == kc && value->isSeq() && *v == '-')) return true;
-    diags_.report(value->range, DiagKind::YamlSyntax,
+    diags_.report(value->range, diag::YamlSyntax,
                   "a value on the line after its key must be indented more "
                   "than the key");
     return false;
@@ -952,7 +949,7 @@ class Builder {
         break;
       if (document_end && line_start && c == '%') {
         // LLVM ends the document at a directive and reads no more.
-        diags_.report(llvm::SMLoc::getFromPointer(p), DiagKind::YamlSyntax,
+        diags_.report(llvm::SMLoc::getFromPointer(p), diag::YamlSyntax,
                       "a directive ('%') inside a document; directives come "
                       "before '---'");
         return false;
@@ -964,7 +961,7 @@ class Builder {
         continue;
       }
       if (c == ',' && (prev == ',' || prev == '[' || prev == '{')) {
-        diags_.report(llvm::SMLoc::getFromPointer(p), DiagKind::YamlSyntax,
+        diags_.report(llvm::SMLoc::getFromPointer(p), diag::YamlSyntax,
                       "a ',' with no entry before it");
         return false;
       }
@@ -973,7 +970,7 @@ class Builder {
       prev = c;
     }
     if (in_flow && !indicator) {
-      diags_.report(llvm::SMLoc::getFromPointer(upto), DiagKind::YamlSyntax,
+      diags_.report(llvm::SMLoc::getFromPointer(upto), diag::YamlSyntax,
                     "expected ',' or ':' before this");
       return false;
     }
@@ -1077,8 +1074,8 @@ class Builder {
     if (!quoted) raw = raw.rtrim(" \t\r\n");
     if (quoted && !closedQuote(raw)) {
       // LLVM's parser accepts a single-quoted scalar cut by the end of file.
-      diags_.report(llvm::SMLoc::getFromPointer(raw.data()),
-                    DiagKind::YamlSyntax, "a quoted scalar is not closed");
+      diags_.report(llvm::SMLoc::getFromPointer(raw.data()), diag::YamlSyntax,
+                    "a quoted scalar is not closed");
       return false;
     }
     out->kind = Node::Kind::Scalar;
@@ -1086,7 +1083,7 @@ class Builder {
     const char* error_at = nullptr;
     std::string error;
     if (!scalarValue(raw, out->value, error_at, error)) {
-      diags_.report(llvm::SMLoc::getFromPointer(error_at), DiagKind::YamlSyntax,
+      diags_.report(llvm::SMLoc::getFromPointer(error_at), diag::YamlSyntax,
                     error);
       return false;
     }
@@ -1187,7 +1184,7 @@ std::unique_ptr<Document> parse(const llvm::SourceMgr& sm, unsigned buffer_id,
   if (!checkBytes(begin, end, limits.max_repeated_separators, diags))
     return nullptr;
   if (isBlankStream(text)) {
-    diags.report(file_start, DiagKind::EmptyFile);
+    diags.report(file_start, diag::EmptyFile);
     return nullptr;
   }
 
@@ -1223,12 +1220,12 @@ std::unique_ptr<Document> parse(const llvm::SourceMgr& sm, unsigned buffer_id,
             .empty();
     if (at_end && (bracket == '[' || bracket == '{'))
       diags
-          .report(open->range.Start, DiagKind::YamlSyntax,
+          .report(open->range.Start, diag::YamlSyntax,
                   bracket == '[' ? "a '[' is not closed with ']'"
                                  : "a '{' is not closed with '}'")
           .note(llvm::SMRange(at, at), "the text ends here");
     else
-      diags.report(at, DiagKind::YamlSyntax, syntaxMessage(errors.message));
+      diags.report(at, diag::YamlSyntax, syntaxMessage(errors.message));
     return nullptr;
   };
 
@@ -1236,7 +1233,7 @@ std::unique_ptr<Document> parse(const llvm::SourceMgr& sm, unsigned buffer_id,
   if (it == stream.end() || errors.failed) return syntaxError(nullptr);
   llvm::yaml::Node* root = it->getRoot();
   if (!root) {
-    diags.report(file_start, DiagKind::YamlSyntax, "no document can be read");
+    diags.report(file_start, diag::YamlSyntax, "no document can be read");
     return nullptr;
   }
   Builder builder(*doc, begin, end, parsed, stand_in, errors.failed, diags,
@@ -1257,12 +1254,12 @@ std::unique_ptr<Document> parse(const llvm::SourceMgr& sm, unsigned buffer_id,
     Node* n = second ? rest.build(second, 0, {}, nullptr) : nullptr;
     if (errors.failed) return syntaxError(&rest);
     if (!second) {
-      diags.report(file_start, DiagKind::YamlSyntax,
+      diags.report(file_start, diag::YamlSyntax,
                    "the second document cannot be read");
       return nullptr;
     }
     if (!n || !rest.finish()) return nullptr;
-    diags.report(n->range.Start, DiagKind::ExtraDocument);
+    diags.report(n->range.Start, diag::ExtraDocument);
   }
   return doc;
 }

@@ -21,7 +21,7 @@ LoweringCache::~LoweringCache() = default;
 
 namespace {
 
-using ir::DiagKind;
+namespace diag = ir::diag;
 
 std::string trainingJobJson(const LoweredStep& s, const ir::Component& c) {
   // Keys in the sorted order of llvm::json.
@@ -73,13 +73,13 @@ void reportCommandProblems(const std::vector<CommandProblem>& problems,
   for (const CommandProblem& p : problems) {
     switch (p.kind) {
       case CommandProblem::Kind::ArithmeticValue:
-        diags.report(p.range, DiagKind::CommandArithmeticValue, p.detail);
+        diags.report(p.range, diag::CommandArithmeticValue, p.detail);
         break;
       case CommandProblem::Kind::HeredocDelimiter:
-        diags.report(p.range, DiagKind::CommandHeredocDelimiter);
+        diags.report(p.range, diag::CommandHeredocDelimiter);
         break;
       case CommandProblem::Kind::HeredocNeedsRewrite:
-        diags.report(p.range, DiagKind::CommandHeredocQuoted, p.detail);
+        diags.report(p.range, diag::CommandHeredocQuoted, p.detail);
         break;
     }
   }
@@ -97,7 +97,7 @@ ParallelTask lowerTask(const ir::FlatStep& f, const StepValues& v,
        ir::findArgumentSettings(t.program_arguments)) {
     std::string need = ir::applyArgumentSetting(a, t.settings);
     if (!need.empty())
-      diags.report(args.range, DiagKind::ParallelBadArgument, "--" + a.flag,
+      diags.report(args.range, diag::ParallelBadArgument, "--" + a.flag,
                    need + (a.has_value ? ", not '" + a.value + "'" : ""));
   }
   if (const ir::Port* in = c.findInput(t.settings.input_data)) {
@@ -169,7 +169,7 @@ LoweredStep lowerStep(const ir::FlatPipeline& flat, std::size_t index,
   s.work_dir = v.ml_root + "/usercode";
 
   for (const auto& [setting, value] : f.rejected_settings)
-    diags.report(f.range, DiagKind::RunBadSetting, s.name, setting, value);
+    diags.report(f.range, diag::RunBadSetting, s.name, setting, value);
 
   for (const ir::Port& p : c.inputs) {
     InputData in;

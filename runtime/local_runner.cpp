@@ -206,11 +206,26 @@ std::vector<std::string> LocalRunner::environment(
   return out;
 }
 
-template <typename... Args>
+template <typename Kind, typename... Args>
 static void reportAt(ir::DiagnosticEngine& diags, RunObserver& obs,
-                     const StepPlan& s, DiagKind kind, const Args&... args) {
+                     const StepPlan& s, const Kind& kind, Args&&... args) {
   obs.beforeDiagnostic();
-  diags.report(s.range, kind, args...);
+  diags.report(s.range, kind, std::forward<Args>(args)...);
+}
+
+// The failures that name the step, what went wrong and its log.
+static const ir::DiagDef<ir::diag::Text, ir::diag::Text, ir::diag::Text>&
+stepFailure(DiagKind kind) {
+  switch (kind) {
+    case DiagKind::RunCommandNotFound:
+      return ir::diag::RunCommandNotFound;
+    case DiagKind::RunRequirementsFailed:
+      return ir::diag::RunRequirementsFailed;
+    case DiagKind::RunParallelEngine:
+      return ir::diag::RunParallelEngine;
+    default:
+      return ir::diag::RunStepFailed;
+  }
 }
 
 void LocalRunner::fail(Active& a, DiagKind kind, std::string detail,
@@ -220,14 +235,15 @@ void LocalRunner::fail(Active& a, DiagKind kind, std::string detail,
   a.failed = true;
   switch (kind) {
     case DiagKind::RunStepNotStarted:
-      reportAt(diags_, observer_, s, kind, s.name, detail);
+      reportAt(diags_, observer_, s, ir::diag::RunStepNotStarted, s.name,
+               detail);
       break;
     case DiagKind::RunCodeUnavailable:
-      reportAt(diags_, observer_, s, kind, s.name, s.code,
-               detail + (log.empty() ? "" : ", log: " + log));
+      reportAt(diags_, observer_, s, ir::diag::RunCodeUnavailable, s.name,
+               s.code, detail + (log.empty() ? "" : ", log: " + log));
       break;
     default:
-      reportAt(diags_, observer_, s, kind, s.name, detail, log);
+      reportAt(diags_, observer_, s, stepFailure(kind), s.name, detail, log);
       break;
   }
   if (kind == DiagKind::RunCommandNotFound) detail = "exit 127";
@@ -637,7 +653,7 @@ void LocalRunner::complete(Active& a) {
       const std::string& o = out.channel;
       std::string dir = s.ml_root + "/output/" + o;
       if (fs_.isEmptyDir(dir))
-        reportAt(diags_, observer_, s, DiagKind::RunEmptyOutput, s.name, o,
+        reportAt(diags_, observer_, s, ir::diag::RunEmptyOutput, s.name, o,
                  dir + "/");
     }
     if (journal_) journal_->record(s.name, s.hash, now);

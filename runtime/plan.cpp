@@ -13,7 +13,7 @@ namespace pipec::runtime {
 
 namespace {
 
-using ir::DiagKind;
+namespace diag = ir::diag;
 
 class Hasher {
  public:
@@ -63,7 +63,7 @@ void linkInputs(const RunPlan& plan, const ir::FlatPipeline& flat,
       case ir::DataSource::Kind::None:
         if (!in.optional && !root_unbound)
           diags.report(
-              at, DiagKind::RunInputUnbound,
+              at, diag::RunInputUnbound,
               "required input '" + in.channel + "' of step '" + s.name + "'",
               "");
         break;
@@ -72,13 +72,13 @@ void linkInputs(const RunPlan& plan, const ir::FlatPipeline& flat,
         for (const auto& [n, path] : opts.root_inputs)
           if (path == d.path) from_flag = true;
         if (d.is_uri) {
-          diags.report(at, DiagKind::RunUriInput, in.channel, s.name, d.path,
+          diags.report(at, diag::RunUriInput, in.channel, s.name, d.path,
                        "; bind a local copy with --input NAME=PATH");
           break;
         }
         if (!fs.exists(d.path)) {
           auto b = diags.report(from_flag ? llvm::SMRange() : at,
-                                DiagKind::RunPathMissing,
+                                diag::RunPathMissing,
                                 "input '" + in.channel + "'", s.name, d.path);
           if (from_flag) b.origin("--input");
           break;
@@ -108,12 +108,12 @@ void linkInputs(const RunPlan& plan, const ir::FlatPipeline& flat,
 void planCode(const RunPlan& plan, const ir::Component& c, FileSystem& fs,
               StepPlan& s, ir::DiagnosticEngine& diags) {
   if (s.code_is_url && llvm::StringRef(s.code).startswith("azureml:")) {
-    diags.report(c.range, DiagKind::RunCodeUnavailable, s.name, s.code,
+    diags.report(c.range, diag::RunCodeUnavailable, s.name, s.code,
                  "Azure ML assets are not reachable from a local run; "
                  "point 'code' at a local folder or a git URL");
   } else if (!s.code.empty() && !s.code_is_url) {
     if (fs.kind(s.code) != FileSystem::Kind::Directory) {
-      diags.report(c.range, DiagKind::RunPathMissing, "code folder", s.name,
+      diags.report(c.range, diag::RunPathMissing, "code folder", s.name,
                    s.code);
     } else if (fs.kind(s.code + "/requirements.txt") ==
                FileSystem::Kind::File) {
@@ -196,7 +196,7 @@ std::optional<RunPlan> buildPlan(const ir::Component& root,
     if (p.optional || p.default_path || opts.root_inputs.count(p.name))
       continue;
     root_unbound = true;
-    diags.report(p.range, DiagKind::RunInputUnbound,
+    diags.report(p.range, diag::RunInputUnbound,
                  "required input '" + p.name + "'",
                  "; pass --input " + p.name + "=PATH");
   }

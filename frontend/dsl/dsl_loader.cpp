@@ -12,7 +12,7 @@
 
 namespace pipec::frontend {
 
-using ir::DiagKind;
+namespace diag = ir::diag;
 using P = pipec_dsl_gen::PipeParser;
 
 namespace {
@@ -153,7 +153,7 @@ class Builder {
     for (const ast::Import& i : file->imports)
       if (!quiet_unused_ && !used_imports_.count(i.alias.text) &&
           !i.alias.text.empty() && !implicit_imports_.count(i.alias.text))
-        diags_.report(i.range, DiagKind::DslUnusedImport, i.alias.text);
+        diags_.report(i.range, diag::DslUnusedImport, i.alias.text);
     return file;
   }
 
@@ -240,8 +240,7 @@ class Builder {
   }
 
   void wrongKind(P::ValueContext* v, llvm::StringRef key, const char* want) {
-    diags_.report(range(v), DiagKind::DslWrongValueKind, key, want,
-                  valueKind(v));
+    diags_.report(range(v), diag::DslWrongValueKind, key, want, valueKind(v));
   }
 
   // A scalar setting: a string, a literal or a word (`gpu`, `INFO`). A word
@@ -340,7 +339,7 @@ class Builder {
     bool first(const ast::Name& k) {
       auto [it, inserted] = seen_.try_emplace(k.text, k.range);
       if (inserted) return true;
-      b_.diags_.report(k.range, DiagKind::DslDuplicateSetting, k.text, where_)
+      b_.diags_.report(k.range, diag::DslDuplicateSetting, k.text, where_)
           .note(it->second, "first given here");
       return false;
     }
@@ -354,7 +353,7 @@ class Builder {
   void unknownKey(const ast::Name& k, llvm::StringRef what,
                   llvm::StringRef where,
                   std::vector<llvm::StringRef> candidates) {
-    auto d = diags_.report(k.range, DiagKind::DslUnknownSetting, what, k.text,
+    auto d = diags_.report(k.range, diag::DslUnknownSetting, what, k.text,
                            where, didYouMean(k.text, candidates));
     if (auto m = closestMatch(k.text, candidates)) d.fixit(k.range, *m);
   }
@@ -368,7 +367,7 @@ class Builder {
   std::optional<ast::Scalar> needValue(const Entry& e, llvm::StringRef what) {
     if (e.value) return scalar(e.value, e.key.text);
     diags_.report(e.block ? range(e.block) : e.key.range,
-                  DiagKind::DslWrongValueKind, e.key.text, what,
+                  diag::DslWrongValueKind, e.key.text, what,
                   e.block ? "a block" : "nothing");
     return std::nullopt;
   }
@@ -378,7 +377,7 @@ class Builder {
     if (e.value)
       wrongKind(e.value, e.key.text, "a block { ... }");
     else
-      diags_.report(e.key.range, DiagKind::DslWrongValueKind, e.key.text,
+      diags_.report(e.key.range, diag::DslWrongValueKind, e.key.text,
                     "a block { ... }", "nothing");
     return false;
   }
@@ -484,7 +483,7 @@ class Builder {
         d.parameter_server_count = s;
     }
     if (!d.type)
-      diags_.report(key.range, DiagKind::MissingKey, "distribution", "type");
+      diags_.report(key.range, diag::MissingKey, "distribution", "type");
   }
 
   // `input_data data` names an input, `append_row_to rows` an output: the
@@ -595,7 +594,8 @@ class Builder {
     } else if (auto* is = dynamic_cast<P::ImportStdContext*>(i)) {
       auto parts = is->dotted()->name();
       if (parts.size() != 2 || text(parts[0]->getStart()) != "std") {
-        diags_.report(range(is->dotted()), DiagKind::DslBadDeclaration,
+        diags_.report(range(is->dotted()), diag::DslBadDeclaration, "import",
+                      is->dotted()->getText(),
                       "write 'import std.NAME' for a standard component, or "
                       "'import \"PATH\" as NAME' for a file");
         return;
@@ -615,7 +615,7 @@ class Builder {
   bool stdlibKnown(const ast::Name& comp) {
     if (stdlib::source(comp.text)) return true;
     auto names = stdlib::names();
-    auto d = diags_.report(comp.range, DiagKind::DslUnknownStdlib,
+    auto d = diags_.report(comp.range, diag::DslUnknownStdlib,
                            "std." + comp.text, didYouMean(comp.text, names));
     if (auto m = closestMatch(comp.text, names)) d.fixit(comp.range, *m);
     return false;
@@ -625,7 +625,7 @@ class Builder {
   bool declareName(const ast::Name& n) {
     auto [it, inserted] = top_names_.try_emplace(n.text, n.range);
     if (inserted) return true;
-    diags_.report(n.range, DiagKind::DuplicateName, "name", n.text)
+    diags_.report(n.range, diag::DuplicateName, "name", n.text)
         .note(it->second, "previous declaration is here");
     return false;
   }
@@ -673,7 +673,7 @@ class Builder {
     llvm::StringRef k = e.key.text;
     if (among(k, kParallelKeys)) {
       if (!parallel) {
-        diags_.report(e.key.range, DiagKind::DslParallelSettingOnCommand, k);
+        diags_.report(e.key.range, diag::DslParallelSettingOnCommand, k);
         return;
       }
       parallelEntry(e, c.parallel, seen);
@@ -727,9 +727,9 @@ class Builder {
           d->defaultValue
               ? static_cast<antlr4::ParserRuleContext*>(d->defaultValue)
               : d->constraint();
-      diags_.report(range(at), DiagKind::DslBadDeclaration,
-                    "output '" + port.name.text +
-                        "' cannot have a default or a constraint");
+      diags_.report(range(at), diag::DslBadDeclaration, "output",
+                    port.name.text,
+                    "an output cannot have a default or a constraint");
     } else {
       if (d->defaultValue) setDefault(port, literal(d->defaultValue));
       if (d->constraint()) constraint(d->constraint(), port);
@@ -785,9 +785,9 @@ class Builder {
       if (in->constraint()) constraint(in->constraint(), port);
       if (in->description) port.description = strings(in->description).text;
       if (!port.type && !in->defaultValue)
-        diags_.report(port.name.range, DiagKind::DslBadDeclaration,
-                      "pipeline input '" + port.name.text +
-                          "' needs a type (NAME: TYPE) or a default value");
+        diags_.report(port.name.range, diag::DslBadDeclaration,
+                      "pipeline input", port.name.text,
+                      "it needs a type (NAME: TYPE) or a default value");
       pipeline_inputs_.insert(port.name.text);
       c->inputs.push_back(std::move(port));
     }
@@ -895,7 +895,8 @@ class Builder {
     std::string head = text(parts[0]->getStart()).str();
     std::string tail = text(parts[1]->getStart()).str();
     if (parts.size() > 2) {
-      diags_.report(ref.range, DiagKind::DslBadDeclaration,
+      diags_.report(ref.range, diag::DslBadDeclaration, "component name",
+                    d->getText(),
                     "a component is named NAME, ALIAS.NAME or std.NAME");
       return false;
     }
@@ -926,7 +927,7 @@ class Builder {
     std::vector<std::string> aliases;
     for (const ast::Import& imp : file_->imports)
       if (!imp.stdlib) aliases.push_back(imp.alias.text);
-    diags_.report(range(parts[0]), DiagKind::DslUnknownImport, head,
+    diags_.report(range(parts[0]), diag::DslUnknownImport, head,
                   didYouMean(head, aliases));
     // The import meant here is likely unused only through the typo.
     quiet_unused_ = true;
@@ -945,8 +946,7 @@ class Builder {
       if (names.size() == 1) {
         if (!pipeline_inputs_.count(first.text) &&
             step_names_.count(first.text)) {
-          diags_.report(first.range, DiagKind::DslStepWithoutOutput, first.text,
-                        first.text);
+          diags_.report(first.range, diag::DslStepWithoutOutput, first.text);
           return std::nullopt;
         }
         out.kind = ast::JobValue::Kind::Template;
@@ -1024,14 +1024,13 @@ class Builder {
     ast::Name target = name(s->target);
     if (!seen.first(target)) return;
     if (s->PARALLEL() || s->OVER() || s->block()) {
-      diags_.report(range(s), DiagKind::DslBadOutputAssignment, target.text,
+      diags_.report(range(s), diag::DslBadOutputAssignment, target.text,
                     "; a step call needs an argument list: NAME(...)");
       return;
     }
     auto parts = s->callee->name();
     if (parts.size() != 2) {
-      diags_.report(range(s->callee), DiagKind::DslBadOutputAssignment,
-                    target.text,
+      diags_.report(range(s->callee), diag::DslBadOutputAssignment, target.text,
                     parts.size() == 1 &&
                             step_names_.count(text(parts[0]->getStart()).str())
                         ? "; name one of the step's outputs"
@@ -1052,7 +1051,7 @@ class Builder {
       return;
     }
     std::vector<std::string> names(step_names_.begin(), step_names_.end());
-    auto d = diags_.report(step.range, DiagKind::DslUnknownStep, step.text,
+    auto d = diags_.report(step.range, diag::DslUnknownStep, step.text,
                            c.name->text, didYouMean(step.text, names));
     if (auto m = closestMatch(step.text, names)) d.fixit(step.range, *m);
   }
@@ -1079,20 +1078,10 @@ std::unique_ptr<ast::File> loadDslBuffer(const llvm::SourceMgr& sm,
   if (!dsl::checkBytes(text, diags)) return nullptr;
   auto parsed = dsl::parse(text, diags);
   if (parsed->errors || !parsed->tree) return nullptr;
-  try {
-    Builder b(*parsed, path, diags, buf->getBufferEnd());
-    return b.build(parsed->tree);
-  } catch (const std::exception& e) {
-    diags
-        .report(llvm::SMRange(), DiagKind::DslSyntax,
-                std::string("cannot read the file: ") + e.what())
-        .origin(path.str());
-    return nullptr;
-  } catch (...) {
-    diags.report(llvm::SMRange(), DiagKind::DslSyntax, "cannot read the file")
-        .origin(path.str());
-    return nullptr;
-  }
+  // The tree parsed without errors: building the AST from it reports every
+  // problem as a diagnostic and throws nothing a user could cause.
+  Builder b(*parsed, path, diags, buf->getBufferEnd());
+  return b.build(parsed->tree);
 }
 
 }  // namespace pipec::frontend

@@ -10,7 +10,7 @@
 
 namespace pipec::frontend::dsl {
 
-using ir::DiagKind;
+namespace diag = ir::diag;
 using pipec_dsl_gen::PipeLexer;
 using pipec_dsl_gen::PipeParser;
 
@@ -186,8 +186,8 @@ class ErrorListener : public antlr4::BaseErrorListener {
     if (m.startswith("extraneous") || m.startswith("mismatched") ||
         m.startswith("no viable"))
       text += colonHint(parser, offending);
-    auto d = diags_.report(tokenRange(p_, offending), DiagKind::DslSyntax,
-                           text + keywordHint(parser, offending));
+    auto d = diags_.report(tokenRange(p_, offending), diag::DslSyntax, text,
+                           keywordHint(parser, offending));
     if (offending->getType() == antlr4::Token::EOF && p_.unclosed)
       d.note(tokenRange(p_, p_.unclosed), "'{}' opened here is not closed",
              tokenText(p_, p_.unclosed).str());
@@ -220,7 +220,7 @@ bool checkBytes(llvm::StringRef text, ir::DiagnosticEngine& diags) {
   for (std::size_t i = 0; i < n;) {
     unsigned char c = s[i];
     if (c == 0) {
-      diags.report(at(i), DiagKind::BinaryFile);
+      diags.report(at(i), diag::BinaryFile);
       return false;
     }
     if (c < 0x80) {
@@ -235,7 +235,7 @@ bool checkBytes(llvm::StringRef text, ir::DiagnosticEngine& diags) {
               !(len == 4 && c > 0xF4);
     for (std::size_t k = 1; ok && k < len; ++k) ok = (s[i + k] & 0xC0) == 0x80;
     if (!ok) {
-      diags.report(at(i), DiagKind::InvalidUtf8, unsigned(c));
+      diags.report(at(i), diag::InvalidUtf8, c);
       return false;
     }
     i += len;
@@ -265,7 +265,7 @@ std::unique_ptr<Parse> parse(llvm::StringRef text, ir::DiagnosticEngine& diags,
       auto* w = dynamic_cast<antlr4::WritableToken*>(t);
       if (type == PipeLexer::UNTERMINATED_STRING) {
         // Read as a string so that the rest of the line still parses.
-        diags.report(tokenRange(*p, t), DiagKind::DslUnterminatedString);
+        diags.report(tokenRange(*p, t), diag::DslUnterminatedString);
         ++p->errors;
         if (w) w->setType(PipeLexer::STRING);
         continue;
@@ -287,7 +287,7 @@ std::unique_ptr<Parse> parse(llvm::StringRef text, ir::DiagnosticEngine& diags,
         }
         llvm::SMRange r = spanRange(*p, t, last);
         diags.report(
-            r, DiagKind::DslBadCharacter,
+            r, diag::DslBadCharacter,
             printable(llvm::StringRef(
                 r.Start.getPointer(),
                 std::size_t(r.End.getPointer() - r.Start.getPointer()))));
@@ -301,8 +301,7 @@ std::unique_ptr<Parse> parse(llvm::StringRef text, ir::DiagnosticEngine& diags,
       if (s == "{" || s == "(" || s == "[") {
         open.push_back(t);
         if (open.size() > kMaxNesting) {
-          diags.report(tokenRange(*p, t), DiagKind::DslNestingTooDeep,
-                       kMaxNesting);
+          diags.report(tokenRange(*p, t), diag::DslNestingTooDeep, kMaxNesting);
           ++p->errors;
           return p;
         }
@@ -345,14 +344,13 @@ std::unique_ptr<Parse> parse(llvm::StringRef text, ir::DiagnosticEngine& diags,
   } catch (const std::exception& e) {
     diags.report(llvm::SMRange(llvm::SMLoc::getFromPointer(text.data()),
                                llvm::SMLoc::getFromPointer(text.data())),
-                 DiagKind::DslSyntax,
-                 std::string("the parser gave up: ") + e.what());
+                 diag::DslSyntax, "the parser gave up: ", e.what());
     ++p->errors;
     p->tree = nullptr;
   } catch (...) {
     diags.report(llvm::SMRange(llvm::SMLoc::getFromPointer(text.data()),
                                llvm::SMLoc::getFromPointer(text.data())),
-                 DiagKind::DslSyntax, "the parser gave up");
+                 diag::DslSyntax, "the parser gave up", "");
     ++p->errors;
     p->tree = nullptr;
   }

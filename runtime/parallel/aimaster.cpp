@@ -34,7 +34,7 @@ std::unique_ptr<ShardMaster> ShardMaster::start(const SourceOptions& source,
   m->source_ = openBatchSource(source, problem);
   if (!m->source_) return nullptr;
   auto fail = [&](const std::string& what) {
-    problem = {ir::DiagKind::ParallelStateUnusable, what, std::strerror(errno)};
+    problem = {ir::diag::ParallelStateUnusable, what, std::strerror(errno)};
     return nullptr;
   };
   if (!writePythonModules(client_dir)) return fail(client_dir);

@@ -81,12 +81,12 @@ std::unique_ptr<BatchSource> openBatchSource(const SourceOptions& opts,
                                              Problem& problem) {
   struct stat st;
   if (opts.input_path.empty()) {
-    problem = {ir::DiagKind::ParallelInputUnreadable, "",
+    problem = {ir::diag::ParallelInputUnreadable, "",
                "the step has no input_data path"};
     return nullptr;
   }
   if (::stat(opts.input_path.c_str(), &st) != 0) {
-    problem = {ir::DiagKind::ParallelInputUnreadable, opts.input_path,
+    problem = {ir::diag::ParallelInputUnreadable, opts.input_path,
                std::strerror(errno)};
     return nullptr;
   }
@@ -94,7 +94,7 @@ std::unique_ptr<BatchSource> openBatchSource(const SourceOptions& opts,
     return openTableSource(opts, problem);
   if (!S_ISDIR(st.st_mode)) {
     if (opts.batch_by == ir::ParallelSettings::BatchBy::PartitionKeys) {
-      problem = {ir::DiagKind::ParallelPartitionKeyMissing,
+      problem = {ir::diag::ParallelPartitionKeyMissing,
                  opts.partition_keys.empty() ? "" : opts.partition_keys[0],
                  "needs a table or a partitioned folder; '" + opts.input_path +
                      "' is a single file"};

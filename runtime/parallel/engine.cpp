@@ -274,14 +274,14 @@ bool Engine::prepare() {
   };
   if (spec_.logs_dir.empty() || spec_.state_dir.empty()) {
     broken_ = true;
-    abort(Problem{ir::DiagKind::ParallelSpecInvalid, spec_.step_name,
+    abort(Problem{ir::diag::ParallelSpecInvalid, spec_.step_name,
                   "logs_dir and state_dir must be set"});
     return false;
   }
   // A folder the engine needs: made when missing; anything else in the way
   // is reported as `top`'s problem.
   auto folder = [&](const std::string& d, const std::string& top,
-                    ir::DiagKind kind) -> bool {
+                    const ProblemKind& kind) -> bool {
     std::error_code ec = llvm::sys::fs::create_directories(d);
     if (!ec && !llvm::sys::fs::is_directory(d))
       ec = std::make_error_code(std::errc::not_a_directory);
@@ -289,10 +289,10 @@ bool Engine::prepare() {
     return !ec;
   };
   for (const std::string& d : {spec_.logs_dir, spec_.logs_dir + "/workers"})
-    if (!folder(d, d, ir::DiagKind::ParallelStateUnusable)) return false;
+    if (!folder(d, d, ir::diag::ParallelStateUnusable)) return false;
   for (const std::string& d : {spec_.state_dir, spec_.state_dir + "/harness",
                                spec_.state_dir + "/scratch"})
-    if (!folder(d, spec_.state_dir, ir::DiagKind::ParallelStateUnusable))
+    if (!folder(d, spec_.state_dir, ir::diag::ParallelStateUnusable))
       return false;
   level_ = levelOf(settings_.logging_level);
   log_fd_ = ::open((spec_.logs_dir + "/parallel.log").c_str(),
@@ -314,14 +314,14 @@ bool Engine::prepare() {
   std::string python = spec_.python.empty() ? "python3" : spec_.python;
   launch_.program = findProgram(python, path_var);
   if (launch_.program.empty())
-    return fail({ir::DiagKind::ParallelPythonMissing, python,
+    return fail({ir::diag::ParallelPythonMissing, python,
                  python.find('/') == std::string::npos
                      ? "not found on PATH"
                      : "not found or not executable"});
   std::string entry =
       spec_.entry_script.empty() ? settings_.entry_script : spec_.entry_script;
   if (entry.empty())
-    return fail({ir::DiagKind::ParallelEntryScriptMissing, "", spec_.code_dir});
+    return fail({ir::diag::ParallelEntryScriptMissing, "", spec_.code_dir});
   if (llvm::StringRef(entry).endswith(".py") ||
       entry.find('/') != std::string::npos) {
     std::string file = llvm::sys::path::is_absolute(entry)
@@ -330,12 +330,12 @@ bool Engine::prepare() {
     struct stat st;
     if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
       return fail(
-          {ir::DiagKind::ParallelEntryScriptMissing, entry, spec_.code_dir});
+          {ir::diag::ParallelEntryScriptMissing, entry, spec_.code_dir});
   }
   if (!spec_.append_row_to.empty()) {
     std::string dir = llvm::sys::path::parent_path(spec_.append_row_to).str();
-    if (!dir.empty() && !folder(dir, spec_.append_row_to,
-                                ir::DiagKind::ParallelOutputUnwritable))
+    if (!dir.empty() &&
+        !folder(dir, spec_.append_row_to, ir::diag::ParallelOutputUnwritable))
       return false;
   }
 
@@ -390,8 +390,7 @@ bool Engine::writeHarness() {
   os.flush();
   if (!writePythonModules(dir) ||
       !writeFileAtomically(config_path_, cfg_text)) {
-    abort(Problem{ir::DiagKind::ParallelStateUnusable, dir,
-                  std::strerror(errno)});
+    abort(Problem{ir::diag::ParallelStateUnusable, dir, std::strerror(errno)});
     return false;
   }
   launch_.args = {harness_path_, config_path_};
@@ -908,7 +907,7 @@ void Engine::onExit(Worker& w, int status) {
     std::string why = w.init_error.empty() ? how : lastLine(w.init_error);
     log(Level::Error, name + " failed to start: " + why);
     if (io_.diags && w.start_failures == 1 && !aborting_)
-      Problem{ir::DiagKind::ParallelWorkerLost, std::to_string(w.index),
+      Problem{ir::diag::ParallelWorkerLost, std::to_string(w.index),
               "failed to start: " + why}
           .report(*io_.diags, spec_.location);
     if (w.start_failures >= std::max<int>(3, int(settings_.max_retries) + 1)) {
@@ -928,7 +927,7 @@ void Engine::onExit(Worker& w, int status) {
     const Attempt& at = lost[i];
     if (i == running) {
       if (io_.diags && !aborting_ && workers_lost_ <= 3)
-        Problem{ir::DiagKind::ParallelWorkerLost, std::to_string(w.index),
+        Problem{ir::diag::ParallelWorkerLost, std::to_string(w.index),
                 how + " while running mini-batch " + std::to_string(at.batch)}
             .report(*io_.diags, spec_.location);
       attemptFailed(at.batch, w, at, w.kill_reason.empty() ? "died" : "killed",
@@ -1012,8 +1011,8 @@ void Engine::flushPending(bool force) {
 void Engine::collectCommits() {
   for (std::unique_ptr<CommitGroup>& g : committer_->collect()) {
     if (!g->error.empty()) {
-      abort(Problem{ir::DiagKind::ParallelStateUnusable, journal_->dir(),
-                    g->error});
+      abort(
+          Problem{ir::diag::ParallelStateUnusable, journal_->dir(), g->error});
       continue;
     }
     for (std::size_t i = 0; i < g->entries.size(); ++i) {
@@ -1136,8 +1135,8 @@ int Engine::finish() {
     if (llvm::Error e = journal_->gather(locations_, spec_.append_row_to)) {
       std::string why = llvm::toString(std::move(e));
       if (!aborting_)
-        abort(Problem{ir::DiagKind::ParallelOutputUnwritable,
-                      spec_.append_row_to, why});
+        abort(Problem{ir::diag::ParallelOutputUnwritable, spec_.append_row_to,
+                      why});
       else
         log(Level::Error, "cannot write " + spec_.append_row_to + ": " + why);
     }
@@ -1164,7 +1163,7 @@ int Engine::finish() {
     sentence = "Step " + name + " failed: " + fail_sentence_;
     if (!llvm::StringRef(fail_sentence_).endswith(".")) sentence += ".";
     if (io_.diags && !broken_)
-      Problem{ir::DiagKind::ParallelStepFailed, spec_.step_name, fail_sentence_}
+      Problem{ir::diag::ParallelStepFailed, spec_.step_name, fail_sentence_}
           .report(*io_.diags, spec_.location);
   }
   log(aborting_ ? Level::Error : Level::Info, sentence);

@@ -74,8 +74,7 @@ class FolderSource : public BatchSource {
       have_next_ = sorter_->next(next_);
     }
     if (!sorter_->error().empty()) {
-      problem_ = {ir::DiagKind::ParallelInputUnreadable, root_,
-                  sorter_->error()};
+      problem_ = {ir::diag::ParallelInputUnreadable, root_, sorter_->error()};
       return false;
     }
     out.payload.push_back(']');
@@ -114,7 +113,7 @@ class FolderSource : public BatchSource {
     }
     for (std::size_t i = 0; i < keys_.size(); ++i)
       if (!seen[i]) {
-        problem_ = {ir::DiagKind::ParallelPartitionKeyMissing, keys_[i],
+        problem_ = {ir::diag::ParallelPartitionKeyMissing, keys_[i],
                     "has no '" + keys_[i] + "=VALUE' folder in the path of '" +
                         rel + "'"};
         return false;
@@ -142,7 +141,7 @@ std::unique_ptr<BatchSource> openFolderSource(const SourceOptions& opts,
       listFiles(root, [&](llvm::StringRef rel) { return sorter->add(rel); });
   if (!err) err = sorter->finish();
   if (err) {
-    problem = {ir::DiagKind::ParallelInputUnreadable, root,
+    problem = {ir::diag::ParallelInputUnreadable, root,
                llvm::toString(std::move(err))};
     return nullptr;
   }

@@ -43,7 +43,7 @@ std::string errnoText() { return std::strerror(errno); }
 std::unique_ptr<Journal> Journal::open(const std::string& dir, bool resume,
                                        Problem& problem) {
   auto fail = [&](const std::string& why) {
-    problem = {ir::DiagKind::ParallelStateUnusable, dir, why};
+    problem = {ir::diag::ParallelStateUnusable, dir, why};
     return nullptr;
   };
   if (!makeDir(dir) || !makeDir(dir + "/segments") || !makeDir(dir + "/tmp"))
@@ -77,7 +77,7 @@ std::string Journal::segmentPath(std::uint32_t id) const {
 bool Journal::load(Problem& problem) {
   std::string text;
   if (!readAll(journal_fd_, text)) {
-    problem = {ir::DiagKind::ParallelStateUnusable, dir_, errnoText()};
+    problem = {ir::diag::ParallelStateUnusable, dir_, errnoText()};
     return false;
   }
   std::size_t good = 0;  // bytes of whole, valid lines
@@ -128,17 +128,17 @@ bool Journal::load(Problem& problem) {
         ::pwrite(journal_fd_, kJournalHeader, sizeof(kJournalHeader) - 1, 0) !=
             ssize_t(sizeof(kJournalHeader) - 1) ||
         ::fdatasync(journal_fd_) != 0) {
-      problem = {ir::DiagKind::ParallelStateUnusable, dir_, errnoText()};
+      problem = {ir::diag::ParallelStateUnusable, dir_, errnoText()};
       return false;
     }
     good = sizeof(kJournalHeader) - 1;
   } else if (good != text.size() &&
              ::ftruncate(journal_fd_, off_t(good)) != 0) {
-    problem = {ir::DiagKind::ParallelStateUnusable, dir_, errnoText()};
+    problem = {ir::diag::ParallelStateUnusable, dir_, errnoText()};
     return false;
   }
   if (::lseek(journal_fd_, off_t(good), SEEK_SET) < 0) {
-    problem = {ir::DiagKind::ParallelStateUnusable, dir_, errnoText()};
+    problem = {ir::diag::ParallelStateUnusable, dir_, errnoText()};
     return false;
   }
   // Segments written after the last journal line are not part of anything.

@@ -3,13 +3,11 @@
 
 namespace pipec::runtime::parallel {
 
-std::string Problem::message() const {
-  return fmt::format(fmt::runtime(ir::diagInfo(kind).format), a, b);
-}
+std::string Problem::message() const { return def_->message(a, b); }
 
 void Problem::report(ir::DiagnosticEngine& diags,
                      const std::string& origin) const {
-  auto d = diags.report(llvm::SMRange(), kind, a, b);
+  auto d = diags.report(llvm::SMRange(), *def_, a, b);
   if (!origin.empty()) d.origin(origin);
 }
 

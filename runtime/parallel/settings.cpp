@@ -30,7 +30,7 @@ bool applyArgumentOverrides(const std::vector<std::string>& args,
       value = args[++i];
     }
     auto bad = [&](const char* what) {
-      problem = {ir::DiagKind::ParallelArgumentValue, "--" + flag.str(),
+      problem = {ir::diag::ParallelArgumentValue, "--" + flag.str(),
                  std::string(what) + ", not '" + value + "'"};
       return false;
     };

@@ -98,7 +98,7 @@ bool readMLTable(const std::string& dir, const std::string& scratch,
            std::to_string(lc.column);
   };
   auto bad = [&](const Node* n, std::string why) {
-    problem = {ir::DiagKind::ParallelTableInvalid, at(n), std::move(why)};
+    problem = {ir::diag::ParallelTableInvalid, at(n), std::move(why)};
     return false;
   };
   auto buf = llvm::MemoryBuffer::getFile(file, /*IsText=*/false,
@@ -111,7 +111,7 @@ bool readMLTable(const std::string& dir, const std::string& scratch,
   for (const ir::Diagnostic& d : yaml_errors.diags)
     if (d.severity == ir::Severity::Error) {
       ir::LineCol lc = ir::resolveLoc(sm, d.range.Start);
-      problem = {ir::DiagKind::ParallelTableInvalid,
+      problem = {ir::diag::ParallelTableInvalid,
                  file + ":" + std::to_string(lc.line) + ":" +
                      std::to_string(lc.column),
                  d.message};
@@ -248,8 +248,7 @@ bool resolveTableFiles(const std::string& input, const std::string& scratch,
                        std::vector<TableFile>& out, Problem& problem) {
   struct stat st;
   if (::stat(input.c_str(), &st) != 0) {
-    problem = {ir::DiagKind::ParallelInputUnreadable, input,
-               std::strerror(errno)};
+    problem = {ir::diag::ParallelInputUnreadable, input, std::strerror(errno)};
     return false;
   }
   if (!S_ISDIR(st.st_mode)) {
@@ -261,12 +260,12 @@ bool resolveTableFiles(const std::string& input, const std::string& scratch,
   if (::stat((dir + "/MLTable").c_str(), &st) == 0) {
     if (!readMLTable(dir, scratch, out, problem)) return false;
   } else if (llvm::Error e = filesUnder(dir, "", true, scratch, out)) {
-    problem = {ir::DiagKind::ParallelInputUnreadable, input,
+    problem = {ir::diag::ParallelInputUnreadable, input,
                llvm::toString(std::move(e))};
     return false;
   }
   if (out.empty()) {
-    problem = {ir::DiagKind::ParallelTableInvalid, input,
+    problem = {ir::diag::ParallelTableInvalid, input,
                "no CSV or JSON Lines files (.csv, .tsv, .jsonl) and no MLTable "
                "file"};
     return false;
@@ -409,7 +408,7 @@ class TableSource : public BatchSource {
         sha.update(row.bytes);
       }
       if (!scanner_.error().empty()) {
-        problem_ = {ir::DiagKind::ParallelInputUnreadable, files_[file_].path,
+        problem_ = {ir::diag::ParallelInputUnreadable, files_[file_].path,
                     scanner_.error()};
         return false;
       }
@@ -443,8 +442,7 @@ class TableSource : public BatchSource {
     if (file_ >= files_.size()) return false;
     const TableFile& t = files_[file_];
     if (!scanner_.open(t.path, !t.json_lines)) {
-      problem_ = {ir::DiagKind::ParallelInputUnreadable, t.path,
-                  scanner_.error()};
+      problem_ = {ir::diag::ParallelInputUnreadable, t.path, scanner_.error()};
       return false;
     }
     open_ = true;
@@ -537,8 +535,7 @@ class PartitionSource : public BatchSource {
     for (std::size_t f = 0; f < files.size(); ++f) {
       const TableFile& t = files[f];
       if (!scanner.open(t.path, !t.json_lines)) {
-        problem_ = {ir::DiagKind::ParallelInputUnreadable, t.path,
-                    scanner.error()};
+        problem_ = {ir::diag::ParallelInputUnreadable, t.path, scanner.error()};
         return false;
       }
       Row row;
@@ -552,7 +549,7 @@ class PartitionSource : public BatchSource {
         if (f == 0 || header_.empty()) {
           header_ = h;
         } else if (h != header_) {
-          problem_ = {ir::DiagKind::ParallelTableInvalid, t.path,
+          problem_ = {ir::diag::ParallelTableInvalid, t.path,
                       "its header differs from the header of '" +
                           files[0].path +
                           "'; partition_keys needs one header for all files"};
@@ -569,14 +566,14 @@ class PartitionSource : public BatchSource {
           const llvm::json::Object* o = v ? v->getAsObject() : nullptr;
           if (!o) {
             if (!v) llvm::consumeError(v.takeError());
-            problem_ = {ir::DiagKind::ParallelTableInvalid, t.path,
+            problem_ = {ir::diag::ParallelTableInvalid, t.path,
                         "the row at byte " + std::to_string(row.begin) +
                             " is not a JSON object"};
             return false;
           }
           for (const std::string& k : keys_) {
             if (!o->get(k)) {
-              problem_ = {ir::DiagKind::ParallelPartitionKeyMissing, k,
+              problem_ = {ir::diag::ParallelPartitionKeyMissing, k,
                           "is not a field of the row at byte " +
                               std::to_string(row.begin) + " of '" + t.path +
                               "'"};
@@ -609,8 +606,7 @@ class PartitionSource : public BatchSource {
         if (buffered_ > memory && !flush()) return false;
       }
       if (!scanner.error().empty()) {
-        problem_ = {ir::DiagKind::ParallelInputUnreadable, t.path,
-                    scanner.error()};
+        problem_ = {ir::diag::ParallelInputUnreadable, t.path, scanner.error()};
         return false;
       }
     }
@@ -672,7 +668,7 @@ class PartitionSource : public BatchSource {
       }
       auto it = std::find(names.begin(), names.end(), k);
       if (it == names.end()) {
-        problem_ = {ir::DiagKind::ParallelPartitionKeyMissing, k,
+        problem_ = {ir::diag::ParallelPartitionKeyMissing, k,
                     "is not a column of '" + t.path + "'"};
         return false;
       }
@@ -697,7 +693,7 @@ class PartitionSource : public BatchSource {
       ok = ok && writeAll(fd, b);
       if (fd >= 0) ::close(fd);
       if (!ok) {
-        problem_ = {ir::DiagKind::ParallelStateUnusable, dir_,
+        problem_ = {ir::diag::ParallelStateUnusable, dir_,
                     std::strerror(errno)};
         return false;
       }
@@ -711,7 +707,7 @@ class PartitionSource : public BatchSource {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     bool ok = fd >= 0 && readAll(fd, out);
     if (!ok)
-      problem_ = {ir::DiagKind::ParallelStateUnusable, dir_,
+      problem_ = {ir::diag::ParallelStateUnusable, dir_,
                   path + ": " + std::strerror(errno)};
     if (fd >= 0) ::close(fd);
     return ok;
@@ -742,14 +738,14 @@ std::unique_ptr<BatchSource> openTableSource(const SourceOptions& opts,
   bool jl = files[0].json_lines;
   for (const TableFile& t : files)
     if (t.json_lines != jl) {
-      problem = {ir::DiagKind::ParallelTableInvalid, opts.input_path,
+      problem = {ir::diag::ParallelTableInvalid, opts.input_path,
                  "partition_keys needs all files in one format, CSV or JSON "
                  "Lines"};
       return nullptr;
     }
   std::string dir = opts.scratch_dir + "/partitions";
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    problem = {ir::DiagKind::ParallelStateUnusable, dir, std::strerror(errno)};
+    problem = {ir::diag::ParallelStateUnusable, dir, std::strerror(errno)};
     return nullptr;
   }
   auto src = std::make_unique<PartitionSource>(opts.partition_keys, dir,

@@ -17,6 +17,7 @@
 namespace pipec::test::yaml_oracle {
 
 using ir::DiagKind;
+namespace diag = ir::diag;
 using ir::yaml::Document;
 using ir::yaml::Limits;
 using ir::yaml::Node;
@@ -61,13 +62,13 @@ class Builder : public YAML::EventHandler {
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     auto it = anchors_.find(anchor);
     if (it == anchors_.end()) {
-      diags_.report(loc(mark), DiagKind::YamlSyntax, "unknown anchor");
+      diags_.report(loc(mark), diag::YamlSyntax, "unknown anchor");
       throw AbortParse{};
     }
     Node* target = it->second.first;
     expanded_ += it->second.second;
     if (expanded_ > limits_.max_alias_expansion) {
-      diags_.report(loc(mark), DiagKind::AliasExpansionTooLarge,
+      diags_.report(loc(mark), diag::AliasExpansionTooLarge,
                     limits_.max_alias_expansion);
       throw AbortParse{};
     }
@@ -189,8 +190,7 @@ class Builder : public YAML::EventHandler {
 
   void push(Node* n, YAML::anchor_t anchor) {
     if (stack_.size() >= limits_.max_depth) {
-      diags_.report(n->range.Start, DiagKind::NestingTooDeep,
-                    limits_.max_depth);
+      diags_.report(n->range.Start, diag::NestingTooDeep, limits_.max_depth);
       throw AbortParse{};
     }
     stack_.push_back({n, anchor});
@@ -254,7 +254,7 @@ std::unique_ptr<Document> parse(const llvm::SourceMgr& sm, unsigned buffer_id,
   try {
     YAML::Parser parser(in);
     if (!parser.HandleNextDocument(builder)) {
-      diags.report(llvm::SMLoc::getFromPointer(begin), DiagKind::EmptyFile);
+      diags.report(llvm::SMLoc::getFromPointer(begin), diag::EmptyFile);
       return nullptr;
     }
     doc->root_ = builder.root();
@@ -264,27 +264,27 @@ std::unique_ptr<Document> parse(const llvm::SourceMgr& sm, unsigned buffer_id,
     std::size_t before = extra.nodeCount();
     if (parser.HandleNextDocument(rest) && rest.root() &&
         extra.nodeCount() > before)
-      diags.report(rest.root()->range.Start, DiagKind::ExtraDocument);
+      diags.report(rest.root()->range.Start, diag::ExtraDocument);
   } catch (const AbortParse&) {
     return nullptr;
   } catch (const YAML::DeepRecursion& e) {
-    diags.report(markLoc(base, end, e.mark), DiagKind::NestingTooDeep,
+    diags.report(markLoc(base, end, e.mark), diag::NestingTooDeep,
                  limits.max_depth);
     return nullptr;
   } catch (const YAML::ParserException& e) {
     std::string msg = e.msg;
-    diags.report(markLoc(base, end, e.mark), DiagKind::YamlSyntax, msg);
+    diags.report(markLoc(base, end, e.mark), diag::YamlSyntax, msg);
     return nullptr;
   } catch (const YAML::Exception& e) {
-    diags.report(markLoc(base, end, e.mark), DiagKind::YamlSyntax, e.msg);
+    diags.report(markLoc(base, end, e.mark), diag::YamlSyntax, e.msg);
     return nullptr;
   } catch (const std::exception& e) {
-    diags.report(llvm::SMLoc::getFromPointer(begin), DiagKind::YamlSyntax,
+    diags.report(llvm::SMLoc::getFromPointer(begin), diag::YamlSyntax,
                  e.what());
     return nullptr;
   }
   if (!doc->root_) {
-    diags.report(llvm::SMLoc::getFromPointer(begin), DiagKind::EmptyFile);
+    diags.report(llvm::SMLoc::getFromPointer(begin), diag::EmptyFile);
     return nullptr;
   }
   return doc;

@@ -9,7 +9,7 @@
 
 namespace pipec::driver {
 
-using ir::DiagKind;
+namespace diag = ir::diag;
 
 void FrontendFlags::addTo(ArgParser& p) {
   p.list("--component-path", "DIR",
@@ -138,7 +138,7 @@ bool parseOverrides(const ir::Component& root,
                     ir::FlattenOptions& out, ir::DiagnosticEngine& diags) {
   bool ok = true;
   auto fail = [&](const std::string& arg, const std::string& why) {
-    diags.report(llvm::SMRange(), DiagKind::BadOverride, "--set", arg, why)
+    diags.report(llvm::SMRange(), diag::BadOverride, "--set", arg, why)
         .origin("--set");
     ok = false;
   };
@@ -211,7 +211,7 @@ bool parseOverrides(const ir::Component& root,
     auto eq = a.find('=');
     if (eq == llvm::StringRef::npos || eq == 0) {
       diags
-          .report(llvm::SMRange(), DiagKind::BadOverride, "--input", arg,
+          .report(llvm::SMRange(), diag::BadOverride, "--input", arg,
                   "expected NAME=PATH")
           .origin("--input");
       ok = false;
@@ -222,7 +222,7 @@ bool parseOverrides(const ir::Component& root,
       std::vector<std::string> names;
       for (const ir::Port& p : root.inputs) names.push_back(p.name);
       diags
-          .report(llvm::SMRange(), DiagKind::BadOverride, "--input", arg,
+          .report(llvm::SMRange(), diag::BadOverride, "--input", arg,
                   fmt::format("no data input named '{}'{}", name.str(),
                               suggestion(name, names)))
           .origin("--input");

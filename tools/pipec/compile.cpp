@@ -126,7 +126,7 @@ int runCompile(const Args& args) {
         }
       }
       fe.diags()
-          .report(llvm::SMRange(), ir::DiagKind::UnknownJob, job, dym)
+          .report(llvm::SMRange(), ir::diag::UnknownJob, job, dym)
           .origin("--job");
       fe.finish();
       return kExitErrors;

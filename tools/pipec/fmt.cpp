@@ -42,7 +42,7 @@ int runFmt(const Args& args) {
                                           /*RequiresNullTerminator=*/true);
     if (!mb) {
       fe.diags()
-          .report(llvm::SMRange(), ir::DiagKind::FileNotFound, f,
+          .report(llvm::SMRange(), ir::diag::FileNotFound, f,
                   mb.getError().message())
           .origin(f);
       status = kExitErrors;
@@ -69,8 +69,7 @@ int runFmt(const Args& args) {
       llvm::raw_fd_ostream os(f, ec);
       if (ec) {
         fe.diags()
-            .report(llvm::SMRange(), ir::DiagKind::FileNotFound, f,
-                    ec.message())
+            .report(llvm::SMRange(), ir::diag::FileNotFound, f, ec.message())
             .origin(f);
         status = kExitErrors;
         continue;

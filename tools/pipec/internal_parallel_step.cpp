@@ -36,7 +36,7 @@ int runInternalParallelStep(const Args& args) {
   }
   auto spec = runtime::readParallelStepSpec(files[0]);
   if (!spec) {
-    par::Problem{ir::DiagKind::ParallelSpecInvalid, files[0],
+    par::Problem{ir::diag::ParallelSpecInvalid, files[0],
                  llvm::toString(spec.takeError())}
         .report(diags, "");
     return par::kEngineBroken;

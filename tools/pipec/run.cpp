@@ -26,7 +26,7 @@ namespace pipec::driver {
 
 namespace {
 
-using ir::DiagKind;
+namespace diag = ir::diag;
 
 std::string absolutePath(llvm::StringRef p) {
   llvm::SmallString<256> abs(p);
@@ -242,7 +242,7 @@ int runRun(const Args& args) {
     if (!r) {
       Frontend fe(flags);
       fe.diags()
-          .report(llvm::SMRange(), DiagKind::RunResumeFailed, resume,
+          .report(llvm::SMRange(), diag::RunResumeFailed, resume,
                   llvm::toString(r.takeError()))
           .origin("--resume");
       return kExitErrors;
@@ -265,7 +265,7 @@ int runRun(const Args& args) {
   // The run directory could not be made or written: report, exit 1.
   auto workdirFailed = [&](const std::string& why, const char* origin) {
     fe.diags()
-        .report(llvm::SMRange(), DiagKind::RunWorkdirFailed, why)
+        .report(llvm::SMRange(), diag::RunWorkdirFailed, why)
         .origin(origin);
     return kExitErrors;
   };
@@ -290,7 +290,7 @@ int runRun(const Args& args) {
         runtime::findExecutable(python, path ? path : "", absolutePath("."));
     if (found.empty()) {
       fe.diags()
-          .report(llvm::SMRange(), DiagKind::RunPythonNotFound, python)
+          .report(llvm::SMRange(), diag::RunPythonNotFound, python)
           .origin("--python");
       return kExitErrors;
     }
@@ -337,7 +337,7 @@ int runRun(const Args& args) {
     }
     if (!follow_step) {
       fe.diags()
-          .report(llvm::SMRange(), DiagKind::UnknownJob, follow, dym)
+          .report(llvm::SMRange(), diag::UnknownJob, follow, dym)
           .origin("--follow");
       return kExitErrors;
     }
@@ -391,7 +391,7 @@ int runRun(const Args& args) {
   if (dry_run) {
     for (const runtime::StepPlan& s : plan->steps)
       if (llvm::Error e = runtime::layoutStep(*plan, s, fs)) {
-        fe.diags().report(s.range, DiagKind::RunStepNotStarted, s.name,
+        fe.diags().report(s.range, diag::RunStepNotStarted, s.name,
                           llvm::toString(std::move(e)));
         return kExitErrors;
       }
@@ -461,8 +461,8 @@ int runRun(const Args& args) {
   if (int sig = runner.interruptSignal()) {
     status.beforeDiagnostic();
     fe.diags()
-        .report(llvm::SMRange(), DiagKind::RunInterrupted, signalName(sig),
-                stopped, status.display(run_dir))
+        .report(llvm::SMRange(), diag::RunInterrupted, signalName(sig), stopped,
+                status.display(run_dir))
         .origin("pipec run");
     status.summary(statuses, runner.reports(), blockers, total);
     return 128 + sig;

@@ -235,7 +235,8 @@ TEST(DslLoader, SyntaxErrorsYieldNoFileAndOneMessageEach) {
   EXPECT_FALSE(l.file);
   ASSERT_EQ(l.sink.diags.size(), 2u);
   EXPECT_EQ(l.sink.diags[0].kind, ir::DiagKind::DslSyntax);
-  EXPECT_EQ(l.sink.diags[0].message, "missing ':' before 'folder'");
+  EXPECT_EQ(l.sink.diags[0].message,
+            "syntax error: missing ':' before 'folder'");
   EXPECT_EQ(l.at(l.sink.diags[0].range.Start), "2:8");
   EXPECT_EQ(l.at(l.sink.diags[1].range.Start), "5:9");
 }
