@@ -1,6 +1,8 @@
 // The Session: file loading with caching, component resolution, sema.
 #include "frontend/session.h"
 
+#include <algorithm>
+
 #include "frontend/dsl/dsl_loader.h"
 #include "frontend/sema.h"
 #include "frontend/suggest.h"
@@ -95,7 +97,7 @@ class Session::Resolver : public ComponentResolver {
       case ast::ComponentRef::Kind::Path:
         return resolvePath(ref, from);
       case ast::ComponentRef::Kind::Registry:
-        return resolveRegistry(ref);
+        return resolveRegistry(ref, from);
       case ast::ComponentRef::Kind::Named:
         return resolveNamed(ref, from);
       case ast::ComponentRef::Kind::Inline:
@@ -131,6 +133,12 @@ class Session::Resolver : public ComponentResolver {
   }
 
   void setMainDir(std::string d) { main_dir_ = std::move(d); }
+  /// A file under a component folder changed: index the folders again.
+  void fileChanged(llvm::StringRef abs) {
+    for (const std::string& d : component_dirs_)
+      if (isUnder(abs, d)) indexed_ = false;
+    if (!indexed_) index_.clear();
+  }
   void setComponentDirs(std::vector<std::string> dirs) {
     component_dirs_ = std::move(dirs);
   }
@@ -190,6 +198,7 @@ class Session::Resolver : public ComponentResolver {
         return nullptr;
       }
     }
+    s_.noteImport(from.file, abs);
     const ast::File* f = s_.loadFile(abs, ref.spelling.range);
     if (!f) return nullptr;
     return pick(f, fragment, ref.spelling);
@@ -227,7 +236,7 @@ class Session::Resolver : public ComponentResolver {
   }
 
   std::shared_ptr<const ast::Component> resolveRegistry(
-      const ast::ComponentRef& ref) {
+      const ast::ComponentRef& ref, const ast::Component& from) {
     auto r = parseRegistryRef(ref.spelling.text);
     if (component_dirs_.empty() || !r) {
       diags().report(
@@ -260,6 +269,7 @@ class Session::Resolver : public ComponentResolver {
                      ref.spelling.text, why);
       return nullptr;
     }
+    s_.noteImport(from.file, best->path);
     const ast::File* f = s_.loadFile(best->path, ref.spelling.range);
     if (!f) return nullptr;
     return f->main;
@@ -311,9 +321,104 @@ class Session::Resolver : public ComponentResolver {
   std::vector<Indexed> index_;
 };
 
+SourceFile::SourceFile(std::string path, std::string display,
+                       std::unique_ptr<llvm::MemoryBuffer> text,
+                       unsigned version)
+    : path_(std::move(path)),
+      display_(std::move(display)),
+      text_(std::move(text)),
+      version_(version) {
+  llvm::StringRef t = text_->getBuffer();
+  line_starts_.push_back(0);
+  for (std::size_t at = t.find('\n'); at != llvm::StringRef::npos;
+       at = t.find('\n', at + 1))
+    line_starts_.push_back(std::uint32_t(at + 1));
+}
+
+bool SourceFile::contains(llvm::SMLoc loc) const {
+  const char* p = loc.getPointer();
+  return p && p >= text_->getBufferStart() && p <= text_->getBufferEnd();
+}
+
+Position SourceFile::position(llvm::SMLoc loc) const {
+  auto offset = std::uint32_t(loc.getPointer() - text_->getBufferStart());
+  auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
+  std::uint32_t start = *(it - 1);
+  Position pos;
+  pos.path = path_;
+  pos.display = display_;
+  pos.line = unsigned(it - line_starts_.begin());
+  pos.column = unsigned(offset - start + 1);
+  pos.utf16 = ir::utf16Length(text().slice(start, offset));
+  return pos;
+}
+
+const FileDiagnostics* CheckResult::file(llvm::StringRef path) const {
+  for (const FileDiagnostics& f : files)
+    if (f.path == path) return &f;
+  return nullptr;
+}
+
+namespace {
+// The file among `sources` (sorted by address) whose text holds `loc`.
+const SourceFile* holding(
+    const std::vector<std::shared_ptr<const SourceFile>>& sources,
+    llvm::SMLoc loc) {
+  if (!loc.isValid()) return nullptr;
+  auto it = std::upper_bound(
+      sources.begin(), sources.end(), loc.getPointer(),
+      [](const char* p, const std::shared_ptr<const SourceFile>& f) {
+        return p < f->text().begin();
+      });
+  if (it == sources.begin()) return nullptr;
+  const SourceFile& f = **(it - 1);
+  return f.contains(loc) ? &f : nullptr;
+}
+}  // namespace
+
+std::optional<Position> CheckResult::locate(llvm::SMLoc loc) const {
+  if (const SourceFile* f = holding(sources, loc)) return f->position(loc);
+  return std::nullopt;
+}
+
+/// Sends each diagnostic to the place the Session collects them for (the
+/// file being read, or the running check) and on to the user's consumer.
+class Session::Recorder : public ir::DiagnosticConsumer {
+ public:
+  void handle(const ir::Diagnostic& d) override {
+    if (sink) sink->push_back(d);
+    if (downstream) downstream->handle(d);
+  }
+  void finish() override {
+    if (downstream) downstream->finish();
+  }
+  std::vector<ir::Diagnostic>* sink = nullptr;
+  ir::DiagnosticConsumer* downstream = nullptr;
+};
+
+namespace {
+// Points the recorder at `sink` for the life of this object.
+class CollectInto {
+ public:
+  CollectInto(std::vector<ir::Diagnostic>*& slot,
+              std::vector<ir::Diagnostic>* sink)
+      : slot_(slot), saved_(slot) {
+    slot_ = sink;
+  }
+  ~CollectInto() { slot_ = saved_; }
+  CollectInto(const CollectInto&) = delete;
+  CollectInto& operator=(const CollectInto&) = delete;
+
+ private:
+  std::vector<ir::Diagnostic>*& slot_;
+  std::vector<ir::Diagnostic>* saved_;
+};
+}  // namespace
+
 Session::Session(SessionOptions options)
     : opts_(std::move(options)),
-      diags_(sm_, discard_),
+      recorder_(std::make_unique<Recorder>()),
+      diags_(sm_, *recorder_),
       resolver_(std::make_unique<Resolver>(*this)) {
   std::vector<std::string> dirs;
   for (const std::string& d : opts_.component_paths)
@@ -326,11 +431,42 @@ Session::Session(SessionOptions options)
 Session::~Session() = default;
 
 void Session::setDiagnosticConsumer(ir::DiagnosticConsumer& consumer) {
-  diags_.setConsumer(consumer);
+  recorder_->downstream = &consumer;
 }
 
-void Session::setOverlay(llvm::StringRef path, std::string text) {
+void Session::update(llvm::StringRef path, std::string text) {
   overlays_[absolute(path)] = std::move(text);
+  invalidate(path);
+}
+
+void Session::removeOverlay(llvm::StringRef path) {
+  overlays_.erase(absolute(path));
+  invalidate(path);
+}
+
+void Session::invalidate(llvm::StringRef path) {
+  std::string abs = absolute(path);
+  resolver_->fileChanged(abs);
+  // The file and, to a fixed point, every file that imports a stale one.
+  std::set<std::string> stale = {abs};
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (const auto& [p, e] : files_) {
+      if (stale.count(p)) continue;
+      for (const std::string& i : e.imports)
+        if (stale.count(i)) {
+          stale.insert(p);
+          grew = true;
+          break;
+        }
+    }
+  }
+  for (const std::string& p : stale) {
+    auto it = files_.find(p);
+    if (it == files_.end()) continue;
+    if (it->second.source) sm_stale_ = true;
+    files_.erase(it);
+  }
 }
 
 std::string Session::absolute(llvm::StringRef path) {
@@ -340,48 +476,95 @@ std::string Session::absolute(llvm::StringRef path) {
   return std::string(p);
 }
 
-const ast::File* Session::loadFile(llvm::StringRef path, llvm::SMRange from) {
-  std::string abs = absolute(path);
-  if (auto it = files_.find(abs); it != files_.end()) return it->second.get();
-  if (failed_.count(abs)) return nullptr;
-  failed_[abs] = true;
+void Session::noteRead(const std::string& abs) {
+  if (read_set_.insert(abs).second) read_.push_back(abs);
+}
 
+void Session::noteImport(const std::string& from_file, const std::string& abs) {
+  auto it = files_.find(from_file);
+  if (it != files_.end()) it->second.imports.insert(abs);
+}
+
+const SourceFile& Session::addSource(Entry& e, std::string abs,
+                                     std::string display,
+                                     std::unique_ptr<llvm::MemoryBuffer> text) {
+  unsigned version = ++versions_[abs];
+  auto file = std::make_shared<const SourceFile>(
+      std::move(abs), std::move(display), std::move(text), version);
+  sm_.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBuffer(file->text(), file->display(),
+                                       /*RequiresNullTerminator=*/false),
+      llvm::SMLoc());
+  // Forget versions nobody holds any more; their addresses may be reused.
+  for (auto it = by_address_.begin(); it != by_address_.end();)
+    it = it->second.expired() ? by_address_.erase(it) : std::next(it);
+  by_address_[file->text().begin()] = file;
+  e.source = std::move(file);
+  return *e.source;
+}
+
+// Old versions leave the SourceMgr at the next check: it is made again from
+// the current versions, so it holds as many buffers as there are files, not
+// as many as there were edits.
+void Session::rebuildSourceMgr() {
+  if (!sm_stale_) return;
+  sm_stale_ = false;
+  sm_ = llvm::SourceMgr();
+  for (const auto& [path, e] : files_)
+    if (e.source)
+      sm_.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBuffer(
+                                 e.source->text(), e.source->display(),
+                                 /*RequiresNullTerminator=*/false),
+                             llvm::SMLoc());
+}
+
+std::unique_ptr<llvm::MemoryBuffer> Session::readText(const std::string& abs,
+                                                      llvm::StringRef path,
+                                                      llvm::SMRange from) {
   auto report = [&](const std::string& why) {
-    auto d = diags_.report(from, diag::FileNotFound, path, why);
+    auto d = diags_.report(from, ir::diag::FileNotFound, path, why);
     if (!from.Start.isValid()) d.origin(path.str());
   };
-  std::unique_ptr<llvm::MemoryBuffer> buf;
-  if (auto ov = overlays_.find(abs); ov != overlays_.end()) {
-    buf = llvm::MemoryBuffer::getMemBufferCopy(ov->second, path);
-  } else {
-    llvm::sys::fs::file_status st;
-    if (std::error_code ec = llvm::sys::fs::status(abs, st)) {
-      report(ec.message());
-      return nullptr;
-    }
-    if (llvm::sys::fs::is_directory(st)) {
-      report("it is a directory");
-      return nullptr;
-    }
-    // Devices and pipes may never end (/dev/zero, /dev/stdin).
-    if (!llvm::sys::fs::is_regular_file(st)) {
-      report("it is not a regular file");
-      return nullptr;
-    }
-    if (st.getSize() > opts_.max_file_bytes) {
-      auto d = diags_.report(from, diag::FileTooLarge, path, st.getSize(),
-                             opts_.max_file_bytes);
-      if (!from.Start.isValid()) d.origin(path.str());
-      return nullptr;
-    }
-    auto mb = llvm::MemoryBuffer::getFile(abs, /*IsText=*/false,
-                                          /*RequiresNullTerminator=*/true);
-    if (!mb) {
-      report(mb.getError().message());
-      return nullptr;
-    }
-    buf = std::move(*mb);
+  if (auto ov = overlays_.find(abs); ov != overlays_.end())
+    return llvm::MemoryBuffer::getMemBufferCopy(ov->second, path);
+  llvm::sys::fs::file_status st;
+  if (std::error_code ec = llvm::sys::fs::status(abs, st)) {
+    report(ec.message());
+    return nullptr;
   }
+  if (llvm::sys::fs::is_directory(st)) {
+    report("it is a directory");
+    return nullptr;
+  }
+  // Devices and pipes may never end (/dev/zero, /dev/stdin).
+  if (!llvm::sys::fs::is_regular_file(st)) {
+    report("it is not a regular file");
+    return nullptr;
+  }
+  if (st.getSize() > opts_.max_file_bytes) {
+    auto d = diags_.report(from, ir::diag::FileTooLarge, path, st.getSize(),
+                           opts_.max_file_bytes);
+    if (!from.Start.isValid()) d.origin(path.str());
+    return nullptr;
+  }
+  auto mb = llvm::MemoryBuffer::getFile(abs, /*IsText=*/false,
+                                        /*RequiresNullTerminator=*/true);
+  if (!mb) {
+    report(mb.getError().message());
+    return nullptr;
+  }
+  return std::move(*mb);
+}
+
+const ast::File* Session::loadFile(llvm::StringRef path, llvm::SMRange from) {
+  std::string abs = absolute(path);
+  noteRead(abs);
+  if (auto it = files_.find(abs); it != files_.end())
+    return it->second.ast.get();
+  Entry& e = files_[abs];
+  CollectInto collect(recorder_->sink, &e.diags);
+  std::unique_ptr<llvm::MemoryBuffer> text = readText(abs, path, from);
+  if (!text) return nullptr;
   // Diagnostics name files as the user wrote them (the command line) or
   // relative to the working directory.
   llvm::SmallString<256> cwd;
@@ -389,53 +572,124 @@ const ast::File* Session::loadFile(llvm::StringRef path, llvm::SMRange from) {
   std::string shown = from.Start.isValid() ? abs : path.str();
   if (from.Start.isValid() && isUnder(abs, cwd))
     shown = abs.substr(cwd.size() + 1);
-  auto named = llvm::MemoryBuffer::getMemBuffer(buf->getBuffer(), shown, true);
-  unsigned id = sm_.AddNewSourceBuffer(std::move(named), llvm::SMLoc());
-  keep_buffers_.push_back(std::move(buf));
-
-  std::unique_ptr<ast::File> file;
+  addSource(e, abs, std::move(shown), std::move(text));
+  unsigned id = sm_.getNumBuffers();
   if (llvm::StringRef(abs).endswith(".pipe")) {
-    file = loadDslFile(id, abs);
+    e.ast = loadDslBuffer(sm_, id, abs, diags_);
   } else {
-    file = loadYamlFile(sm_, id, abs, diags_);
+    e.ast = loadYamlFile(sm_, id, abs, diags_);
   }
-  if (!file) return nullptr;
-  failed_.erase(abs);
-  const ast::File* raw = file.get();
-  files_[abs] = std::move(file);
-  return raw;
-}
-
-std::unique_ptr<ast::File> Session::loadDslFile(unsigned buffer_id,
-                                                llvm::StringRef path) {
-  return loadDslBuffer(sm_, buffer_id, path, diags_);
+  // A DSL file's imports count even when no job uses them.
+  if (e.ast)
+    for (const ast::Import& imp : e.ast->imports) {
+      if (imp.stdlib) continue;
+      llvm::SmallString<256> p(llvm::sys::path::parent_path(abs));
+      llvm::sys::path::append(p, imp.target.text);
+      llvm::sys::path::remove_dots(p, true);
+      e.imports.insert(std::string(p));
+    }
+  return e.ast.get();
 }
 
 const ast::File* Session::loadStdlibFile(llvm::StringRef name) {
   std::string key = stdlibPath(name);
-  if (auto it = files_.find(key); it != files_.end()) return it->second.get();
-  if (failed_.count(key)) return nullptr;
+  noteRead(key);
+  if (auto it = files_.find(key); it != files_.end())
+    return it->second.ast.get();
   auto text = stdlib::source(name);
   if (!text) return nullptr;
-  failed_[key] = true;
-  auto buf = llvm::MemoryBuffer::getMemBuffer(
-      *text, "<std>/" + name.str() + ".pipe", /*RequiresNullTerminator=*/false);
-  unsigned id = sm_.AddNewSourceBuffer(std::move(buf), llvm::SMLoc());
-  auto file = loadDslFile(id, key);
-  if (!file) return nullptr;
-  failed_.erase(key);
-  const ast::File* raw = file.get();
-  files_[key] = std::move(file);
-  return raw;
+  Entry& e = files_[key];
+  CollectInto collect(recorder_->sink, &e.diags);
+  addSource(e, key, "<std>/" + name.str() + ".pipe",
+            llvm::MemoryBuffer::getMemBuffer(*text, key,
+                                             /*RequiresNullTerminator=*/false));
+  e.ast = loadDslBuffer(sm_, sm_.getNumBuffers(), key, diags_);
+  return e.ast.get();
 }
 
 std::string Session::stdlibPath(llvm::StringRef name) {
   return "/<std>/" + name.str() + ".pipe";
 }
 
-std::unique_ptr<ir::Module> Session::compile(llvm::StringRef path,
-                                             llvm::StringRef entry) {
+std::shared_ptr<const SourceFile> Session::source(llvm::StringRef path) const {
+  auto it = files_.find(absolute(path));
+  return it == files_.end() ? nullptr : it->second.source;
+}
+
+std::optional<Position> Session::locate(llvm::SMLoc loc) const {
+  if (!loc.isValid()) return std::nullopt;
+  auto it = by_address_.upper_bound(loc.getPointer());
+  if (it == by_address_.begin()) return std::nullopt;
+  auto file = std::prev(it)->second.lock();
+  if (!file || !file->contains(loc)) return std::nullopt;
+  return file->position(loc);
+}
+
+CheckResult Session::assemble(const std::string& root,
+                              std::vector<ir::Diagnostic> check_diags) {
+  CheckResult r;
+  std::map<std::string, std::size_t> index;
+  for (const std::string& p : read_) {
+    auto it = files_.find(p);
+    FileDiagnostics fd;
+    fd.path = p;
+    fd.display = p;
+    if (it != files_.end() && it->second.source) {
+      fd.display = it->second.source->display();
+      r.sources.push_back(it->second.source);
+    }
+    index[p] = r.files.size();
+    r.files.push_back(std::move(fd));
+  }
+  std::sort(r.sources.begin(), r.sources.end(),
+            [](const auto& a, const auto& b) {
+              return a->text().begin() < b->text().begin();
+            });
+  // A diagnostic belongs to the file of its location, else to the file it
+  // was reported for.
+  auto add = [&](const ir::Diagnostic& d, const std::string& owner) {
+    const SourceFile* at = holding(r.sources, d.range.Start);
+    std::size_t i = index.at(at ? at->path() : owner);
+    FileDiagnostics& fd = r.files[i];
+    if (d.severity == ir::Severity::Error) ++fd.errors, ++r.errors;
+    if (d.severity == ir::Severity::Warning) ++fd.warnings, ++r.warnings;
+    fd.diagnostics.push_back(d);
+  };
+  for (const std::string& p : read_)
+    if (auto it = files_.find(p); it != files_.end())
+      for (const ir::Diagnostic& d : it->second.diags) add(d, p);
+  for (const ir::Diagnostic& d : check_diags) add(d, root);
+  return r;
+}
+
+llvm::Expected<CheckResult> Session::check(llvm::StringRef path,
+                                           llvm::StringRef entry) {
+  rebuildSourceMgr();
   std::string abs = absolute(path);
+  read_.clear();
+  read_set_.clear();
+  noteRead(abs);
+  std::vector<ir::Diagnostic> check_diags;
+  std::unique_ptr<ir::Module> module;
+  {
+    CollectInto collect(recorder_->sink, &check_diags);
+    module = lower(path, abs, entry);
+  }
+  CheckResult result = assemble(abs, std::move(check_diags));
+  result.module = std::move(module);
+  if (result.module && result.errors == 0) {
+    if (llvm::Error e = ir::verify(*result.module))
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(), "the IR of '%s' does not verify:\n%s",
+          path.str().c_str(), llvm::toString(std::move(e)).c_str());
+    result.verified = true;
+  }
+  return result;
+}
+
+std::unique_ptr<ir::Module> Session::lower(llvm::StringRef path,
+                                           const std::string& abs,
+                                           llvm::StringRef entry) {
   resolver_->setMainDir(llvm::sys::path::parent_path(abs).str());
   const ast::File* f = loadFile(path);
   if (!f) return nullptr;
@@ -473,14 +727,6 @@ std::unique_ptr<ir::Module> Session::compile(llvm::StringRef path,
   // the main pipeline does not use it.
   for (const auto& c : f->components)
     if (c != main) sema.lower(c);
-  if (!diags_.hasErrors()) {
-    if (llvm::Error e = ir::verify(*module)) {
-      llvm::errs() << "pipec: internal error: the IR of '" << path
-                   << "' does not verify:\n"
-                   << llvm::toString(std::move(e));
-      std::abort();
-    }
-  }
   return module;
 }
 

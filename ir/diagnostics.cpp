@@ -112,6 +112,25 @@ const DiagInfo& diagInfo(DiagKind kind) {
 
 llvm::ArrayRef<DiagInfo> allDiagInfos() { return kDiagInfos; }
 
+unsigned utf16Length(llvm::StringRef text) {
+  unsigned units = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    std::size_t n = c < 0x80    ? 1
+                    : c >= 0xF0 ? 4
+                    : c >= 0xE0 ? 3
+                    : c >= 0xC2 ? 2
+                                : 0;
+    bool valid = n != 0 && c <= 0xF4 && i + n <= text.size();
+    for (std::size_t k = 1; valid && k < n; ++k)
+      valid = isContinuation(text[i + k]);
+    if (!valid) n = 1;
+    units += valid && n == 4 ? 2 : 1;
+    i += n;
+  }
+  return units;
+}
+
 LineCol resolveLoc(const llvm::SourceMgr& sm, llvm::SMLoc loc) {
   LineCol lc;
   if (!isInSourceMgr(sm, loc)) return lc;
@@ -135,8 +154,10 @@ const LineTable::Index* LineTable::find(llvm::SMLoc loc) {
   if (id == 0) return nullptr;
   if (buffers_.size() < id) buffers_.resize(id);
   Index& ix = buffers_[id - 1];
-  if (!ix.start) {
-    const llvm::MemoryBuffer* mb = sm_.getMemoryBuffer(id);
+  const llvm::MemoryBuffer* mb = sm_.getMemoryBuffer(id);
+  // The SourceMgr may have been made again since (a Session after an edit).
+  if (ix.start != mb->getBufferStart() || ix.end != mb->getBufferEnd()) {
+    ix.line_starts.clear();
     ix.start = mb->getBufferStart();
     ix.end = mb->getBufferEnd();
     ix.line_starts.push_back(0);

@@ -265,6 +265,11 @@ class StoringDiagnosticConsumer : public DiagnosticConsumer {
   std::vector<Diagnostic> diags;
 };
 
+/// How many UTF-16 code units encode `text` (UTF-8): a column in bytes
+/// becomes one in UTF-16 as utf16Length(line.take_front(column - 1)). A byte
+/// that is not valid UTF-8 counts as one unit (as its U+FFFD would).
+unsigned utf16Length(llvm::StringRef text);
+
 /// Resolves `loc` in `sm`; an empty file when `loc` is invalid or foreign.
 LineCol resolveLoc(const llvm::SourceMgr& sm, llvm::SMLoc loc);
 /// `file:line:col` for `loc`, or "<unknown>".

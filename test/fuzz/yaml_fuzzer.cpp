@@ -57,9 +57,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   pipec::frontend::SessionOptions opts;
   opts.project_root = "/pipec-fuzz";
   pipec::frontend::Session session(opts);
-  session.setOverlay(kPipeline, pipeline.str());
-  session.setOverlay(kComponent, component.str());
-  auto module = session.compile(kPipeline);
+  session.update(kPipeline, pipeline.str());
+  session.update(kComponent, component.str());
+  auto checked = session.check(kPipeline);
+  // An IR that does not verify is a bug: crash so the fuzzer keeps it.
+  if (!checked) std::abort();
+  std::unique_ptr<pipec::ir::Module> module = std::move(checked->module);
   if (!module || !module->root || session.diags().hasErrors()) return 0;
   (void)pipec::ir::dumpJson(*module);
   pipec::ir::FlatPipeline flat = pipec::ir::flatten(*module->root, {});

@@ -19,15 +19,17 @@ int runCheck(const Args& args) {
   if (std::string e = flags.validate(); !e.empty()) return usageError(p, e);
 
   Frontend fe(flags);
+  // Each file is checked on its own: errors in one do not keep the
+  // verifier or the lowering from another.
   for (const std::string& f : files) {
     unsigned before = fe.diags().errorCount();
-    auto module = fe.session().compile(f);
+    auto module = fe.compile(f);
     // What only the lowering can tell: a binding that can never enter its
     // command safely.
     if (module && fe.diags().errorCount() == before)
       lowering::checkCommands(*module, fe.diags());
   }
-  bool errors = fe.diags().hasErrors();
+  bool errors = fe.hasErrors();
   fe.finish();
   return errors ? kExitErrors : kExitOk;
 }

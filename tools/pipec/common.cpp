@@ -79,6 +79,19 @@ Frontend::Frontend(const FrontendFlags& flags) {
 
 Frontend::~Frontend() { finish(); }
 
+std::unique_ptr<ir::Module> Frontend::compile(const std::string& path,
+                                              const std::string& entry) {
+  auto result = session_->check(path, entry);
+  if (!result) {
+    internal_error_ = true;
+    llvm::errs() << "pipec: internal error: "
+                 << llvm::toString(result.takeError())
+                 << "pipec: please report this with the input\n";
+    return nullptr;
+  }
+  return std::move(result->module);
+}
+
 void Frontend::finish() {
   if (finished_) return;
   finished_ = true;

@@ -35,6 +35,13 @@ class Frontend {
   ~Frontend();
   frontend::Session& session() { return *session_; }
   ir::DiagnosticEngine& diags() { return session_->diags(); }
+  /// Checks `path` (its component `entry`, if given) and returns the module:
+  /// null when the file could not be read or parsed, or when its IR does not
+  /// verify, which is printed as an internal error.
+  std::unique_ptr<ir::Module> compile(const std::string& path,
+                                      const std::string& entry = "");
+  /// Errors were reported, or an IR did not verify.
+  bool hasErrors() { return diags().hasErrors() || internal_error_; }
   /// Flushes JSON diagnostics; call once before exiting.
   void finish();
 
@@ -42,6 +49,7 @@ class Frontend {
   std::unique_ptr<frontend::Session> session_;
   std::unique_ptr<ir::DiagnosticConsumer> printer_;
   bool finished_ = false;
+  bool internal_error_ = false;
 };
 
 /// Parses `--set NAME=VALUE` and `--set STEP.NAME=VALUE` against `root`

@@ -68,7 +68,7 @@ int runCompile(const Args& args) {
     return usageError(p, "--locations needs --emit=ir");
 
   Frontend fe(flags);
-  auto module = fe.session().compile(files[0], entry);
+  auto module = fe.compile(files[0], entry);
   if (!module || fe.diags().hasErrors()) {
     fe.finish();
     return kExitErrors;

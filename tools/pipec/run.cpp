@@ -269,7 +269,7 @@ int runRun(const Args& args) {
         .origin(origin);
     return kExitErrors;
   };
-  auto module = fe.session().compile(files[0], entry);
+  auto module = fe.compile(files[0], entry);
   if (!module || fe.diags().hasErrors()) return kExitErrors;
   ir::FlattenOptions fo;
   if (!parseOverrides(*module->root, sets, inputs, fo, fe.diags()))

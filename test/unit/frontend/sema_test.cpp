@@ -14,8 +14,10 @@ struct Compiled {
   using Files = std::vector<std::pair<std::string, std::string>>;
   explicit Compiled(Files files) {
     session.setDiagnosticConsumer(diags);
-    for (auto& [p, t] : files) session.setOverlay(p, t);
-    module = session.compile(files[0].first);
+    for (auto& [p, t] : files) session.update(p, t);
+    auto checked = session.check(files[0].first);
+    if (!checked) std::abort();  // the IR does not verify: a bug
+    module = std::move(checked->module);
   }
   bool has(ir::DiagKind k) const {
     for (const auto& d : diags.diags)

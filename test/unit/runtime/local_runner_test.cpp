@@ -50,8 +50,10 @@ struct RealRun {
     llvm::sys::fs::createUniqueDirectory("runner-test", p);
     dir = std::string(p);
     session.setDiagnosticConsumer(diags);
-    session.setOverlay(dir + "/p.yaml", yaml);
-    module = session.compile(dir + "/p.yaml");
+    session.update(dir + "/p.yaml", yaml);
+    auto checked = session.check(dir + "/p.yaml");
+    if (!checked) std::abort();  // the IR does not verify: a bug
+    module = std::move(checked->module);
     ir::FlatPipeline flat = ir::flatten(*module->root, {});
     PlanOptions po;
     po.run_id = "r";

@@ -49,8 +49,10 @@ struct Planned {
   explicit Planned(std::map<std::string, ir::Value> sets = {},
                    bool with_data = true) {
     session.setDiagnosticConsumer(diags);
-    session.setOverlay("/v/p.yaml", kPipeline);
-    module = session.compile("/v/p.yaml");
+    session.update("/v/p.yaml", kPipeline);
+    auto checked = session.check("/v/p.yaml");
+    if (!checked) std::abort();  // the IR does not verify: a bug
+    module = std::move(checked->module);
     if (with_data) fs.addFile("/v/data/points.csv", "x,y\n1,2\n");
     fs.addFile("/v/src/prep.py", "print('prep')\n");
     fs.addFile("/v/src/requirements.txt", "numpy\n");
