@@ -1,6 +1,7 @@
 // The command-line parser.
 #include "tools/pipec/cli.h"
 
+#include "frontend/suggest.h"
 #include "llvm/Support/FormatVariadic.h"
 
 namespace pipec::driver {
@@ -92,17 +93,10 @@ bool ArgParser::parse(const std::vector<std::string>& args, std::string& error,
       }
     }
     if (!o) {
-      std::string best;
-      unsigned best_d = 3;
-      for (const Option& c : options_) {
-        unsigned d = name.edit_distance(c.name, true, 3);
-        if (d < best_d) {
-          best_d = d;
-          best = c.name;
-        }
-      }
-      error = "unknown option '" + name.str() + "'";
-      if (!best.empty()) error += "; did you mean '" + best + "'?";
+      std::vector<std::string> names;
+      for (const Option& c : options_) names.push_back(c.name);
+      error = "unknown option '" + name.str() + "'" +
+              frontend::didYouMean(name, names);
       return false;
     }
     if (o->flag) {

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include "frontend/suggest.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
@@ -106,20 +107,6 @@ std::vector<std::string> paramNames(const ir::Component& c) {
   return names;
 }
 
-std::string suggestion(llvm::StringRef word,
-                       const std::vector<std::string>& names) {
-  std::string best;
-  unsigned best_d = std::max<unsigned>(1, unsigned(word.size()) / 3) + 1;
-  for (const std::string& n : names) {
-    unsigned d = word.edit_distance(n, true, best_d);
-    if (d < best_d) {
-      best_d = d;
-      best = n;
-    }
-  }
-  return best.empty() ? "" : "; did you mean '" + best + "'?";
-}
-
 bool convertSet(const ir::Param& p, llvm::StringRef text, ir::Value& out,
                 std::string& why) {
   ir::ConvertError err;
@@ -172,7 +159,7 @@ bool parseOverrides(const ir::Component& root,
         std::string why = fmt::format(
             "'{}' has no parameter '{}'",
             root.name.empty() ? "the pipeline" : root.name, name.str());
-        std::string dym = suggestion(name, paramNames(root));
+        std::string dym = frontend::didYouMean(name, paramNames(root));
         if (dym.empty())
           for (const ir::FlatStep& s : plain.steps)
             if (s.component->findParam(name)) {
@@ -201,14 +188,15 @@ bool parseOverrides(const ir::Component& root,
     }
     if (!fs) {
       fail(arg, fmt::format("no step named '{}'{}", step.str(),
-                            suggestion(step, step_names)));
+                            frontend::didYouMean(step, step_names)));
       continue;
     }
     const ir::Param* p = fs->component->findParam(param);
     if (!p) {
-      fail(arg, fmt::format("step '{}' has no parameter '{}'{}", step.str(),
-                            param.str(),
-                            suggestion(param, paramNames(*fs->component))));
+      fail(arg,
+           fmt::format(
+               "step '{}' has no parameter '{}'{}", step.str(), param.str(),
+               frontend::didYouMean(param, paramNames(*fs->component))));
       continue;
     }
     ir::Value v;
@@ -237,7 +225,7 @@ bool parseOverrides(const ir::Component& root,
       diags
           .report(llvm::SMRange(), diag::BadOverride, "--input", arg,
                   fmt::format("no data input named '{}'{}", name.str(),
-                              suggestion(name, names)))
+                              frontend::didYouMean(name, names)))
           .origin("--input");
       ok = false;
       continue;

@@ -1,5 +1,6 @@
 // `pipec compile`: the canonical IR, the environment of each process, or
 // the lowered plan.
+#include "frontend/suggest.h"
 #include "ir/json_dump.h"
 #include "ir/mangle.h"
 #include "llvm/Support/FileSystem.h"
@@ -116,17 +117,9 @@ int runCompile(const Args& args) {
     if (!found) {
       std::vector<std::string> names;
       for (const ir::FlatStep& s : flat.steps) names.push_back(s.name);
-      std::string dym;
-      unsigned best = 3;
-      for (const std::string& n : names) {
-        unsigned d = llvm::StringRef(job).edit_distance(n, true, 3);
-        if (d < best) {
-          best = d;
-          dym = "; did you mean '" + n + "'?";
-        }
-      }
       fe.diags()
-          .report(llvm::SMRange(), ir::diag::UnknownJob, job, dym)
+          .report(llvm::SMRange(), ir::diag::UnknownJob, job,
+                  frontend::didYouMean(job, names))
           .origin("--job");
       fe.finish();
       return kExitErrors;

@@ -1,4 +1,5 @@
 // The pipec driver: dispatches to subcommands.
+#include "frontend/suggest.h"
 #include "llvm/Support/raw_ostream.h"
 #include "tools/pipec/cli.h"
 #include "tools/pipec/commands.h"
@@ -57,12 +58,11 @@ int main(int argc, char** argv) {
   Args args(argv + 2, argv + argc);
   for (const Command& c : commands())
     if (cmd == c.name) return c.run(args);
-  llvm::errs() << "pipec: error: unknown command '" << cmd << "'";
+  std::vector<std::string> names;
   for (const Command& c : commands())
-    if (!c.hidden && cmd.edit_distance(c.name, true, 2) <= 2) {
-      llvm::errs() << "; did you mean '" << c.name << "'?";
-      break;
-    }
-  llvm::errs() << "\nTry 'pipec --help'.\n";
+    if (!c.hidden) names.push_back(c.name);
+  llvm::errs() << "pipec: error: unknown command '" << cmd << "'"
+               << pipec::frontend::didYouMean(cmd, names)
+               << "\nTry 'pipec --help'.\n";
   return kExitUsage;
 }

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <thread>
 
+#include "frontend/suggest.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -324,20 +325,15 @@ int runRun(const Args& args) {
   if (!plan) return kExitErrors;
   std::optional<std::size_t> follow_step;
   if (!follow.empty()) {
-    std::string dym;
-    unsigned best = 3;
+    std::vector<std::string> names;
     for (std::size_t i = 0; i < plan->steps.size(); ++i) {
-      const std::string& n = plan->steps[i].name;
-      if (n == follow) follow_step = i;
-      unsigned d = llvm::StringRef(follow).edit_distance(n, true, 3);
-      if (d < best) {
-        best = d;
-        dym = "; did you mean '" + n + "'?";
-      }
+      names.push_back(plan->steps[i].name);
+      if (names.back() == follow) follow_step = i;
     }
     if (!follow_step) {
       fe.diags()
-          .report(llvm::SMRange(), diag::UnknownJob, follow, dym)
+          .report(llvm::SMRange(), diag::UnknownJob, follow,
+                  frontend::didYouMean(follow, names))
           .origin("--follow");
       return kExitErrors;
     }
