@@ -10,7 +10,7 @@ using Args = std::vector<std::string>;
 
 /// `pipec check FILE...`
 int runCheck(const Args& args);
-/// `pipec compile --emit=ir|env FILE`
+/// `pipec compile --emit=ast|ir|env|plan FILE`
 int runCompile(const Args& args);
 /// `pipec fmt FILE...`
 int runFmt(const Args& args);

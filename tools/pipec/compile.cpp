@@ -1,9 +1,11 @@
-// `pipec compile`: the canonical IR, the environment of each process, or
-// the lowered plan.
+// `pipec compile`: the AST, the canonical IR, the environment of each
+// process, or the lowered plan.
+#include "frontend/ast_json.h"
 #include "frontend/suggest.h"
 #include "ir/json_dump.h"
 #include "ir/mangle.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "lowering/plan_json.h"
 #include "lowering/step.h"
 #include "tools/pipec/commands.h"
@@ -20,15 +22,16 @@ void printEnv(llvm::raw_ostream& os, const ir::EnvList& env) {
 }  // namespace
 
 int runCompile(const Args& args) {
-  ArgParser p("compile", "pipec compile --emit=ir|env|plan [options] FILE",
+  ArgParser p("compile", "pipec compile --emit=ast|ir|env|plan [options] FILE",
               "lower a component or pipeline and print one stage");
   FrontendFlags flags;
   flags.addTo(p);
   std::string emit = "ir", output, job, entry;
   std::vector<std::string> sets, inputs, files;
   bool locations = false;
-  p.value("--emit", "ir|env|plan",
-          "ir: the canonical IR as JSON; env: each step's environment; plan: "
+  p.value("--emit", "ast|ir|env|plan",
+          "ast: the file as parsed, with locations, as JSON; ir: the "
+          "canonical IR as JSON; env: each step's environment; plan: "
           "each step lowered (command, environment, config files, "
           "processes) as JSON",
           &emit);
@@ -53,9 +56,11 @@ int runCompile(const Args& args) {
   if (!p.parse(args, error, llvm::outs())) return usageError(p, error);
   if (p.helpRequested()) return kExitOk;
   if (std::string e = flags.validate(); !e.empty()) return usageError(p, e);
-  if (emit != "ir" && emit != "env" && emit != "plan")
+  if (emit != "ast" && emit != "ir" && emit != "env" && emit != "plan")
     return usageError(
-        p, "--emit must be 'ir', 'env' or 'plan', not '" + emit + "'");
+        p, "--emit must be 'ast', 'ir', 'env' or 'plan', not '" + emit + "'");
+  if (!entry.empty() && emit == "ast")
+    return usageError(p, "--entry needs --emit=ir, env or plan");
   // The IR is the pipeline before values are bound; the environment and the
   // plan have no declarations to locate.
   bool lowered = emit == "env" || emit == "plan";
@@ -69,14 +74,20 @@ int runCompile(const Args& args) {
     return usageError(p, "--locations needs --emit=ir");
 
   Frontend fe(flags);
-  auto module = fe.compile(files[0], entry);
-  if (!module || fe.diags().hasErrors()) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  // The AST is the file as parsed: names, types and references unresolved.
+  const ast::File* parsed = nullptr;
+  if (emit == "ast") parsed = fe.session().loadFile(files[0]);
+  auto module = emit == "ast" ? nullptr : fe.compile(files[0], entry);
+  if (!(parsed || module) || fe.diags().hasErrors()) {
     fe.finish();
     return kExitErrors;
   }
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  if (emit == "ir") {
+  if (emit == "ast") {
+    os << frontend::dumpAst(*parsed, llvm::sys::path::filename(files[0]),
+                            fe.session().sourceMgr());
+  } else if (emit == "ir") {
     ir::DumpOptions opts;
     opts.locations = locations;
     opts.sm = &fe.session().sourceMgr();
