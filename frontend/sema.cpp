@@ -149,6 +149,10 @@ struct Source {
 
 }  // namespace
 
+// A file name may have 255 bytes, and `pipec run` names a folder after each
+// step's full name.
+constexpr std::size_t kMaxStepNameBytes = 255;
+
 class Sema::Impl {
  public:
   Impl(ir::DiagnosticEngine& diags, ComponentResolver& resolver,
@@ -156,12 +160,14 @@ class Sema::Impl {
       : diags_(diags), resolver_(resolver), module_(module), opts_(options) {}
 
   const ir::Component* lower(const std::shared_ptr<const ast::Component>& a) {
+    bool compiled = in_progress_.empty();  // called by the Session
     auto it = lowered_.find(a.get());
     if (it != lowered_.end()) {
       if (in_progress_.count(a.get())) {
         diags_.report(a->range, diag::ComponentCycle,
                       a->name ? a->name->text : a->file, "its own steps");
       }
+      if (compiled) checkStepNames(*it->second);
       return it->second;
     }
     keep_alive_.push_back(a);
@@ -170,7 +176,9 @@ class Sema::Impl {
     lowered_[a.get()] = c;
     in_progress_.insert(a.get());
     lowerComponent(*a, *c, nullptr);
+    measure(*c);
     in_progress_.erase(a.get());
+    if (compiled) checkStepNames(*c);
     return c;
   }
 
@@ -1072,6 +1080,7 @@ class Sema::Impl {
         };
         in_progress_.insert(info.ast_component.get());
         lowerComponent(*info.ast_component, *info.component, &infer);
+        measure(*info.component);
         in_progress_.erase(info.ast_component.get());
       }
       step.component = info.component;
@@ -1177,6 +1186,13 @@ class Sema::Impl {
       diags_.report(j.name.range, diag::NoComponent, j.name.text);
       return;
     }
+    // The component would sit one level below the ones being lowered: stop
+    // before reading it, so that no walk of the IR recurses deeper.
+    if (in_progress_.size() >= ir::kMaxComponentNesting) {
+      diags_.report(ref.range, diag::ComponentNestingTooDeep, j.name.text,
+                    ir::kMaxComponentNesting);
+      return;
+    }
     if (ref.kind == ast::ComponentRef::Kind::Inline && ref.inline_component) {
       const ast::Component& ic = *ref.inline_component;
       if (ic.kind == ast::Component::Kind::Unsupported) {
@@ -1208,8 +1224,68 @@ class Sema::Impl {
       return;
     }
     const ir::Component* c = lower(target);
+    // Lowered before, higher up: its own nesting may not fit down here.
+    if (in_progress_.size() + extent(c).height > ir::kMaxComponentNesting) {
+      diags_.report(ref.range, diag::ComponentNestingTooDeep, j.name.text,
+                    ir::kMaxComponentNesting);
+      return;
+    }
     info.ast_component = target;
     info.component = const_cast<ir::Component*>(c);
+  }
+
+  // --- nesting
+  // ----------------------------------------------------------------------
+  // What a lowered component adds below the step that uses it: how many
+  // component levels (itself included), and its longest leaf-step name
+  // (outer.inner) with the step that starts it.
+  struct Extent {
+    unsigned height = 1;
+    std::size_t name_bytes = 0;
+    const ir::Step* first = nullptr;
+  };
+
+  Extent extent(const ir::Component* c) const {
+    auto it = extents_.find(c);
+    return it == extents_.end() ? Extent() : it->second;
+  }
+
+  // Its steps' components are lowered (or reported) already.
+  void measure(const ir::Component& c) {
+    Extent e;
+    if (c.body)
+      for (const ir::Step& s : c.body->steps) {
+        if (!s.component) continue;
+        Extent inner = extent(s.component);
+        e.height = std::max(e.height, inner.height + 1);
+        std::size_t bytes =
+            s.name.size() + (inner.first ? inner.name_bytes + 1 : 0);
+        if (bytes > e.name_bytes) {
+          e.name_bytes = bytes;
+          e.first = &s;
+        }
+      }
+    extents_[&c] = e;
+  }
+
+  // `pipec run` names a folder after each leaf step's full name.
+  void checkStepNames(const ir::Component& root) {
+    if (!checked_roots_.insert(&root).second) return;
+    Extent e = extent(&root);
+    if (e.name_bytes <= kMaxStepNameBytes) return;
+    const ir::Step* outer = e.first;
+    const ir::Step* inner = outer;
+    std::string name = outer->name;
+    for (Extent x = extent(outer->component); x.first;
+         x = extent(x.first->component)) {
+      inner = x.first;
+      name += "." + inner->name;
+    }
+    auto d = diags_.report(inner->range, diag::StepNameTooLong, name,
+                           name.size(), kMaxStepNameBytes);
+    if (inner != outer)
+      d.note(outer->range, "the outermost step of that name is '{}'",
+             outer->name);
   }
 
   // What a job input/output value refers to.
@@ -1651,6 +1727,8 @@ class Sema::Impl {
   SemaOptions opts_;
   llvm::DenseMap<const ast::Component*, ir::Component*> lowered_;
   std::set<const ast::Component*> in_progress_;
+  std::map<const ir::Component*, Extent> extents_;
+  std::set<const ir::Component*> checked_roots_;
   std::vector<std::shared_ptr<const ast::Component>> keep_alive_;
   llvm::StringMap<const ast::Component*> names_;
   /// Ports whose declarations were reported and left out, by component.

@@ -225,6 +225,12 @@ Violation checkConstraints(const Param& p, const Value& v);
 /// "1..100", "length 0..8", "one of 'a', 'b'": what `p` accepts.
 std::string describeConstraint(const Param& p, Violation v);
 
+/// How deep components may nest (a pipeline whose step is a pipeline whose
+/// step is ...), the compiled component being level 1. Sema refuses a job
+/// whose component would sit deeper, so every walk of the IR (flatten, dump,
+/// lowering) recurses at most this far.
+constexpr unsigned kMaxComponentNesting = 64;
+
 /// Everything one compilation produced.
 struct Module {
   /// Every loaded component (named and inline), in load order. Owned here.
