@@ -32,8 +32,9 @@ struct MiniBatch {
 };
 
 /// True when every file of `files` (as in MiniBatch::files, relative to the
-/// folder `root_fd`) exists and was last modified before `since_ns`
-/// (nanoseconds since the epoch, from CLOCK_REALTIME_COARSE).
+/// folder `root_fd`) exists and was last modified, and last had its status
+/// changed, before `since_ns` (nanoseconds since the epoch, from
+/// CLOCK_REALTIME_COARSE).
 bool filesUnchangedSince(int root_fd, llvm::StringRef files,
                          std::int64_t since_ns);
 

@@ -105,11 +105,20 @@ const char* levelName(Level l) {
   return "INFO";
 }
 
+// The coarse wall clock that file times come from, in nanoseconds.
+std::int64_t coarseWallNs() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return std::int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
 struct Attempt {
   std::uint64_t seq = 0;
   std::uint64_t batch = 0;
   Clock::time_point sent;
   bool backup = false;
+  /// coarseWallNs() when sent, before the worker read a file of it.
+  std::int64_t sent_wall_ns = 0;
 };
 
 struct Worker {
@@ -503,7 +512,7 @@ void Engine::send(Worker& w, std::uint64_t index, bool backup) {
   w.out.append(a.batch.payload);
   w.out.append("]\n");
   Clock::time_point now = Clock::now();
-  w.inflight.push_back({seq, index, now, backup});
+  w.inflight.push_back({seq, index, now, backup, coarseWallNs()});
   ++a.running;
   if (!first_dispatch_) {
     first_dispatch_ = now;
@@ -754,6 +763,9 @@ void Engine::onResult(Worker& w, std::uint64_t seq, std::uint64_t given,
   e.ok = ok;
   pending_->rows.append(body.data(), body.size());
   pending_->entries.push_back(std::move(e));
+  // A file changed after this attempt was sent may not be in its result.
+  if (!pending_->since_ns || at.sent_wall_ns < pending_->since_ns)
+    pending_->since_ns = at.sent_wall_ns;
   if (ok < given) {
     ++failed_batches_;
     failed_items_ += given - ok;

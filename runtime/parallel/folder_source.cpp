@@ -2,6 +2,8 @@
 // mini-batch per Hive-style partition folder (`Store=1/Brand=x/`).
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "llvm/Support/SHA1.h"
 #include "runtime/parallel/batch_source.h"
 #include "runtime/parallel/external_sort.h"
@@ -19,9 +21,13 @@ bool filesUnchangedSince(int root_fd, llvm::StringRef files,
     files = files.drop_front(nul + 1);
     struct stat st;
     if (::fstatat(root_fd, path, &st, 0) != 0) return false;
+    // The change time too: it moves when the modification time is set
+    // back (cp -p, touch -d, rsync -t) and cannot be set by hand.
     std::int64_t mtime =
         std::int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-    if (mtime >= since_ns) return false;
+    std::int64_t ctime =
+        std::int64_t(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+    if (std::max(mtime, ctime) >= since_ns) return false;
   }
   return true;
 }

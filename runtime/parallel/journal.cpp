@@ -182,12 +182,15 @@ void Journal::commit(CommitGroup& g) {
   std::string lines;
   lines.reserve(g.entries.size() * 64 + 32);
   // The coarse clock is the one file times come from: a file written after
-  // this line has a time at or after it.
-  struct timespec ts;
-  ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  // the attempts were sent has a time at or after it.
+  std::int64_t since = g.since_ns;
+  if (!since) {
+    struct timespec ts;
+    ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    since = std::int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+  }
   lines.append("T ");
-  appendUInt(lines,
-             std::uint64_t(ts.tv_sec) * 1000000000 + std::uint64_t(ts.tv_nsec));
+  appendUInt(lines, std::uint64_t(since));
   lines.push_back('\n');
   for (const CommitGroup::Entry& e : g.entries) {
     Location where;

@@ -29,7 +29,9 @@ struct Location {
 struct Committed {
   Location where;
   std::uint64_t items = 0, ok = 0;
-  std::int64_t committed_ns = 0;  ///< when (nanoseconds since the epoch)
+  /// Its group's time (nanoseconds since the epoch): files changed at or
+  /// after it may not be in the result.
+  std::int64_t committed_ns = 0;
 };
 
 /// Finished mini-batches made durable together.
@@ -41,6 +43,10 @@ struct CommitGroup {
     std::uint64_t items = 0, ok = 0;
   };
   std::uint64_t id = 0;
+  /// The earliest time (coarse wall clock, ns) an entry's attempt was sent:
+  /// a resume runs an entry again when one of its files changed at or after
+  /// it. 0: the time of the commit.
+  std::int64_t since_ns = 0;
   std::string rows;
   std::vector<Entry> entries;
   /// Lines for logs/mini_batches.jsonl, written once the group is durable.
@@ -51,7 +57,8 @@ struct CommitGroup {
 };
 
 /// The state folder of one parallel step:
-///   journal            per group "T time_ns", then per mini-batch
+///   journal            per group "T time_ns" (CommitGroup::since_ns), then
+///                      per mini-batch
 ///                      "C hash segment offset length items ok"
 ///   segments/N.rows    rows of the mini-batches of commit group N
 ///   tmp/               segments being written

@@ -682,19 +682,26 @@ class PartitionSource : public BatchSource {
       std::string& b = buffers_[id];
       if (b.empty()) continue;
       std::string path = partPath(id);
-      int fd =
-          ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      if (written_.size() <= id) written_.resize(id + 1, false);
+      // The first write of this run replaces what an earlier run left.
+      int fd = ::open(path.c_str(),
+                      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+                          (written_[id] ? 0 : O_TRUNC),
+                      0644);
       bool ok = fd >= 0;
-      if (ok && written_.size() <= id) written_.resize(id + 1, false);
       if (ok && !written_[id]) {
         ok = writeAll(fd, header_);
         written_[id] = true;
       }
       ok = ok && writeAll(fd, b);
-      if (fd >= 0) ::close(fd);
+      int err = errno;
+      if (fd >= 0 && ::close(fd) != 0 && ok) {
+        ok = false;
+        err = errno;
+      }
       if (!ok) {
         problem_ = {ir::diag::ParallelStateUnusable, dir_,
-                    std::strerror(errno)};
+                    path + ": " + std::strerror(err)};
         return false;
       }
       std::string().swap(b);

@@ -14,6 +14,8 @@
 #   --init-raise, --init-hang, --init-sleep SECONDS
 #   --spawn DIR           init() starts a `sleep` child and writes its pid to
 #                         DIR/child-PID (a process the engine never sees)
+#   --edit ITEM:TEXT      with --content: once run() has read ITEM, another
+#                         writer replaces the file's content with TEXT
 # Rows: "ITEM" per item, "ITEM worker=W" with --show-worker, "ITEM:CONTENT"
 # with --content (file items); --dataframe returns a pandas DataFrame (item,
 # position) instead of a list.
@@ -29,7 +31,7 @@ def init():
     global args
     p = argparse.ArgumentParser()
     for flag in ("--raise", "--short", "--exit", "--hang", "--sleep",
-                 "--pid-file"):
+                 "--pid-file", "--edit"):
         p.add_argument(flag, action="append", default=[])
     p.add_argument("--once")
     p.add_argument("--each", type=float, default=0)
@@ -114,9 +116,14 @@ def run(mini_batch):
                 for i in items]
     elif args.content:
         rows = []
+        edits = split(args.edit)
         for path in mini_batch:
             with open(path) as f:
                 rows.append("%s:%s" % (os.path.basename(path), f.read().strip()))
+            item = os.path.basename(path)
+            if item in edits and fires("edit", item):
+                with open(path, "w") as f:
+                    f.write(edits[item] + "\n")
     else:
         rows = list(items)
     rows = rows[:-1] if short else rows
