@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "llvm/ADT/StringRef.h"
+#include "runtime/parallel/encoding.h"
 #include "runtime/parallel/problem.h"
 
 namespace pipec::runtime::parallel {
@@ -24,24 +25,44 @@ struct TableFile {
   bool json_lines = false;
   char sep = ',';
   Header header = Header::Each;
-  std::string encoding = "utf-8";  ///< Python codec name
+  /// The file's encoding; for UTF-16/32 with the byte order of its mark.
+  TextEncoding encoding;
+  /// The MLTable names the encoding; otherwise a byte order mark picks it.
+  bool encoding_given = false;
+  /// Bytes of the byte order mark the file starts with (rows begin after).
+  std::uint32_t bom = 0;
 };
 
 /// The table files of `input`: a CSV or JSON Lines file, a folder with an
 /// MLTable file (paths: file/folder/pattern; read_delimited or
-/// read_json_lines), or a folder of .csv/.tsv/.jsonl files (sorted).
+/// read_json_lines), or a folder of .csv/.tsv/.jsonl files (sorted). Reads
+/// the first bytes of each file: a byte order mark sets `bom` and picks the
+/// encoding when the MLTable names none; one that contradicts the named
+/// encoding is a problem, as is an encoding pipec does not know.
 bool resolveTableFiles(const std::string& input, const std::string& scratch,
                        std::vector<TableFile>& out, Problem& problem);
 
-/// One row: its byte range in the file and its bytes (newline included).
+/// One row: its byte range in the file and its bytes (line ending included).
 struct Row {
   std::uint64_t begin = 0, end = 0;
   llvm::StringRef bytes;  ///< valid until the next call
-  bool blank = false;     ///< empty apart from the line ending
+  std::size_t eol = 0;    ///< bytes of the line ending (0 at the end of file)
+  /// Only spaces and tabs (other than the separator) before the line
+  /// ending: no row for pandas, nor for pipec.
+  bool blank = false;
 };
 
-/// Reads a file row by row through a buffer; a row ends at a newline outside
-/// double quotes (CSV) or at any newline (JSON Lines).
+/// How rows of a file are found.
+struct RowFormat {
+  bool quotes = true;  ///< CSV: line endings inside double quotes are data
+  char sep = ',';      ///< CSV: never blank space
+  TextEncoding encoding;
+  std::uint64_t start = 0;  ///< where the first row begins (after a BOM)
+};
+
+/// Reads a file row by row through a buffer, a code unit at a time (never
+/// ending a row inside a UTF-16/32 character). A row ends at LF, CRLF or a
+/// lone CR: outside double quotes (CSV), or anywhere (JSON Lines).
 class RowScanner {
  public:
   RowScanner() = default;
@@ -49,7 +70,12 @@ class RowScanner {
   RowScanner(const RowScanner&) = delete;
   RowScanner& operator=(const RowScanner&) = delete;
 
-  bool open(const std::string& path, bool quotes);
+  bool open(const std::string& path, const RowFormat& format);
+  bool open(const std::string& path, bool quotes) {
+    RowFormat f;
+    f.quotes = quotes;
+    return open(path, f);
+  }
   /// The next row; false at the end or on an error (error() set), which
   /// includes a row longer than the limit (64 MB unless set).
   bool next(Row& row);
@@ -60,7 +86,7 @@ class RowScanner {
   void close();
   int fd_ = -1;
   std::string path_;
-  bool quotes_ = true;
+  RowFormat format_;
   std::string buf_;
   std::uint64_t buf_offset_ = 0;  // file offset of buf_[0]
   std::size_t pos_ = 0;           // start of the current row in buf_

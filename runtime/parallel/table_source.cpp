@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <unordered_map>
 
 #include "ir/yaml_reader.h"
@@ -46,17 +47,22 @@ TableFile tableFileFor(std::string path, std::string rel) {
   return t;
 }
 
-// Python's name for an MLTable encoding.
-std::string pythonEncoding(llvm::StringRef e) {
-  std::string s = e.lower();
-  s.erase(std::remove(s.begin(), s.end(), '-'), s.end());
-  s.erase(std::remove(s.begin(), s.end(), '_'), s.end());
-  if (s == "utf8") return "utf-8";
-  if (s == "iso88591" || s == "latin1") return "latin-1";
-  if (s == "utf16") return "utf-16";
-  if (s == "windows1252" || s == "cp1252") return "cp1252";
-  if (s == "ascii") return "ascii";
-  return e.str();
+// The encoding an MLTable read transformation names in `args`, if any.
+bool setEncoding(const ir::yaml::Node* args, TableFile& proto,
+                 std::string& why) {
+  const ir::yaml::Node* n =
+      args && args->isMap() ? args->get("encoding") : nullptr;
+  std::string name = n && n->isScalar() ? n->value : std::string();
+  if (name.empty()) return true;
+  std::optional<TextEncoding> e = parseEncoding(name);
+  if (!e) {
+    why = "encoding '" + name +
+          "' is not supported (supported: " + kSupportedEncodings + ")";
+    return false;
+  }
+  proto.encoding = *e;
+  proto.encoding_given = true;
+  return true;
 }
 
 // Sorted files under `dir` (relative to `base` in rel), those with a table
@@ -161,15 +167,14 @@ bool readMLTable(const std::string& dir, const std::string& scratch,
                            "' is not one of no_header, from_first_file, "
                            "all_files_same_headers, "
                            "all_files_different_headers");
-          if (std::string enc = scalarOf(args->get("encoding")); !enc.empty())
-            proto.encoding = pythonEncoding(enc);
         }
+        if (std::string why; !setEncoding(args, proto, why))
+          return bad(args->get("encoding"), why);
       } else if (name == "read_json_lines") {
         format_known = true;
         proto.json_lines = true;
-        if (args && args->isMap())
-          if (std::string enc = scalarOf(args->get("encoding")); !enc.empty())
-            proto.encoding = pythonEncoding(enc);
+        if (std::string why; !setEncoding(args, proto, why))
+          return bad(args->get("encoding"), why);
       } else {
         return bad(step, "transformation '" + name +
                              "' is not supported by pipec (supported: "
@@ -242,6 +247,31 @@ bool readMLTable(const std::string& dir, const std::string& scratch,
   return true;
 }
 
+// Reads the byte order mark `t` starts with, if any.
+bool readByteOrderMark(TableFile& t, Problem& problem) {
+  int fd = ::open(t.path.c_str(), O_RDONLY | O_CLOEXEC);
+  char head[4];
+  ssize_t got = fd >= 0 ? ::pread(fd, head, sizeof(head), 0) : -1;
+  if (got < 0) {
+    problem = {ir::diag::ParallelInputUnreadable, t.path, std::strerror(errno)};
+    if (fd >= 0) ::close(fd);
+    return false;
+  }
+  ::close(fd);
+  ByteOrderMark bom = detectByteOrderMark(llvm::StringRef(head, got));
+  if (!bom.length) return true;
+  if (t.encoding_given && t.encoding.kind != bom.encoding.kind) {
+    problem = {ir::diag::ParallelTableInvalid, t.path,
+               std::string("it starts with a byte order mark of ") +
+                   bom.encoding.name() + " text, but the MLTable says " +
+                   "encoding " + t.encoding.name()};
+    return false;
+  }
+  t.encoding = bom.encoding;
+  t.bom = std::uint32_t(bom.length);
+  return true;
+}
+
 }  // namespace
 
 bool resolveTableFiles(const std::string& input, const std::string& scratch,
@@ -251,13 +281,11 @@ bool resolveTableFiles(const std::string& input, const std::string& scratch,
     problem = {ir::diag::ParallelInputUnreadable, input, std::strerror(errno)};
     return false;
   }
-  if (!S_ISDIR(st.st_mode)) {
-    out.push_back(tableFileFor(input, llvm::sys::path::filename(input).str()));
-    return true;
-  }
   std::string dir = input;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  if (::stat((dir + "/MLTable").c_str(), &st) == 0) {
+  if (!S_ISDIR(st.st_mode)) {
+    out.push_back(tableFileFor(input, llvm::sys::path::filename(input).str()));
+  } else if (::stat((dir + "/MLTable").c_str(), &st) == 0) {
     if (!readMLTable(dir, scratch, out, problem)) return false;
   } else if (llvm::Error e = filesUnder(dir, "", true, scratch, out)) {
     problem = {ir::diag::ParallelInputUnreadable, input,
@@ -270,6 +298,8 @@ bool resolveTableFiles(const std::string& input, const std::string& scratch,
                "file"};
     return false;
   }
+  for (TableFile& t : out)
+    if (!readByteOrderMark(t, problem)) return false;
   return true;
 }
 
@@ -283,7 +313,7 @@ void RowScanner::close() {
   fd_ = -1;
 }
 
-bool RowScanner::open(const std::string& path, bool quotes) {
+bool RowScanner::open(const std::string& path, const RowFormat& format) {
   close();
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) {
@@ -291,54 +321,157 @@ bool RowScanner::open(const std::string& path, bool quotes) {
     return false;
   }
   path_ = path;
-  quotes_ = quotes;
+  format_ = format;
   buf_.clear();
-  buf_offset_ = 0;
+  buf_offset_ = format.start;
   pos_ = scan_ = 0;
   in_quotes_ = false;
   eof_ = false;
   error_.clear();
+  if (format.start && ::lseek(fd_, off_t(format.start), SEEK_SET) < 0) {
+    error_ = path + ": " + std::strerror(errno);
+    return false;
+  }
   return true;
 }
 
+namespace {
+
+// True when `content` (a row without its line ending) holds only spaces and
+// tabs that are not the separator: pandas skips such a line.
+bool blankContent(const char* p, std::size_t n, const RowFormat& f) {
+  const TextEncoding& enc = f.encoding;
+  unsigned w = enc.unit();
+  for (std::size_t i = 0; i + w <= n; i += w) {
+    std::uint32_t c = w == 1 ? std::uint8_t(p[i]) : enc.unitAt(p + i);
+    if ((c != ' ' && c != '\t') || (f.quotes && c == std::uint8_t(f.sep)))
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool RowScanner::next(Row& row) {
+  const TextEncoding& enc = format_.encoding;
+  const std::size_t w = enc.unit();
   while (true) {
-    // Find the end of the row that starts at pos_, resuming at scan_.
+    // Find the end of the row that starts at pos_, resuming at scan_ (always
+    // a whole number of code units past pos_).
     const char* data = buf_.data();
     std::size_t n = buf_.size();
     std::size_t i = scan_;
-    if (quotes_) {
+    std::size_t end = 0;  // past the line ending, when one was found
+    std::size_t eol = 0;
+    // A CR ends a row by itself, or with the LF after it: which one is
+    // known once the next unit is read.
+    auto atCr = [&](std::size_t at) -> bool {
+      if (at + 2 * w <= n) {
+        bool lf = (w == 1 ? std::uint8_t(data[at + 1])
+                          : enc.unitAt(data + at + w)) == '\n';
+        eol = lf ? 2 * w : w;
+        end = at + eol;
+        return true;
+      }
+      if (eof_) {
+        eol = w;
+        end = at + w;
+        return true;
+      }
+      return false;  // refill first
+    };
+    if (w == 1 && !format_.quotes) {
+      // JSON Lines in a one-byte encoding: memchr for both endings.
+      const char* lf =
+          static_cast<const char*>(std::memchr(data + i, '\n', n - i));
+      std::size_t stop = lf ? std::size_t(lf - data) : n;
+      const char* cr =
+          static_cast<const char*>(std::memchr(data + i, '\r', stop - i));
+      if (cr) {
+        i = std::size_t(cr - data);
+        atCr(i);  // when undecided, the refill resumes at the CR
+      } else if (lf) {
+        i = stop;
+        eol = 1;
+        end = stop + 1;
+      } else {
+        i = n;
+      }
+    } else if (w == 1) {
+      // CSV in a one-byte encoding: inside quotes only the closing quote
+      // matters (memchr); outside, a quote or a line ending.
       while (i < n) {
+        if (in_quotes_) {
+          const char* q =
+              static_cast<const char*>(std::memchr(data + i, '"', n - i));
+          if (!q) {
+            i = n;
+            break;
+          }
+          i = std::size_t(q - data) + 1;
+          in_quotes_ = false;
+          continue;
+        }
         char c = data[i];
         if (c == '"') {
-          in_quotes_ = !in_quotes_;
-        } else if (c == '\n' && !in_quotes_) {
+          in_quotes_ = true;
+        } else if (c == '\n') {
+          eol = 1;
+          end = i + 1;
+          break;
+        } else if (c == '\r') {
+          atCr(i);  // when undecided, the refill resumes at the CR
           break;
         }
         ++i;
       }
     } else {
-      const void* nl = std::memchr(data + i, '\n', n - i);
-      i = nl ? std::size_t(static_cast<const char*>(nl) - data) : n;
+      for (; i + w <= n; i += w) {
+        std::uint32_t c = enc.unitAt(data + i);
+        if (c == '"') {
+          if (format_.quotes) in_quotes_ = !in_quotes_;
+        } else if (in_quotes_) {
+          continue;
+        } else if (c == '\n') {
+          eol = w;
+          end = i + w;
+          break;
+        } else if (c == '\r') {
+          atCr(i);  // when undecided, the refill resumes at the CR
+          break;
+        }
+      }
     }
-    if (i < n || (eof_ && pos_ < n)) {
-      std::size_t end = i < n ? i + 1 : n;
+    if (end || (eof_ && pos_ < n)) {
+      if (!end) {
+        if ((n - pos_) % w) {
+          error_ = "the file ends inside a character: " +
+                   std::to_string(buf_offset_ + n - format_.start) +
+                   " bytes after the byte order mark are not a whole number "
+                   "of " +
+                   std::to_string(w) + "-byte " + enc.name() +
+                   " code units (is the encoding right?)";
+          return false;
+        }
+        end = n;
+      }
       row.begin = buf_offset_ + pos_;
       row.end = buf_offset_ + end;
       row.bytes = llvm::StringRef(data + pos_, end - pos_);
-      llvm::StringRef content = row.bytes;
-      content.consume_back("\n");
-      content.consume_back("\r");
-      row.blank = content.empty();
+      row.eol = eol;
+      row.blank = blankContent(data + pos_, end - pos_ - eol, format_);
       pos_ = scan_ = end;
       in_quotes_ = false;
       return true;
     }
     if (eof_) return false;
     // Refill: keep the unfinished row, read more.
+    if (i > n) i = n;
+    std::size_t resume = i - pos_;
+    resume -= resume % w;
     buf_.erase(0, pos_);
     buf_offset_ += pos_;
-    scan_ = i - pos_;
+    scan_ = resume;
     pos_ = 0;
     std::size_t have = buf_.size();
     if (have >= max_row_) {
@@ -367,7 +500,33 @@ bool RowScanner::next(Row& row) {
 
 namespace {
 
-// The fields of `fmt`'s table slices that do not change between mini-batches.
+RowFormat rowFormat(const TableFile& t) {
+  RowFormat f;
+  f.quotes = !t.json_lines;
+  f.sep = t.sep;
+  f.encoding = t.encoding;
+  f.start = t.bom;
+  return f;
+}
+
+// A header row as the harness gets it: UTF-8, ending in one "\n".
+bool headerText(const Row& row, const TableFile& t, std::string& out,
+                Problem& problem) {
+  out.clear();
+  std::size_t bad = 0;
+  if (!appendUtf8(row.bytes.drop_back(row.eol), t.encoding, out, &bad)) {
+    problem = {ir::diag::ParallelTableInvalid, t.path,
+               "the header is not " + std::string(t.encoding.name()) +
+                   " text (byte " + std::to_string(row.begin + bad) + ")"};
+    return false;
+  }
+  out.push_back('\n');
+  return true;
+}
+
+// The fields of `t`'s table slices that do not change between mini-batches:
+// the format, the separator and header (UTF-8) of CSV, and the codec of the
+// slice's bytes.
 void appendSliceFields(std::string& out, const TableFile& t,
                        const std::string& header, bool has_header) {
   out.append(",\"fmt\":");
@@ -382,7 +541,7 @@ void appendSliceFields(std::string& out, const TableFile& t,
       out.append("null");
   }
   out.append(",\"enc\":");
-  appendJsonString(out, t.encoding);
+  appendJsonString(out, t.encoding.pythonCodec());
 }
 
 class TableSource : public BatchSource {
@@ -429,6 +588,8 @@ class TableSource : public BatchSource {
       appendUInt(out.payload, begin);
       out.payload.append(",\"e\":");
       appendUInt(out.payload, end);
+      out.payload.append(",\"n\":");
+      appendUInt(out.payload, items);
       appendSliceFields(out.payload, t, header_, has_header_);
       out.payload.push_back('}');
       std::copy_n(sha.final().bytes_begin(), 16, out.hash.bytes.begin());
@@ -441,7 +602,7 @@ class TableSource : public BatchSource {
   bool openNext() {
     if (file_ >= files_.size()) return false;
     const TableFile& t = files_[file_];
-    if (!scanner_.open(t.path, !t.json_lines)) {
+    if (!scanner_.open(t.path, rowFormat(t))) {
       problem_ = {ir::diag::ParallelInputUnreadable, t.path, scanner_.error()};
       return false;
     }
@@ -453,8 +614,13 @@ class TableSource : public BatchSource {
     if (reads_header) {
       Row row;
       header_.clear();
-      if (scanner_.next(row)) header_ = row.bytes.str();
-      if (!header_.empty() && header_.back() != '\n') header_.push_back('\n');
+      if (scanner_.next(row) && !headerText(row, t, header_, problem_))
+        return false;
+      if (!scanner_.error().empty()) {
+        problem_ = {ir::diag::ParallelInputUnreadable, t.path,
+                    scanner_.error()};
+        return false;
+      }
     } else if (t.json_lines || t.header == TableFile::Header::None) {
       header_.clear();
     }
@@ -467,7 +633,7 @@ class TableSource : public BatchSource {
   std::size_t file_ = 0;
   bool open_ = false;
   RowScanner scanner_;
-  std::string header_;
+  std::string header_;  // UTF-8
   bool has_header_ = false;
 };
 
@@ -528,13 +694,17 @@ class PartitionSource : public BatchSource {
         proto_(std::move(proto)),
         header_(std::move(header)) {}
 
-  // Pass over every row: rows go to one file per key tuple.
+  // Pass over every row: rows go to one file per key tuple, as UTF-8 (or
+  // ASCII) text whatever the input's encoding.
   bool build(const std::vector<TableFile>& files, std::size_t memory) {
     RowScanner scanner;
     std::vector<std::size_t> columns;
+    std::string text;  // the row as UTF-8, when it was not
     for (std::size_t f = 0; f < files.size(); ++f) {
       const TableFile& t = files[f];
-      if (!scanner.open(t.path, !t.json_lines)) {
+      bool transcode = t.encoding.kind != TextEncoding::Kind::Utf8 &&
+                       t.encoding.kind != TextEncoding::Kind::Ascii;
+      if (!scanner.open(t.path, rowFormat(t))) {
         problem_ = {ir::diag::ParallelInputUnreadable, t.path, scanner.error()};
         return false;
       }
@@ -544,8 +714,8 @@ class PartitionSource : public BatchSource {
           (t.header == TableFile::Header::Each ||
            (t.header == TableFile::Header::FromFirst && f == 0));
       if (reads_header && scanner.next(row)) {
-        std::string h = row.bytes.str();
-        if (h.back() != '\n') h.push_back('\n');
+        std::string h;
+        if (!headerText(row, t, h, problem_)) return false;
         if (f == 0 || header_.empty()) {
           header_ = h;
         } else if (h != header_) {
@@ -559,10 +729,25 @@ class PartitionSource : public BatchSource {
       if (!t.json_lines && !columnsOf(t, columns)) return false;
       while (scanner.next(row)) {
         if (row.blank) continue;
+        llvm::StringRef bytes = row.bytes;
+        if (transcode) {
+          text.clear();
+          std::size_t bad = 0;
+          if (!appendUtf8(bytes, t.encoding, text, &bad)) {
+            problem_ = {ir::diag::ParallelTableInvalid, t.path,
+                        "the row at byte " + std::to_string(row.begin) +
+                            " is not " + t.encoding.name() + " text (byte " +
+                            std::to_string(row.begin + bad) + ")"};
+            return false;
+          }
+          bytes = text;
+        }
+        llvm::StringRef content =
+            bytes.drop_back(transcode ? row.eol / t.encoding.unit() : row.eol);
         std::string tuple;
         std::vector<std::string> values;
         if (t.json_lines) {
-          auto v = llvm::json::parse(row.bytes);
+          auto v = llvm::json::parse(content);
           const llvm::json::Object* o = v ? v->getAsObject() : nullptr;
           if (!o) {
             if (!v) llvm::consumeError(v.takeError());
@@ -584,7 +769,7 @@ class PartitionSource : public BatchSource {
         } else {
           std::size_t need =
               1 + *std::max_element(columns.begin(), columns.end());
-          std::vector<std::string> fields = csvFields(row.bytes, t.sep, need);
+          std::vector<std::string> fields = csvFields(content, t.sep, need);
           for (std::size_t c : columns)
             values.push_back(c < fields.size() ? fields[c] : std::string());
         }
@@ -599,9 +784,9 @@ class PartitionSource : public BatchSource {
           rows_.push_back(0);
         }
         std::size_t id = it->second;
-        buffers_[id].append(row.bytes.data(), row.bytes.size());
-        if (row.bytes.back() != '\n') buffers_[id].push_back('\n');
-        buffered_ += row.bytes.size() + 1;
+        buffers_[id].append(bytes.data(), bytes.size());
+        if (!row.eol) buffers_[id].push_back('\n');
+        buffered_ += bytes.size() + 1;
         ++rows_[id];
         if (buffered_ > memory && !flush()) return false;
       }
@@ -637,6 +822,8 @@ class PartitionSource : public BatchSource {
     appendUInt(out.payload, header_.size());
     out.payload.append(",\"e\":");
     appendUInt(out.payload, content.size());
+    out.payload.append(",\"n\":");
+    appendUInt(out.payload, rows_[id]);
     appendSliceFields(
         out.payload, proto_, header_,
         !proto_.json_lines && proto_.header != TableFile::Header::None);
@@ -755,8 +942,14 @@ std::unique_ptr<BatchSource> openTableSource(const SourceOptions& opts,
     problem = {ir::diag::ParallelStateUnusable, dir, std::strerror(errno)};
     return nullptr;
   }
+  // Partition files hold UTF-8 (ASCII stays ASCII, so that a byte above
+  // 0x7F is still an error), without a byte order mark.
+  TableFile proto = files[0];
+  if (proto.encoding.kind != TextEncoding::Kind::Ascii)
+    proto.encoding = TextEncoding();
+  proto.bom = 0;
   auto src = std::make_unique<PartitionSource>(opts.partition_keys, dir,
-                                               files[0], std::string());
+                                               std::move(proto), std::string());
   if (!src->build(files, opts.partition_memory)) {
     problem = src->problem();
     return nullptr;

@@ -240,7 +240,7 @@ TEST(ParallelSource, MLTable) {
   EXPECT_EQ(files[0].rel, "data/a.csv");
   EXPECT_EQ(files[0].sep, ';');
   EXPECT_EQ(files[0].header, TableFile::Header::None);
-  EXPECT_EQ(files[0].encoding, "latin-1");
+  EXPECT_EQ(files[0].encoding.pythonCodec(), "latin-1");
   t.write("bad/MLTable",
           "paths:\n  - file: ./x.csv\ntransformations:\n  - take: 10\n");
   files.clear();
