@@ -207,7 +207,11 @@ class Engine {
   }
   void shutdownWorkers(bool kill);
   int finish();
-  void copyLogsToParent();
+  /// The sentence of logs/job_result.txt for the outcome so far.
+  std::string resultSentence() const;
+  /// Copies the logs to <run>/logs/<step>/; false with errno and the path
+  /// that failed.
+  bool copyLogsToParent(std::string& failed_path);
 
   void log(Level level, const std::string& message);
   ProgressCounts counts() const;
@@ -263,6 +267,20 @@ class Engine {
   bool stopping_ = false;  // workers are being shut down
   std::string fail_sentence_;
   bool broken_ = false;
+
+  // Writing. Every file the engine writes is checked: a write that fails
+  // fails the step, naming the file. A few hundred kilobytes are held in
+  // state/reserve from the start and freed when the disk is full, so that
+  // the diagnostic, logs/job_result.txt and the journal's last words still
+  // fit.
+  std::string reserve_path_;
+  bool disk_full_ = false;
+  bool log_failed_ = false;  // parallel.log took its last line
+  int log_errno_ = 0;        // why, until checkLog() reported it
+  bool progress_failed_ = false;
+  void writeFailed(const ProblemKind& kind, const std::string& path, int err);
+  void releaseReserve();
+  void checkLog();
 };
 
 // --- setup -------------------------------------------------------------------
@@ -273,7 +291,48 @@ void Engine::log(Level level, const std::string& message) {
   std::snprintf(head, sizeof(head), "%10.3f %-7s ",
                 msSince(start_, Clock::now()) / 1000, levelName(level));
   std::string line = head + message + "\n";
-  (void)!::write(log_fd_, line.data(), line.size());
+  if (log_failed_ || writeAll(log_fd_, line)) return;
+  // Reported by checkLog(): not here, where the report would log again.
+  log_failed_ = true;
+  log_errno_ = errno;
+}
+
+void Engine::checkLog() {
+  if (log_failed_ && log_errno_) {
+    int err = log_errno_;
+    log_errno_ = 0;
+    writeFailed(ir::diag::ParallelOutputUnwritable,
+                spec_.logs_dir + "/parallel.log", err);
+    // After the reserve is freed the log may take lines again.
+    log_failed_ = false;
+  }
+  if (progress_ && !progress_->error().empty() && !progress_failed_) {
+    progress_failed_ = true;
+    log(Level::Warning,
+        "progress lines stopped: cannot write them to "
+        "stderr: " +
+            progress_->error());
+  }
+  if (monitor_ && !monitor_->error().empty()) {
+    int err = monitor_->errorNumber();
+    std::string path = monitor_->path();
+    monitor_.reset();
+    writeFailed(ir::diag::ParallelOutputUnwritable, path, err);
+  }
+}
+
+void Engine::releaseReserve() {
+  disk_full_ = true;
+  if (reserve_path_.empty()) return;
+  ::unlink(reserve_path_.c_str());
+  reserve_path_.clear();
+  log(Level::Warning, "the disk is full: freed the space held in reserve");
+}
+
+void Engine::writeFailed(const ProblemKind& kind, const std::string& path,
+                         int err) {
+  if (err == ENOSPC || err == EDQUOT) releaseReserve();
+  abort(Problem{kind, path, std::strerror(err)});
 }
 
 bool Engine::prepare() {
@@ -304,8 +363,26 @@ bool Engine::prepare() {
     if (!folder(d, spec_.state_dir, ir::diag::ParallelStateUnusable))
       return false;
   level_ = levelOf(settings_.logging_level);
-  log_fd_ = ::open((spec_.logs_dir + "/parallel.log").c_str(),
-                   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  // The reserve first: on a disk that is nearly full it is what the end of
+  // the step writes into.
+  reserve_path_ = spec_.state_dir + "/reserve";
+  if (int fd = ::open(reserve_path_.c_str(),
+                      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      fd < 0 || ::posix_fallocate(fd, 0, 256 << 10) != 0) {
+    if (fd >= 0) ::close(fd);
+    ::unlink(reserve_path_.c_str());
+    reserve_path_.clear();  // no room even for that: nothing held
+  } else {
+    ::close(fd);
+  }
+  std::string log_path = spec_.logs_dir + "/parallel.log";
+  if (cutTornLine(log_path))
+    log_fd_ = ::open(log_path.c_str(),
+                     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd_ < 0) {
+    writeFailed(ir::diag::ParallelOutputUnwritable, log_path, errno);
+    return false;
+  }
   log(Level::Info, "parallel step '" + spec_.step_name + "' starts" +
                        (spec_.resume ? " (resuming)" : ""));
 
@@ -353,15 +430,20 @@ bool Engine::prepare() {
   if (!spec_.resume) ::unlink((spec_.logs_dir + "/mini_batches.jsonl").c_str());
   committer_ = std::make_unique<Committer>(
       *journal_, spec_.logs_dir + "/mini_batches.jsonl");
+  if (!committer_->openError().empty())
+    return fail({ir::diag::ParallelOutputUnwritable,
+                 spec_.logs_dir + "/mini_batches.jsonl",
+                 committer_->openError()});
   pending_ = std::make_unique<CommitGroup>();
   if (!writeHarness()) return false;
 
   if (settings_.resource_monitor_interval_ms) {
     std::string dir = spec_.logs_dir + "/sys/perf";
-    if (!llvm::sys::fs::create_directories(dir)) {
-      monitor_ = std::make_unique<ResourceMonitor>(dir);
-      next_sample_ = start_;
-    }
+    if (!folder(dir, dir, ir::diag::ParallelOutputUnwritable)) return false;
+    monitor_ = std::make_unique<ResourceMonitor>(dir);
+    next_sample_ = start_;
+    checkLog();
+    if (aborting_) return false;
   }
   progress_ = std::make_unique<ProgressReporter>(
       *io_.progress, io_.terminal,
@@ -399,7 +481,7 @@ bool Engine::writeHarness() {
   os.flush();
   if (!writePythonModules(dir) ||
       !writeFileAtomically(config_path_, cfg_text)) {
-    abort(Problem{ir::diag::ParallelStateUnusable, dir, std::strerror(errno)});
+    writeFailed(ir::diag::ParallelStateUnusable, dir, errno);
     return false;
   }
   launch_.args = {harness_path_, config_path_};
@@ -1010,6 +1092,9 @@ void Engine::checkTimers(Clock::time_point now) {
 
 void Engine::flushPending(bool force) {
   if (!pending_ || !committer_) return;
+  // On a full disk, what the reserve freed is for the step's last words; the
+  // results not yet committed run again on resume.
+  if (disk_full_) return;
   if (pending_->entries.empty() && pending_->records.empty()) return;
   bool due = force || pending_->entries.size() >= 4096 ||
              pending_->rows.size() >= (4u << 20) ||
@@ -1023,10 +1108,15 @@ void Engine::flushPending(bool force) {
 void Engine::collectCommits() {
   for (std::unique_ptr<CommitGroup>& g : committer_->collect()) {
     if (!g->error.empty()) {
+      if (g->error_errno == ENOSPC || g->error_errno == EDQUOT)
+        releaseReserve();
       abort(
           Problem{ir::diag::ParallelStateUnusable, journal_->dir(), g->error});
       continue;
     }
+    if (!g->records_error.empty())
+      writeFailed(ir::diag::ParallelOutputUnwritable,
+                  spec_.logs_dir + "/mini_batches.jsonl", g->records_errno);
     for (std::size_t i = 0; i < g->entries.size(); ++i) {
       const CommitGroup::Entry& e = g->entries[i];
       if (locations_.size() <= e.index) locations_.resize(e.index + 1);
@@ -1117,18 +1207,48 @@ ProgressCounts Engine::counts() const {
   return c;
 }
 
-void Engine::copyLogsToParent() {
+bool Engine::copyLogsToParent(std::string& failed_path) {
   // <run>/<step>/logs -> <run>/logs/<step>/
   std::string step_dir = llvm::sys::path::parent_path(spec_.logs_dir).str();
   std::string run_dir = llvm::sys::path::parent_path(step_dir).str();
-  if (run_dir.empty()) return;
+  if (run_dir.empty()) return true;
   std::string dest = run_dir + "/logs/" + spec_.step_name;
-  if (llvm::sys::fs::create_directories(dest)) return;
+  std::error_code ec = llvm::sys::fs::create_directories(dest);
+  auto copy = [&](const std::string& from, const std::string& to) {
+    if (!ec && !llvm::sys::fs::exists(from)) return;
+    if (!ec) ec = llvm::sys::fs::copy_file(from, to);
+    if (ec && failed_path.empty()) failed_path = to;
+  };
+  if (ec) failed_path = dest;
   for (const char* f : {"job_result.txt", "parallel.log", "mini_batches.jsonl"})
-    (void)llvm::sys::fs::copy_file(spec_.logs_dir + "/" + f, dest + "/" + f);
+    copy(spec_.logs_dir + "/" + f, dest + "/" + f);
   for (const Worker& w : workers_)
-    (void)llvm::sys::fs::copy_file(
-        w.log_path, dest + "/" + llvm::sys::path::filename(w.log_path).str());
+    copy(w.log_path, dest + "/" + llvm::sys::path::filename(w.log_path).str());
+  if (ec) errno = ec.value();
+  return !ec;
+}
+
+std::string Engine::resultSentence() const {
+  std::string name =
+      spec_.step_name.empty() ? "parallel step" : "'" + spec_.step_name + "'";
+  if (aborting_) {
+    std::string sentence = "Step " + name + " failed: " + fail_sentence_;
+    if (!llvm::StringRef(fail_sentence_).endswith(".")) sentence += ".";
+    return sentence;
+  }
+  std::uint64_t succeeded =
+      committed_ - std::min(committed_, failed_batches_ - final_failed_);
+  std::string sentence =
+      "Step " + name + " passed: " + std::to_string(succeeded) + " of " +
+      plural(produced_, "mini-batch", "mini-batches") + " succeeded";
+  if (failed_batches_)
+    sentence += ", " + std::to_string(failed_batches_) + " failed (" +
+                plural(failed_items_, "item", "items") +
+                "), within the thresholds";
+  if (resumed_)
+    sentence +=
+        " (" + std::to_string(resumed_) + " committed by an earlier run)";
+  return sentence + ".";
 }
 
 int Engine::finish() {
@@ -1145,7 +1265,13 @@ int Engine::finish() {
   // what was committed can be inspected).
   if (journal_ && !spec_.append_row_to.empty() && source_) {
     if (llvm::Error e = journal_->gather(locations_, spec_.append_row_to)) {
-      std::string why = llvm::toString(std::move(e));
+      std::string why;
+      int err = 0;
+      llvm::handleAllErrors(std::move(e), [&](const llvm::ErrorInfoBase& info) {
+        why = info.message();
+        err = info.convertToErrorCode().value();
+      });
+      if (err == ENOSPC || err == EDQUOT) releaseReserve();
       if (!aborting_)
         abort(Problem{ir::diag::ParallelOutputUnwritable, spec_.append_row_to,
                       why});
@@ -1153,31 +1279,9 @@ int Engine::finish() {
         log(Level::Error, "cannot write " + spec_.append_row_to + ": " + why);
     }
   }
+  checkLog();
 
-  std::string name =
-      spec_.step_name.empty() ? "parallel step" : "'" + spec_.step_name + "'";
-  std::string sentence;
-  std::uint64_t succeeded =
-      committed_ - std::min(committed_, failed_batches_ - final_failed_);
-  if (!aborting_) {
-    sentence = "Step " + name + " passed: " + std::to_string(succeeded) +
-               " of " + plural(produced_, "mini-batch", "mini-batches") +
-               " succeeded";
-    if (failed_batches_)
-      sentence += ", " + std::to_string(failed_batches_) + " failed (" +
-                  plural(failed_items_, "item", "items") +
-                  "), within the thresholds";
-    if (resumed_)
-      sentence +=
-          " (" + std::to_string(resumed_) + " committed by an earlier run)";
-    sentence += ".";
-  } else {
-    sentence = "Step " + name + " failed: " + fail_sentence_;
-    if (!llvm::StringRef(fail_sentence_).endswith(".")) sentence += ".";
-    if (io_.diags && !broken_)
-      Problem{ir::diag::ParallelStepFailed, spec_.step_name, fail_sentence_}
-          .report(*io_.diags, spec_.location);
-  }
+  std::string sentence = resultSentence();
   log(aborting_ ? Level::Error : Level::Info, sentence);
   char stats[200];
   std::snprintf(stats, sizeof(stats),
@@ -1189,10 +1293,39 @@ int Engine::finish() {
   if (::getrusage(RUSAGE_SELF, &ru) == 0)
     log(Level::Info, "peak memory of the engine: " +
                          std::to_string(ru.ru_maxrss / 1024) + " MB (RSS)");
-  writeFileAtomically(spec_.logs_dir + "/job_result.txt", sentence + "\n");
-  if (settings_.copy_logs_to_parent) copyLogsToParent();
+  // The last lines of parallel.log, or the copies to the parent, may fail
+  // the step yet: then the sentence changes before it is written again.
+  bool result_written = false;
+  for (int round = 0; round < 2; ++round) {
+    bool was_aborting = aborting_;
+    checkLog();
+    if (aborting_ != was_aborting) {
+      sentence = resultSentence();
+      log(Level::Error, sentence);
+    }
+    std::string result = spec_.logs_dir + "/job_result.txt";
+    result_written = writeFileAtomically(result, sentence + "\n");
+    if (!result_written && (errno == ENOSPC || errno == EDQUOT)) {
+      releaseReserve();
+      result_written = writeFileAtomically(result, sentence + "\n");
+    }
+    if (!result_written) {
+      int err = errno;
+      log(Level::Error, "cannot write " + result + ": " + std::strerror(err));
+      if (io_.diags)
+        Problem{ir::diag::ParallelOutputUnwritable, result, std::strerror(err)}
+            .report(*io_.diags, spec_.location);
+    }
+    std::string failed;
+    if (round > 0 || !settings_.copy_logs_to_parent || copyLogsToParent(failed))
+      break;
+    writeFailed(ir::diag::ParallelOutputUnwritable, failed, errno);
+  }
+  if (aborting_ && io_.diags && !broken_)
+    Problem{ir::diag::ParallelStepFailed, spec_.step_name, fail_sentence_}
+        .report(*io_.diags, spec_.location);
   if (broken_) return kEngineBroken;
-  return aborting_ ? kStepFailed : kStepPassed;
+  return aborting_ || !result_written ? kStepFailed : kStepPassed;
 }
 
 int Engine::run() {
@@ -1291,6 +1424,7 @@ int Engine::run() {
         next_sample_ = now + std::chrono::milliseconds(
                                  settings_.resource_monitor_interval_ms);
       }
+      checkLog();
     }
   }
   shutdownWorkers(aborting_);
@@ -1305,7 +1439,11 @@ int Engine::run() {
 
 int runParallelStep(const ParallelStepSpec& spec, const EngineIO& io) {
   Engine engine(spec, io);
-  return engine.run();
+  int status = engine.run();
+  // A stream that failed (stderr on a full disk) was noted in parallel.log;
+  // an error left set would make LLVM abort the process at exit.
+  if (io.progress) io.progress->clear_error();
+  return status;
 }
 
 bool tieToParent(pid_t& worker_group, std::string& error) {

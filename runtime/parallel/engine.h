@@ -23,13 +23,20 @@ enum StepStatus : int {
 /// Where the engine reports.
 struct EngineIO {
   ir::DiagnosticEngine* diags = nullptr;  ///< problems, at spec.location
-  llvm::raw_ostream* progress = nullptr;  ///< progress lines
-  bool terminal = false;                  ///< redraw one live line
+  /// Progress lines. When it fails (stderr on a full disk) progress stops,
+  /// parallel.log says why, and its error is cleared before
+  /// runParallelStep returns.
+  llvm::raw_fd_ostream* progress = nullptr;
+  bool terminal = false;  ///< redraw one live line
   /// The process group workers join (tieToParent's); 0: the engine's own.
   pid_t worker_group = 0;
 };
 
 /// Runs the step described by `spec` to the end and returns its status.
+/// Every file it writes is checked: one it cannot write (a full disk, a
+/// quota) fails the step naming it, and on a full disk the engine frees
+/// the space it held back (state/reserve) to write its diagnostic and
+/// logs/job_result.txt; the journal stays whole for a resume.
 /// Writes logs/job_result.txt (one sentence), logs/parallel.log,
 /// logs/mini_batches.jsonl, logs/workers/worker-N.log and, with
 /// resource_monitor_interval, logs/sys/perf/. Call it from the main thread

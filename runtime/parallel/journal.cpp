@@ -141,6 +141,7 @@ bool Journal::load(Problem& problem) {
     problem = {ir::diag::ParallelStateUnusable, dir_, errnoText()};
     return false;
   }
+  journal_size_ = off_t(good);
   // Segments written after the last journal line are not part of anything.
   if (DIR* d = ::opendir((dir_ + "/segments").c_str())) {
     while (struct dirent* e = ::readdir(d)) {
@@ -174,6 +175,7 @@ void Journal::commit(CommitGroup& g) {
     ok = ok && ::rename(tmp.c_str(), segmentPath(seg).c_str()) == 0 &&
          ::fsync(segments_dir_fd_) == 0;
     if (!ok) {
+      g.error_errno = errno;
       g.error = "segment " + name + ": " + errnoText();
       ::unlink(tmp.c_str());
       return;
@@ -211,9 +213,15 @@ void Journal::commit(CommitGroup& g) {
     lines.push_back('\n');
   }
   if (!writeAll(journal_fd_, lines) || ::fdatasync(journal_fd_) != 0) {
+    g.error_errno = errno;
     g.error = "journal: " + errnoText();
     g.where.clear();
+    // Lines written before the error must not count, nor be continued.
+    if (::ftruncate(journal_fd_, journal_size_) == 0)
+      ::lseek(journal_fd_, journal_size_, SEEK_SET);
+    return;
   }
+  journal_size_ += off_t(lines.size());
 }
 
 llvm::Error Journal::gather(const std::vector<Location>& order,
@@ -221,10 +229,11 @@ llvm::Error Journal::gather(const std::vector<Location>& order,
   std::string tmp = path + ".pipec-tmp";
   // The caller names `path`; the messages say what went wrong with it.
   auto fail = [&](const std::string& what) {
-    std::string why = std::strerror(errno);
+    int err = errno;
+    std::string why = std::strerror(err);
     if (what != path) why = what + ": " + why;
-    return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s",
-                                   why.c_str());
+    return llvm::createStringError(
+        std::error_code(err, std::generic_category()), "%s", why.c_str());
   };
   int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (out < 0) return fail(tmp);
@@ -350,9 +359,13 @@ llvm::Error Journal::gather(const std::vector<Location>& order,
 
 Committer::Committer(Journal& journal, std::string records_path)
     : journal_(journal) {
-  if (!records_path.empty())
-    records_fd_ = ::open(records_path.c_str(),
-                         O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (!records_path.empty()) {
+    if (cutTornLine(records_path))
+      records_fd_ = ::open(records_path.c_str(),
+                           O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (records_fd_ < 0) open_error_ = errnoText();
+    records_size_ = records_fd_ >= 0 ? ::lseek(records_fd_, 0, SEEK_END) : 0;
+  }
   event_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   thread_ = std::thread([this] { loop(); });
 }
@@ -406,8 +419,18 @@ void Committer::loop() {
     queue_.pop_front();
     lock.unlock();
     journal_.commit(*g);
-    if (records_fd_ >= 0 && g->error.empty() && !g->records.empty())
-      writeAll(records_fd_, g->records);
+    if (records_fd_ >= 0 && g->error.empty() && !g->records.empty()) {
+      if (writeAll(records_fd_, g->records)) {
+        records_size_ += off_t(g->records.size());
+      } else {
+        // No torn record stays, and none follows it.
+        g->records_errno = errno;
+        g->records_error = errnoText();
+        (void)!::ftruncate(records_fd_, records_size_);
+        ::close(records_fd_);
+        records_fd_ = -1;
+      }
+    }
     std::string().swap(g->rows);
     lock.lock();
     done_.push_back(std::move(g));

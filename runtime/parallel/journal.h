@@ -3,6 +3,8 @@
 // thread that batches fsyncs, and the final gather in mini-batch order.
 #pragma once
 
+#include <sys/types.h>
+
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -53,7 +55,12 @@ struct CommitGroup {
   std::string records;
   /// After commit: where each entry's rows are (parallel to entries).
   std::vector<Location> where;
-  std::string error;  ///< set when the commit failed
+  std::string error;    ///< set when the commit failed
+  int error_errno = 0;  ///< its errno (ENOSPC: the disk is full)
+  /// Set when the records could not be written to logs/mini_batches.jsonl
+  /// (the commit itself succeeded).
+  std::string records_error;
+  int records_errno = 0;
 };
 
 /// The state folder of one parallel step:
@@ -79,12 +86,15 @@ class Journal {
 
   /// Makes `group` durable: rows to tmp/, fdatasync, rename into segments/,
   /// fsync the folder, then one journal line per entry and fdatasync. Fills
-  /// group.where; on failure sets group.error and commits nothing. Called by
-  /// one thread at a time (the committer); never touches what find() reads.
+  /// group.where; on failure (a full disk included) sets group.error, cuts
+  /// the journal back to where it was and commits nothing, so a later
+  /// commit or a resume finds it whole. Called by one thread at a time (the
+  /// committer); never touches what find() reads.
   void commit(CommitGroup& group);
 
   /// Writes the rows of `order` (mini-batch order; length 0 entries skipped)
-  /// to `path` through a temporary file and a rename.
+  /// to `path` through a temporary file and a rename. The error's code is
+  /// the errno that stopped it.
   llvm::Error gather(const std::vector<Location>& order,
                      const std::string& path) const;
 
@@ -97,6 +107,7 @@ class Journal {
 
   std::string dir_;
   int journal_fd_ = -1;
+  off_t journal_size_ = 0;  // bytes of whole lines in the journal
   int segments_dir_fd_ = -1;
   std::uint32_t next_segment_ = 1;
   std::unordered_map<Hash128, Committed, Hash128Hasher> committed_;
@@ -108,7 +119,11 @@ class Journal {
 /// does.
 class Committer {
  public:
+  /// `records_path` (logs/mini_batches.jsonl) is appended to; a torn last
+  /// line is cut first.
   Committer(Journal& journal, std::string records_path);
+  /// Set when `records_path` could not be opened.
+  const std::string& openError() const { return open_error_; }
   ~Committer();
   Committer(const Committer&) = delete;
   Committer& operator=(const Committer&) = delete;
@@ -126,6 +141,8 @@ class Committer {
 
   Journal& journal_;
   int records_fd_ = -1;
+  off_t records_size_ = 0;
+  std::string open_error_;
   int event_fd_ = -1;
   mutable std::mutex mu_;
   std::condition_variable cv_;

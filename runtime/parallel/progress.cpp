@@ -6,7 +6,7 @@
 
 namespace pipec::runtime::parallel {
 
-ProgressReporter::ProgressReporter(llvm::raw_ostream& os, bool terminal,
+ProgressReporter::ProgressReporter(llvm::raw_fd_ostream& os, bool terminal,
                                    std::string step,
                                    std::chrono::milliseconds plain_every)
     : os_(os),
@@ -41,8 +41,17 @@ std::string ProgressReporter::line(const ProgressCounts& c,
   return s;
 }
 
+void ProgressReporter::flush() {
+  os_.flush();
+  if (os_.has_error()) {
+    error_ = os_.error().message();
+    os_.clear_error();
+  }
+}
+
 void ProgressReporter::update(const ProgressCounts& c, Clock::time_point now,
                               bool force) {
+  if (!error_.empty()) return;
   if (!force && printed_ && now - last_print_ < every_) return;
   if (!force && !printed_ && now - start_ < every_) return;
   last_print_ = now;
@@ -51,15 +60,16 @@ void ProgressReporter::update(const ProgressCounts& c, Clock::time_point now,
     os_ << "\r" << line(c, now) << "\x1b[K";
   else
     os_ << line(c, now) << "\n";
-  os_.flush();
+  flush();
 }
 
 void ProgressReporter::finish(const ProgressCounts& c, Clock::time_point now) {
+  if (!error_.empty()) return;
   if (terminal_)
     os_ << "\r" << line(c, now) << "\x1b[K\n";
   else
     os_ << line(c, now) << "\n";
-  os_.flush();
+  flush();
 }
 
 }  // namespace pipec::runtime::parallel

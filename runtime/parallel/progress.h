@@ -25,7 +25,7 @@ class ProgressReporter {
  public:
   /// `terminal`: redraw one line in place; else a line every `plain_every`.
   ProgressReporter(
-      llvm::raw_ostream& os, bool terminal, std::string step,
+      llvm::raw_fd_ostream& os, bool terminal, std::string step,
       std::chrono::milliseconds plain_every = std::chrono::seconds(5));
   /// Prints when it is time to (or always with `force`).
   void update(const ProgressCounts& c, Clock::time_point now,
@@ -34,15 +34,20 @@ class ProgressReporter {
   void finish(const ProgressCounts& c, Clock::time_point now);
   /// "12/40 mini-batches done, 1 failed, 830 items/s, ETA 0:07".
   std::string line(const ProgressCounts& c, Clock::time_point now) const;
+  /// Why the stream stopped taking lines (say, a full disk under stderr);
+  /// nothing more is printed after that. Empty while it works.
+  const std::string& error() const { return error_; }
 
  private:
-  llvm::raw_ostream& os_;
+  llvm::raw_fd_ostream& os_;
   bool terminal_;
   std::string step_;
   std::chrono::milliseconds every_;
   Clock::time_point start_;
   Clock::time_point last_print_{};
   bool printed_ = false;
+  std::string error_;
+  void flush();
 };
 
 }  // namespace pipec::runtime::parallel

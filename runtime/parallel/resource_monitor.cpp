@@ -5,10 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include "runtime/parallel/fd_io.h"
 
 namespace pipec::runtime::parallel {
 
@@ -49,21 +52,34 @@ ResourceMonitor::ResourceMonitor(std::string dir) {
   path_ = dir + "/node-0.csv";
   struct stat st;
   bool fresh = ::stat(path_.c_str(), &st) != 0 || st.st_size == 0;
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd_ >= 0 && fresh) {
-    const char header[] = "time_s,process,pid,cpu_percent,memory_mb\n";
-    (void)!::write(fd_, header, sizeof(header) - 1);
+  if (!cutTornLine(path_)) {
+    fail();
+    return;
   }
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    fail();
+    return;
+  }
+  if (fresh && !writeAll(fd_, "time_s,process,pid,cpu_percent,memory_mb\n"))
+    fail();
+}
+
+void ResourceMonitor::fail() {
+  errno_ = errno;
+  error_ = std::strerror(errno_);
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
 }
 
 ResourceMonitor::~ResourceMonitor() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void ResourceMonitor::sample(
+bool ResourceMonitor::sample(
     double seconds,
     const std::vector<std::pair<std::string, pid_t>>& processes) {
-  if (fd_ < 0) return;
+  if (fd_ < 0) return error_.empty();
   std::string out;
   char buf[256];
   // The machine: /proc/stat's first line and /proc/meminfo.
@@ -110,7 +126,11 @@ void ResourceMonitor::sample(
     out += buf;
   }
   last_seconds_ = seconds;
-  (void)!::write(fd_, out.data(), out.size());
+  if (!writeAll(fd_, out)) {
+    fail();
+    return false;
+  }
+  return true;
 }
 
 }  // namespace pipec::runtime::parallel

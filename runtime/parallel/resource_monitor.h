@@ -17,12 +17,20 @@ class ResourceMonitor {
   explicit ResourceMonitor(std::string dir);
   ~ResourceMonitor();
   /// One sample: a "system" row and one row per process (name, pid).
-  void sample(double seconds,
+  /// False (error() set) when the file cannot be written; it stops then.
+  bool sample(double seconds,
               const std::vector<std::pair<std::string, pid_t>>& processes);
+  /// "PATH: why", once the file could not be opened or written.
+  const std::string& error() const { return error_; }
+  const std::string& path() const { return path_; }
+  int errorNumber() const { return errno_; }
 
  private:
   std::string path_;
   int fd_ = -1;
+  std::string error_;
+  int errno_ = 0;
+  void fail();
   // CPU ticks at the previous sample, for percentages.
   unsigned long long sys_busy_ = 0, sys_total_ = 0;
   std::map<pid_t, unsigned long long> proc_ticks_;

@@ -26,6 +26,12 @@ int runInternalParallelStep(const Args& args) {
   if (!p.parse(args, error, llvm::outs())) return usageError(p, error);
   if (p.helpRequested()) return kExitOk;
 
+  // Diagnostics go to stderr, the step's main.log: on a full disk they
+  // cannot be written, which the exit status and job_result.txt still
+  // say; an error left on the stream would make LLVM abort at exit.
+  struct ForgetStderrErrors {
+    ~ForgetStderrErrors() { llvm::errs().clear_error(); }
+  } forget_stderr_errors;
   llvm::SourceMgr sm;
   ir::TextDiagnosticPrinter printer(llvm::errs(), sm);
   ir::DiagnosticEngine diags(sm, printer);

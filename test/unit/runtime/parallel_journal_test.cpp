@@ -1,7 +1,12 @@
 // Commits, resume, torn journals and the ordered gather.
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <csignal>
 #include <fstream>
 #include <sstream>
 
+#include "runtime/parallel/fd_io.h"
 #include "runtime/parallel/journal.h"
 #include "test/unit/runtime/parallel_test_util.h"
 
@@ -67,6 +72,56 @@ TEST(ParallelJournal, CommitResumeGather) {
   EXPECT_EQ(c->where.segment, order[3].segment);
   EXPECT_GT(c->committed_ns, 0);
   EXPECT_FALSE(j->find(hashOf(9)));
+}
+
+// A journal write that fails half-way (here: the file size limit, as a full
+// disk would) leaves no torn line behind: a later commit and a resume see
+// every group committed before and after it.
+TEST(ParallelJournal, AFailedWriteLeavesTheJournalWhole) {
+  TempDir t;
+  std::string dir = t.path() + "/state";
+  Problem p;
+  auto j = Journal::open(dir, false, p);
+  ASSERT_TRUE(j) << p.message();
+  auto g1 = group({0, 1});
+  j->commit(*g1);
+  ASSERT_EQ(g1->error, "");
+  struct stat st;
+  ASSERT_EQ(::stat((dir + "/journal").c_str(), &st), 0);
+  struct rlimit old;
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto* previous = std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = old;
+  small.rlim_cur = rlim_t(st.st_size) + 40;  // part of the next group's lines
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  auto g2 = group({2, 3, 4, 5});
+  j->commit(*g2);
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, previous);
+  EXPECT_NE(g2->error.find("journal: "), std::string::npos) << g2->error;
+  EXPECT_EQ(g2->error_errno, EFBIG);
+  auto g3 = group({6});
+  j->commit(*g3);
+  ASSERT_EQ(g3->error, "");
+  j.reset();
+  auto again = Journal::open(dir, true, p);
+  ASSERT_TRUE(again) << p.message();
+  EXPECT_EQ(again->committedCount(), 3u);
+  EXPECT_TRUE(again->find(hashOf(6)));
+  EXPECT_FALSE(again->find(hashOf(2)));
+}
+
+TEST(ParallelJournal, CutTornLine) {
+  TempDir t;
+  std::string path = t.write("log.jsonl", "{\"a\":1}\n{\"b\":");
+  ASSERT_TRUE(cutTornLine(path));
+  EXPECT_EQ(slurp(path), "{\"a\":1}\n");
+  ASSERT_TRUE(cutTornLine(path));  // whole lines stay
+  EXPECT_EQ(slurp(path), "{\"a\":1}\n");
+  path = t.write("one.txt", std::string(10000, 'x'));
+  ASSERT_TRUE(cutTornLine(path));
+  EXPECT_EQ(slurp(path), "");
+  EXPECT_TRUE(cutTornLine(t.path() + "/missing"));
 }
 
 // Segments larger than the gather's read window, rows stored out of order
