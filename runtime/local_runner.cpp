@@ -24,6 +24,15 @@ using ir::DiagKind;
 
 ElasticBatchMaster::~ElasticBatchMaster() = default;
 
+bool ElasticBatchMaster::restartWorker(const StepPlan&, const std::string&,
+                                       int) {
+  return false;
+}
+
+llvm::Error ElasticBatchMaster::finished(const StepPlan&) {
+  return llvm::Error::success();
+}
+
 struct LocalRunner::Proc {
   pid_t pid = -1;
   std::string name;
@@ -33,6 +42,11 @@ struct LocalRunner::Proc {
   bool stopped = false;  // we sent it SIGTERM
   int status = 0;
   off_t follow_offset = 0;
+  // Elasticbatch workers: how to start the process again, and how often
+  // it was.
+  std::string exe;
+  std::vector<std::string> argv, env;
+  int restarts = 0;
 };
 
 struct LocalRunner::Active {
@@ -521,6 +535,11 @@ void LocalRunner::beginMain(Active& a) {
     } else {
       env = env0;
     }
+    if (a.master_started) {
+      p.exe = exe;
+      p.argv = argv;
+      p.env = env;
+    }
     if (!spawnInto(a, std::move(p), exe, argv, std::move(env))) {
       stopStep(a, nowMs());
       break;
@@ -592,6 +611,25 @@ void LocalRunner::onExit(pid_t pid, int status) {
     return afterVenv(a.venv);
   }
 
+  if (!ok && !p->stopped && !a.failed && !a.interrupted && a.master_started &&
+      opts_.elastic_master->restartWorker(s, p->name, status)) {
+    // The master hands its work to the others; the process starts again.
+    Proc again;
+    again.name = p->name;
+    again.restarts = p->restarts + 1;
+    again.log = s.logs_dir + "/" + p->name + ".restart-" +
+                std::to_string(again.restarts) + ".log";
+    again.decides = p->decides;
+    again.exe = p->exe;
+    again.argv = p->argv;
+    again.env = p->env;
+    p->decides = false;  // replaced: its exit no longer decides
+    std::string exe = again.exe;
+    std::vector<std::string> argv = again.argv, env = again.env;
+    if (!spawnInto(a, std::move(again), exe, std::move(argv), std::move(env)))
+      stopStep(a, nowMs());
+    return maybeComplete(a);
+  }
   if (!ok && !p->stopped && !a.failed && !a.interrupted) {
     bool many = a.procs.size() > 1;
     std::string who = many ? p->name + ": " : "";
@@ -633,6 +671,10 @@ void LocalRunner::onExit(pid_t pid, int status) {
 void LocalRunner::complete(Active& a) {
   const StepPlan& s = plan_.steps[a.step];
   std::uint64_t now = nowMs();
+  if (a.master_started && !a.failed && !a.interrupted)
+    if (llvm::Error e = opts_.elastic_master->finished(s))
+      fail(a, DiagKind::RunStepFailed, llvm::toString(std::move(e)),
+           s.logs_dir + "/");
   StepReport r;
   r.seconds = double(now - a.start_ms) / 1000.0;
   r.status = a.interrupted ? StepStatus::Interrupted

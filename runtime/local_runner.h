@@ -33,6 +33,16 @@ class ElasticBatchMaster {
  public:
   virtual ~ElasticBatchMaster();
   virtual llvm::Error start(const StepPlan& step, ir::EnvList& worker_env) = 0;
+  /// Worker process `process` of `step` ended with wait status `status`
+  /// while the step runs. True: the master gives its work to the others and
+  /// the runner starts the process again (its output goes on in
+  /// logs/<process>.restart-N.log); false (the default): the step fails as
+  /// a distributed job does.
+  virtual bool restartWorker(const StepPlan& step, const std::string& process,
+                             int status);
+  /// Once every worker ended successfully: an error fails the step (work
+  /// left undone). The default has none.
+  virtual llvm::Error finished(const StepPlan& step);
   virtual void stop(const StepPlan& step, bool succeeded) = 0;
 };
 

@@ -7,8 +7,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "llvm/ADT/StringRef.h"
 #include "runtime/parallel/fd_io.h"
@@ -24,15 +26,32 @@ struct ShardMaster::Client {
   std::uint64_t shard = 0;
 };
 
+namespace {
+
+// The shards of a job without a data input: none.
+class NoShards : public BatchSource {
+ public:
+  bool next(MiniBatch&) override { return false; }
+  std::optional<std::uint64_t> total() const override { return 0; }
+};
+
+}  // namespace
+
 std::unique_ptr<ShardMaster> ShardMaster::start(const SourceOptions& source,
                                                 const std::string& socket_path,
                                                 const std::string& client_dir,
-                                                Problem& problem) {
+                                                Problem& problem,
+                                                int max_losses) {
   std::unique_ptr<ShardMaster> m(new ShardMaster());
   m->socket_path_ = socket_path;
   m->client_dir_ = client_dir;
-  m->source_ = openBatchSource(source, problem);
+  m->max_losses_ = std::max(1, max_losses);
+  if (source.input_path.empty())
+    m->source_ = std::make_unique<NoShards>();
+  else
+    m->source_ = openBatchSource(source, problem);
   if (!m->source_) return nullptr;
+  m->stats_.total = m->source_->total();
   auto fail = [&](const std::string& what) {
     problem = {ir::diag::ParallelStateUnusable, what, std::strerror(errno)};
     return nullptr;
@@ -80,7 +99,9 @@ ShardMaster::Stats ShardMaster::stats() const {
 
 bool ShardMaster::finished() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return stats_.all_produced && outstanding_.empty();
+  bool all =
+      stats_.all_produced || (stats_.total && stats_.produced >= *stats_.total);
+  return all && outstanding_.empty();
 }
 
 bool ShardMaster::waitFinished(std::chrono::milliseconds timeout) const {
@@ -97,13 +118,28 @@ Problem ShardMaster::problem() const {
   return problem_;
 }
 
-// A shard the client held goes back to the front of the queue.
+std::vector<std::string> ShardMaster::givenUp() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return given_up_;
+}
+
+// A shard the client held goes back to the front of the queue, unless it
+// was lost too often: then it is given up.
 void ShardMaster::release(Client& c) {
   if (!c.holds) return;
   c.holds = false;
+  --stats_.held;
+  if (++losses_[c.shard] >= max_losses_) {
+    auto it = outstanding_.find(c.shard);
+    std::string label =
+        it == outstanding_.end() ? std::string() : it->second.label;
+    given_up_.push_back(std::to_string(c.shard) + " at " + label);
+    if (it != outstanding_.end()) outstanding_.erase(it);
+    ++stats_.given_up;
+    return;
+  }
   requeued_.push_front(c.shard);
   ++stats_.requeued;
-  --stats_.held;
 }
 
 void ShardMaster::onLine(Client& c, const std::string& line) {
@@ -167,7 +203,13 @@ void ShardMaster::loop() {
     fds.push_back({wake_[0], POLLIN, 0});
     fds.push_back({listen_fd_, POLLIN, 0});
     for (const auto& c : clients) fds.push_back({c->fd, POLLIN, 0});
-    if (::poll(fds.data(), fds.size(), 1000) < 0 && errno != EINTR) break;
+    int timeout = syncing_ ? 0 : 1000;
+    if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) break;
+    if (fds[0].revents & POLLIN) {
+      char drain[64];
+      while (::read(wake_[0], drain, sizeof(drain)) > 0) {
+      }
+    }
     if (fds[1].revents & POLLIN) {
       int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (fd >= 0) {
@@ -200,8 +242,26 @@ void ShardMaster::loop() {
     }
     std::erase_if(clients,
                   [](const std::unique_ptr<Client>& c) { return c->fd < 0; });
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++rounds_;
+    }
+    sync_cv_.notify_all();
   }
   for (const auto& c : clients) ::close(c->fd);
+}
+
+void ShardMaster::sync() {
+  std::unique_lock<std::mutex> lock(mu_);
+  // The round under way may have polled before the event; the ones after
+  // it see everything that happened before this call (a round may read a
+  // dead worker's last request before its end of file).
+  std::uint64_t want = rounds_ + 3;
+  ++syncing_;
+  (void)!::write(wake_[1], "s", 1);
+  sync_cv_.wait_for(lock, std::chrono::seconds(5),
+                    [&] { return rounds_ >= want || stop_; });
+  --syncing_;
 }
 
 }  // namespace pipec::runtime::parallel

@@ -5,11 +5,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -30,16 +32,20 @@ namespace pipec::runtime::parallel {
 ///                     "W <ms>" none free now (others are held), ask again,
 ///                     "D" every shard is finished
 /// A connection that closes while holding a shard (the worker died) puts the
-/// shard back at the front of the queue.
+/// shard back at the front of the queue, up to `max_losses` times a shard;
+/// a shard lost more often than that is given up (failed()), as a parallel
+/// step gives up a mini-batch after its retries.
 class ShardMaster {
  public:
-  /// Opens the source, binds a Unix socket at `socket_path` (replacing a
-  /// stale one), writes the Python client into `client_dir` and starts
-  /// serving. Returns null with `problem` set when any of that fails.
+  /// Opens the source (no input_path: no shards at all), binds a Unix
+  /// socket at `socket_path` (replacing a stale one), writes the Python
+  /// client into `client_dir` and starts serving. Returns null with
+  /// `problem` set when any of that fails.
   static std::unique_ptr<ShardMaster> start(const SourceOptions& source,
                                             const std::string& socket_path,
                                             const std::string& client_dir,
-                                            Problem& problem);
+                                            Problem& problem,
+                                            int max_losses = 4);
   /// Stops serving and removes the socket.
   ~ShardMaster();
   ShardMaster(const ShardMaster&) = delete;
@@ -56,12 +62,21 @@ class ShardMaster {
     std::uint64_t finished = 0;  ///< reported finished by a worker
     std::uint64_t requeued = 0;  ///< taken back from dead workers
     std::uint64_t held = 0;      ///< at workers now
+    std::uint64_t given_up = 0;  ///< lost with their workers too often
+    /// How many shards there are, when the source knows before the end.
+    std::optional<std::uint64_t> total;
   };
   Stats stats() const;
-  /// True once every shard is finished.
+  /// True once every shard is finished or given up.
   bool finished() const;
+  /// The shards given up, "index at label", in the order it happened.
+  std::vector<std::string> givenUp() const;
   /// Waits until finished() or the timeout; returns finished().
   bool waitFinished(std::chrono::milliseconds timeout) const;
+  /// Returns once the service has handled every connection event that
+  /// happened before the call: a worker that is known to be dead has had
+  /// its shard taken back.
+  void sync();
   /// Set when the source failed (the input went unreadable mid-way).
   Problem problem() const;
 
@@ -82,6 +97,12 @@ class ShardMaster {
   mutable std::mutex mu_;
   std::map<std::uint64_t, MiniBatch> outstanding_;  // produced, not finished
   std::deque<std::uint64_t> requeued_;              // ids to hand out again
+  std::map<std::uint64_t, int> losses_;             // by shard id
+  std::vector<std::string> given_up_;
+  int max_losses_ = 4;
+  std::uint64_t rounds_ = 0;     // poll rounds done
+  std::atomic<int> syncing_{0};  // sync() calls waiting
+  std::condition_variable sync_cv_;
   Stats stats_;
   Problem problem_;
 };

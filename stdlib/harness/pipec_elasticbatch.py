@@ -9,8 +9,9 @@
 # Shards are the component's data input split as a parallel step splits its
 # input_data. Asking for the next shard reports the previous one finished; a
 # shard held by a worker that dies first goes back to the queue for another
-# worker. The AIMaster's address is in PIPEC_AIMASTER_ADDR ("unix:PATH").
-# Standard library only.
+# worker. The AIMaster's address is in PIPEC_AIMASTER_ADDR ("unix:PATH");
+# `pipec run` sets it, and puts this module on PYTHONPATH, for the workers
+# of an elasticbatch step. Standard library only.
 import json
 import os
 import socket
@@ -37,6 +38,16 @@ class Shard:
                     zip(keys["k"], keys["v"]))
 
 
+def _task_index():
+    """The worker's index in ELASTICBATCH_CONFIG, else "0"."""
+    for name in ("ELASTICBATCH_CONFIG", "ElASTICBATCH_CONFIG"):
+        try:
+            return str(json.loads(os.environ[name])["task"]["index"])
+        except (KeyError, TypeError, ValueError):
+            continue
+    return "0"
+
+
 class Client:
     """A connection to the AIMaster."""
 
@@ -48,7 +59,7 @@ class Client:
         self.sock.connect(address[len("unix:"):])
         self.file = self.sock.makefile("rwb")
         if worker is None:
-            worker = os.environ.get("PIPEC_WORKER_INDEX", "0")
+            worker = os.environ.get("PIPEC_WORKER_INDEX") or _task_index()
         self._send("HELLO %s" % worker)
         self.tables = None
 

@@ -16,6 +16,7 @@
 #include "runtime/file_system.h"
 #include "runtime/journal.h"
 #include "runtime/local_runner.h"
+#include "runtime/parallel/elastic_master.h"
 #include "runtime/plan.h"
 #include "runtime/process.h"
 #include "runtime/scheduler.h"
@@ -430,6 +431,9 @@ int runRun(const Args& args) {
   }
   runtime::ProcessSet procs(&guardian);
   runtime::RunnerOptions ro;
+  // pipec is the AIMaster of elasticbatch steps (RUNTIME.md, "Job types").
+  runtime::parallel::ShardService shard_service;
+  ro.elastic_master = &shard_service;
   ro.grace_ms = grace_ms;
   ro.follow = follow;
   ro.clear_step_dirs = resuming;

@@ -112,6 +112,52 @@ jobs:
             "\n");
 }
 
+// A master that takes over the loss of worker-1 once (so it is started
+// again), and then finds work left undone.
+class RestartingMaster : public FakeMaster {
+ public:
+  bool restartWorker(const StepPlan&, const std::string& process,
+                     int) override {
+    lost.push_back(process);
+    return lost.size() == 1;
+  }
+  llvm::Error finished(const StepPlan&) override {
+    if (undone.empty()) return llvm::Error::success();
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s",
+                                   undone.c_str());
+  }
+  std::vector<std::string> lost;
+  std::string undone;
+};
+
+TEST(LocalRunner, ElasticBatchWorkersAreStartedAgainWhenTheMasterSays) {
+  const char* yaml = R"(type: pipeline
+jobs:
+  batch:
+    type: command
+    job_type: elasticbatch
+    command: >-
+      if echo "$ELASTICBATCH_CONFIG" | grep -q '"index":1' &&
+      [ ! -e ../again ]; then touch ../again; exit 4; fi; echo fine
+    resources: {instance_count: 2}
+)";
+  RestartingMaster master;
+  RealRun r(yaml, &master);
+  ASSERT_TRUE(r.plan);
+  EXPECT_EQ(r.statuses[0], StepStatus::Succeeded);
+  EXPECT_EQ(master.lost, std::vector<std::string>{"worker-1"});
+  EXPECT_EQ(r.log("batch", "worker-1.restart-1"), "fine\n");
+  EXPECT_EQ(master.stopped, std::vector<std::string>{"batch:ok"});
+
+  RestartingMaster undone;
+  undone.undone = "2 of 6 shards unfinished";
+  RealRun r2(yaml, &undone);
+  ASSERT_TRUE(r2.plan);
+  EXPECT_EQ(r2.statuses[0], StepStatus::Failed);
+  EXPECT_EQ(r2.reports[0].detail, "2 of 6 shards unfinished");
+  EXPECT_EQ(undone.stopped, std::vector<std::string>{"batch:failed"});
+}
+
 TEST(LocalRunner, DistributedFailureStopsTheOthers) {
   RealRun r(R"(type: pipeline
 jobs:

@@ -102,6 +102,43 @@ TEST(ParallelAIMaster, WaitWhileAnotherWorkerHoldsTheLast) {
   EXPECT_TRUE(m->waitFinished(std::chrono::milliseconds(1000)));
 }
 
+// A shard whose workers keep dying with it is given up after `max_losses`;
+// sync() makes a closed connection count at once.
+TEST(ParallelAIMaster, AShardLostTooOftenIsGivenUp) {
+  TempDir t;
+  Problem p;
+  auto m = ShardMaster::start(filesIn(t, 4, 2), t.path() + "/sock",
+                              t.sub("client"), p, /*max_losses=*/2);
+  ASSERT_TRUE(m) << p.message();
+  for (int life = 0; life < 2; ++life) {
+    RawClient a(t.path() + "/sock");
+    EXPECT_EQ(a.ask("NEXT").substr(0, 4), "S 0 ");
+    a.close();
+    m->sync();
+  }
+  EXPECT_EQ(m->givenUp(), std::vector<std::string>{"0 at f10"});
+  RawClient b(t.path() + "/sock");
+  EXPECT_EQ(b.ask("NEXT").substr(0, 4), "S 1 ");
+  EXPECT_EQ(b.ask("NEXT"), "D");
+  EXPECT_TRUE(m->finished());
+  ShardMaster::Stats s = m->stats();
+  EXPECT_EQ(s.given_up, 1u);
+  EXPECT_EQ(s.requeued, 1u);
+  EXPECT_EQ(s.finished, 1u);
+}
+
+// Without an input there are no shards: a worker is told so at once.
+TEST(ParallelAIMaster, NoInputNoShards) {
+  TempDir t;
+  Problem p;
+  auto m = ShardMaster::start(SourceOptions(), t.path() + "/sock",
+                              t.sub("client"), p);
+  ASSERT_TRUE(m) << p.message();
+  EXPECT_TRUE(m->finished());
+  RawClient a(t.path() + "/sock");
+  EXPECT_EQ(a.ask("NEXT"), "D");
+}
+
 // Python workers use pipec_elasticbatch; one dies in the middle of a shard.
 // Every file is processed once by a worker that finished its shard.
 TEST(ParallelAIMaster, PythonClients) {
