@@ -417,6 +417,8 @@ class Sema::Impl {
     if (c.kind == ir::ComponentKind::Parallel) {
       c.parallel.emplace();
       applyParallel(a.parallel, c, *c.parallel);
+      checkWorkerCount(a.resources, a.parallel, c.resources, *c.parallel,
+                       a.range);
       if (c.parallel->entry_script.empty())
         diags_.report(a.range, diag::ParallelMissing,
                       a.name ? a.name->text : std::string("<inline>"),
@@ -812,6 +814,34 @@ class Sema::Impl {
     return r->second;
   }
 
+  // A parallel step runs instance_count x max_concurrency_per_instance
+  // worker processes. Beyond kMaxParallelWorkers that is far more than any
+  // one machine runs (pipec run starts them all on one) or an Azure ML
+  // cluster grants a job; `instance_count: 10000` is a typo more often than
+  // a plan. Warned where one of the two is written (`r`, `a`: this job's or
+  // component's own settings; a job that sets neither was warned about as
+  // its component).
+  static constexpr std::int64_t kMaxParallelWorkers = 1024;
+  void checkWorkerCount(const ast::ResourcesDecl& r, const ast::ParallelDecl& a,
+                        const ir::Resources& res, const ir::ParallelSettings& p,
+                        llvm::SMRange fallback) {
+    std::int64_t ic = std::max<std::int64_t>(1, res.instance_count);
+    std::int64_t mc = std::max<std::int64_t>(1, p.max_concurrency_per_instance);
+    if (!r.instance_count && !a.max_concurrency_per_instance) return;
+    if (ic > kMaxParallelWorkers / mc) {  // ic * mc > kMax, without overflow
+      // The larger factor is the likelier mistake: point at it.
+      llvm::SMRange where = fallback;
+      if (r.instance_count && (ic >= mc || !a.max_concurrency_per_instance))
+        where = r.instance_count->range;
+      else if (a.max_concurrency_per_instance)
+        where = a.max_concurrency_per_instance->range;
+      double workers = double(ic) * double(mc);
+      diags_.report(where, diag::ParallelTooManyWorkers,
+                    fmt::format("{:.0f}", workers), ic, mc,
+                    kMaxParallelWorkers);
+    }
+  }
+
   void applyParallel(const ast::ParallelDecl& a, const ir::Component& c,
                      ir::ParallelSettings& p) {
     if (a.input_data)
@@ -1132,6 +1162,10 @@ class Sema::Impl {
         step.parallel = *c.parallel;
         if (!info.is_inline && j.parallel.present)
           applyParallel(j.parallel, c, *step.parallel);
+        // An inline job was checked as its component.
+        if (!info.is_inline)
+          checkWorkerCount(j.resources, j.parallel, step.resources,
+                           *step.parallel, j.name.range);
       } else if (j.parallel.present && !info.is_inline) {
         diags_.report(j.name.range, diag::ComponentKindMismatch, j.name.text,
                       "parallel", componentKindName(c.kind));

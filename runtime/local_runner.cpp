@@ -648,6 +648,8 @@ void LocalRunner::onExit(pid_t pid, int status) {
       fail(a, DiagKind::RunStepFailed, who + describe(status), p->log);
     }
     stopStep(a, nowMs());
+  } else if (ok && s.parallel && !a.failed && !a.interrupted) {
+    parallelWarnings(a);
   } else if (ok && !a.stopping) {
     // Parameter servers and evaluators serve the deciding processes; once
     // those are done, so are they.
@@ -666,6 +668,31 @@ void LocalRunner::onExit(pid_t pid, int status) {
         }
   }
   maybeComplete(a);
+}
+
+void LocalRunner::parallelWarnings(Active& a) {
+  const StepPlan& s = plan_.steps[a.step];
+  std::string result = s.logs_dir + "/job_result.txt";
+  auto text = fs_.readFile(result);
+  if (!text) return llvm::consumeError(text.takeError());
+  llvm::SmallVector<llvm::StringRef, 4> lines;
+  llvm::StringRef(*text).split(lines, '\n', -1, false);
+  for (llvm::StringRef line : lines) {
+    if (!line.consume_front("warning: ")) continue;
+    line = line.rsplit(" [").first;  // the engine's code
+    unsigned errors = diags_.errorCount();
+    reportAt(diags_, observer_, s, ir::diag::RunStepPassedWithWarning, s.name,
+             line.str(), result);
+    bool werror = diags_.errorCount() > errors;
+    std::string brief = line.split(':').first.str();
+    if (opts_.strict || werror) {
+      fail(a, DiagKind::RunStepFailed,
+           brief + (werror ? ", --Werror" : ", --strict"), result);
+      return;
+    }
+    a.detail = "warning: " + brief;
+    a.log = result;
+  }
 }
 
 void LocalRunner::complete(Active& a) {

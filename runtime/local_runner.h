@@ -55,6 +55,10 @@ struct RunnerOptions {
   /// (keeping a parallel step's state/ and logs/).
   bool clear_step_dirs = false;
   ElasticBatchMaster* elastic_master = nullptr;
+  /// A parallel step that passes with a warning in its job_result.txt (no
+  /// mini-batch succeeded) fails (`pipec run --strict`). Without it the
+  /// warning is reported (W1231), and fails the step under --Werror.
+  bool strict = false;
   /// Ports for distributed jobs (default: a LoopbackPortPicker).
   PortPicker* ports = nullptr;
   /// The GPUs every process sees (a value checkGpuList() accepts): sets
@@ -113,6 +117,9 @@ class LocalRunner : public StepRunner {
   /// Ends step `a` now if none of its processes runs.
   void maybeComplete(Active& a);
   void complete(Active& a);
+  /// The "warning: " lines of a parallel step's job_result.txt: each is
+  /// reported; under --strict or --Werror the step fails.
+  void parallelWarnings(Active& a);
   void fail(Active& a, ir::DiagKind kind, std::string detail, std::string log);
   void interruptAll(std::uint64_t now);
   void pumpFollow(Active& a);

@@ -153,7 +153,9 @@ void ConsoleStatus::summary(const std::vector<StepStatus>& statuses,
       text += display(r.log);
     else if (statuses[i] == StepStatus::Resumed)
       text += display(plan_.steps[i].logs_dir) + "/";
-    if (statuses[i] == StepStatus::Failed && !r.detail.empty())
+    if ((statuses[i] == StepStatus::Failed ||
+         statuses[i] == StepStatus::Succeeded) &&
+        !r.detail.empty())
       text += " (" + r.detail + ")";
     os_ << llvm::StringRef(text).rtrim() << "\n";
   }

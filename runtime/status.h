@@ -19,8 +19,10 @@ namespace pipec::runtime {
 struct StepReport {
   StepStatus status = StepStatus::Pending;
   double seconds = 0;
-  std::string log;     ///< the log that says most about it
-  std::string detail;  ///< "exit 3", "rank-1: killed by SIGKILL", ...
+  std::string log;  ///< the log that says most about it
+  /// "exit 3", "rank-1: killed by SIGKILL", ...; for a step that passed,
+  /// its warning ("warning: no mini-batch succeeded").
+  std::string detail;
 };
 
 /// Receives the events of a run. Every method has an empty default.

@@ -209,6 +209,11 @@ class Engine {
   int finish();
   /// The sentence of logs/job_result.txt for the outcome so far.
   std::string resultSentence() const;
+  /// Why a step that passes deserves a look (every mini-batch failed, and
+  /// the thresholds allow that), or empty.
+  std::string resultWarning() const;
+  /// All of logs/job_result.txt: the sentence, then "warning: ..." lines.
+  std::string resultText(const std::string& sentence) const;
   /// Copies the logs to <run>/logs/<step>/; false with errno and the path
   /// that failed.
   bool copyLogsToParent(std::string& failed_path);
@@ -1251,6 +1256,26 @@ std::string Engine::resultSentence() const {
   return sentence + ".";
 }
 
+std::string Engine::resultWarning() const {
+  if (aborting_ || produced_ == 0) return "";
+  std::uint64_t succeeded =
+      committed_ - std::min(committed_, failed_batches_ - final_failed_);
+  if (succeeded > 0) return "";
+  return "no mini-batch succeeded: all " + std::to_string(produced_) +
+         " failed, which the thresholds allow (allowed_failed_percent 100, "
+         "Azure's default, never fails a step); set allowed_failed_percent "
+         "or mini_batch_error_threshold to fail it, or run 'pipec run "
+         "--strict'";
+}
+
+std::string Engine::resultText(const std::string& sentence) const {
+  std::string text = sentence + "\n";
+  if (std::string w = resultWarning(); !w.empty())
+    text += "warning: " + w + " [" +
+            ir::diagInfo(ir::DiagKind::ParallelNothingSucceeded).code + "]\n";
+  return text;
+}
+
 int Engine::finish() {
   flushPending(true);
   if (committer_) {
@@ -1283,6 +1308,7 @@ int Engine::finish() {
 
   std::string sentence = resultSentence();
   log(aborting_ ? Level::Error : Level::Info, sentence);
+  if (std::string w = resultWarning(); !w.empty()) log(Level::Warning, w);
   char stats[200];
   std::snprintf(stats, sizeof(stats),
                 "%" PRIu64 " retries, %" PRIu64 " backup copies, %" PRIu64
@@ -1304,10 +1330,10 @@ int Engine::finish() {
       log(Level::Error, sentence);
     }
     std::string result = spec_.logs_dir + "/job_result.txt";
-    result_written = writeFileAtomically(result, sentence + "\n");
+    result_written = writeFileAtomically(result, resultText(sentence));
     if (!result_written && (errno == ENOSPC || errno == EDQUOT)) {
       releaseReserve();
-      result_written = writeFileAtomically(result, sentence + "\n");
+      result_written = writeFileAtomically(result, resultText(sentence));
     }
     if (!result_written) {
       int err = errno;
@@ -1324,6 +1350,9 @@ int Engine::finish() {
   if (aborting_ && io_.diags && !broken_)
     Problem{ir::diag::ParallelStepFailed, spec_.step_name, fail_sentence_}
         .report(*io_.diags, spec_.location);
+  if (std::string w = resultWarning(); !w.empty() && io_.diags)
+    Problem{ir::diag::ParallelNothingSucceeded, spec_.step_name, w}.report(
+        *io_.diags, spec_.location);
   if (broken_) return kEngineBroken;
   return aborting_ || !result_written ? kStepFailed : kStepPassed;
 }

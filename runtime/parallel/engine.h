@@ -37,7 +37,9 @@ struct EngineIO {
 /// quota) fails the step naming it, and on a full disk the engine frees
 /// the space it held back (state/reserve) to write its diagnostic and
 /// logs/job_result.txt; the journal stays whole for a resume.
-/// Writes logs/job_result.txt (one sentence), logs/parallel.log,
+/// Writes logs/job_result.txt (one sentence, then "warning: ... [W1230]"
+/// when the step passes although no mini-batch succeeded: pipec run reports
+/// such lines, and fails the step under --strict), logs/parallel.log,
 /// logs/mini_batches.jsonl, logs/workers/worker-N.log and, with
 /// resource_monitor_interval, logs/sys/perf/. Call it from the main thread
 /// of a process that has nothing else to do: it forks the workers, blocks

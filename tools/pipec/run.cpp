@@ -162,7 +162,8 @@ int runRun(const Args& args) {
   std::vector<std::string> sets, inputs, files;
   std::string workdir, jobs_text, python, follow, resume, run_id, entry, gpus,
       grace_text = "5";
-  bool quiet = false, verbose = false, keep_going = false, dry_run = false;
+  bool quiet = false, verbose = false, keep_going = false, dry_run = false,
+       strict = false;
   p.list("--input", "NAME=PATH", "bind a pipeline data input; repeatable",
          &inputs);
   p.list(
@@ -193,6 +194,10 @@ int runRun(const Args& args) {
           &resume);
   p.value("--run-id", "ID", "name the run folder ID (default: date-time-salt)",
           &run_id);
+  p.flag("--strict",
+         "a parallel step that passes with a warning (no mini-batch "
+         "succeeded) fails",
+         &strict);
   p.flag("--dry-run",
          "lay out the run directory and print the plan; start nothing",
          &dry_run);
@@ -435,6 +440,7 @@ int runRun(const Args& args) {
   runtime::parallel::ShardService shard_service;
   ro.elastic_master = &shard_service;
   ro.grace_ms = grace_ms;
+  ro.strict = strict;
   ro.follow = follow;
   ro.clear_step_dirs = resuming;
   ro.gpus = gpus;
