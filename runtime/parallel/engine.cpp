@@ -234,6 +234,10 @@ class Engine {
   LaunchConfig launch_;
   std::uint64_t progress_timeout_ms_ = 0;
 
+  /// Identifies what runs on the items (entry script, program arguments),
+  /// mixed into every mini-batch's hash: a resume with another script or
+  /// other arguments runs everything again.
+  Hash128 task_salt_;
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<Committer> committer_;
   std::unique_ptr<BatchSource> source_;
@@ -430,6 +434,15 @@ bool Engine::prepare() {
       return false;
   }
 
+  {
+    llvm::SHA1 sha;
+    sha.update(entry);
+    for (const std::string& a : spec_.program_arguments) {
+      sha.update(llvm::StringRef("\0", 1));
+      sha.update(a);
+    }
+    std::copy_n(sha.final().bytes_begin(), 16, task_salt_.bytes.begin());
+  }
   journal_ = Journal::open(spec_.state_dir + "/journal.d", spec_.resume, p);
   if (!journal_) return fail(p);
   if (!spec_.resume) ::unlink((spec_.logs_dir + "/mini_batches.jsonl").c_str());
@@ -554,6 +567,9 @@ bool Engine::nextBatch(std::uint64_t& index) {
     }
     produced_ = mb.index + 1;
     if (locations_.size() < produced_) locations_.resize(produced_);
+    // What runs on the items is part of a result's identity too.
+    for (std::size_t k = 0; k < mb.hash.bytes.size(); ++k)
+      mb.hash.bytes[k] ^= task_salt_.bytes[k];
     if (spec_.resume) {
       const Committed* c = journal_->find(mb.hash);
       if (c &&

@@ -524,6 +524,18 @@ bool headerText(const Row& row, const TableFile& t, std::string& out,
   return true;
 }
 
+// How `t` is read, for mini-batch identity: the same bytes read with another
+// delimiter, header mode or encoding are other rows.
+std::string readingKey(const TableFile& t) {
+  std::string k = t.json_lines ? "jsonl" : "csv";
+  k.push_back('\0');
+  k.push_back(t.sep);
+  k.push_back(char('0' + int(t.header)));
+  k += t.encoding.pythonCodec();
+  k.push_back('\0');
+  return k;
+}
+
 // The fields of `t`'s table slices that do not change between mini-batches:
 // the format, the separator and header (UTF-8) of CSV, and the codec of the
 // slice's bytes.
@@ -557,6 +569,7 @@ class TableSource : public BatchSource {
       llvm::SHA1 sha;
       sha.update(files_[file_].rel);
       sha.update(llvm::StringRef("\0", 1));
+      sha.update(readingKey(files_[file_]));
       sha.update(header_);
       bool any = false;
       while (end - begin < size_ && scanner_.next(row)) {
@@ -807,6 +820,7 @@ class PartitionSource : public BatchSource {
     std::string content;
     if (!readPart(path, content)) return false;
     llvm::SHA1 sha;
+    sha.update(readingKey(proto_));
     for (const std::string& v : tuples_[id]) {
       sha.update(v);
       sha.update(llvm::StringRef("\x1f", 1));
