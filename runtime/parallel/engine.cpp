@@ -407,7 +407,9 @@ bool Engine::prepare() {
   for (const auto& [k, v] : spec_.env)
     if (k == "PATH") path_var = v;
   std::string python = spec_.python.empty() ? "python3" : spec_.python;
-  launch_.program = findProgram(python, path_var);
+  char cwd[4096];
+  launch_.program =
+      findExecutable(python, path_var, ::getcwd(cwd, sizeof cwd) ? cwd : ".");
   if (launch_.program.empty())
     return fail({ir::diag::ParallelPythonMissing, python,
                  python.find('/') == std::string::npos
@@ -504,7 +506,7 @@ bool Engine::writeHarness() {
   }
   launch_.args = {harness_path_, config_path_};
   launch_.cwd = spec_.code_dir;
-  launch_.process_group = io_.worker_group;
+  launch_.guardian = io_.guardian;
   // The engine's environment, then the step's, then what Python needs.
   std::set<std::string> overridden;
   for (const auto& [k, v] : spec_.env) overridden.insert(k);
@@ -1491,46 +1493,17 @@ int runParallelStep(const ParallelStepSpec& spec, const EngineIO& io) {
   return status;
 }
 
-bool tieToParent(pid_t& worker_group, std::string& error) {
+bool tieToParent(Guardian& guardian, std::string& error) {
   pid_t parent = ::getppid();
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) {
     error = "the parent process is gone";
     return false;
   }
-  int link[2];
-  if (::pipe2(link, O_CLOEXEC) != 0) {
-    error = std::string("pipe: ") + std::strerror(errno);
+  if (llvm::Error e = guardian.start(0)) {
+    error = llvm::toString(std::move(e));
     return false;
   }
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    error = std::string("fork: ") + std::strerror(errno);
-    return false;
-  }
-  if (pid == 0) {
-    // The sentinel: leads the workers' process group, waits for the engine to
-    // go (EOF on the pipe, however it ended), then ends the group.
-    ::setpgid(0, 0);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGPIPE})
-      ::signal(sig, SIG_IGN);
-    int keep = ::fcntl(link[0], F_DUPFD_CLOEXEC, 100);
-    int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    for (int fd = 0; fd < 3 && null_fd >= 0; ++fd) ::dup2(null_fd, fd);
-    if (keep >= 0) ::dup2(keep, 3);
-    ::close_range(4, ~0U, 0);
-    char c;
-    while (::read(3, &c, 1) < 0 && errno == EINTR) {
-    }
-    ::kill(0, SIGKILL);
-    ::_exit(0);
-  }
-  // Both sides set the group, so that it exists before the first worker
-  // joins it.
-  ::setpgid(pid, pid);
-  ::close(link[0]);
-  // link[1] stays open (close-on-exec) for as long as this process lives.
-  worker_group = pid;
   return true;
 }
 

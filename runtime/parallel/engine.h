@@ -10,6 +10,7 @@
 #include "ir/diagnostics.h"
 #include "llvm/Support/raw_ostream.h"
 #include "runtime/parallel_spec.h"
+#include "runtime/process.h"
 
 namespace pipec::runtime::parallel {
 
@@ -28,8 +29,8 @@ struct EngineIO {
   /// runParallelStep returns.
   llvm::raw_fd_ostream* progress = nullptr;
   bool terminal = false;  ///< redraw one live line
-  /// The process group workers join (tieToParent's); 0: the engine's own.
-  pid_t worker_group = 0;
+  /// Watches the workers' process groups (tieToParent's; may be null).
+  Guardian* guardian = nullptr;
 };
 
 /// Runs the step described by `spec` to the end and returns its status.
@@ -47,13 +48,12 @@ struct EngineIO {
 int runParallelStep(const ParallelStepSpec& spec, const EngineIO& io);
 
 /// Ties this process and everything it starts to its parent: the process
-/// gets PR_SET_PDEATHSIG(SIGKILL), and a sentinel process is forked that
-/// leads a new process group for the workers (`worker_group`, for
-/// EngineIO) and kills that group once this process is gone, however it
-/// ended (kill -9 included). So no worker, nor anything a worker started,
-/// outlives the engine, and nothing outside the group is touched. Call it
-/// first, before any thread starts. Returns false with `error` set when the
-/// parent is already gone.
-bool tieToParent(pid_t& worker_group, std::string& error);
+/// gets PR_SET_PDEATHSIG(SIGKILL), and `guardian` is started (for EngineIO),
+/// which SIGKILLs every worker's process group once this process is gone,
+/// however it ended (kill -9 included). So no worker, nor anything a worker
+/// started in its group, outlives the engine. Call it first, before any
+/// thread starts. Returns false with `error` set when the parent is already
+/// gone or the guardian cannot start.
+bool tieToParent(Guardian& guardian, std::string& error);
 
 }  // namespace pipec::runtime::parallel

@@ -1,17 +1,15 @@
-// fork/exec of harness workers with their descriptors in place.
+// Harness workers started by the one spawner with their descriptors in place.
 #include "runtime/parallel/worker_process.h"
 
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
-#include "llvm/ADT/StringRef.h"
+#include "runtime/process.h"
 
 namespace pipec::runtime::parallel {
 
@@ -22,38 +20,11 @@ void WorkerProcess::release() {
   if (slot_fd >= 0) ::close(slot_fd);
   to_worker = from_worker = slot_fd = -1;
   slot = nullptr;
-}
-
-std::string findProgram(const std::string& program,
-                        const std::string& path_var) {
-  if (program.find('/') != std::string::npos)
-    return ::access(program.c_str(), X_OK) == 0 ? program : std::string();
-  llvm::StringRef rest = path_var;
-  while (!rest.empty()) {
-    auto [dir, tail] = rest.split(':');
-    rest = tail;
-    std::string candidate = (dir.empty() ? "." : dir.str()) + "/" + program;
-    struct stat st;
-    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-        ::access(candidate.c_str(), X_OK) == 0)
-      return candidate;
+  if (pid > 0 && !processRunning(pid)) {
+    ::kill(-pid, SIGKILL);
+    if (guardian) guardian->unwatch(pid);
   }
-  return std::string();
 }
-
-namespace {
-
-void childFail(const char* what) {
-  const char* msg = std::strerror(errno);
-  (void)!::write(2, "pipec: cannot start worker: ", 28);
-  (void)!::write(2, what, std::strlen(what));
-  (void)!::write(2, ": ", 2);
-  (void)!::write(2, msg, std::strlen(msg));
-  (void)!::write(2, "\n", 1);
-  ::_exit(127);
-}
-
-}  // namespace
 
 bool spawnWorker(const LaunchConfig& config, int index,
                  const std::string& log_path, WorkerProcess& out,
@@ -79,60 +50,44 @@ bool spawnWorker(const LaunchConfig& config, int index,
       ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, slot_fd, 0);
   if (slot == MAP_FAILED) return fail("mmap");
 
-  // Everything the child needs, prepared before fork.
-  std::string index_text = std::to_string(index);
-  std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(config.program.c_str()));
-  for (const std::string& a : config.args)
-    argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(index_text.data());
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (const std::string& e : config.env)
-    envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  pid_t parent = ::getpid();
-
-  pid_t pid = ::fork();
-  if (pid < 0) {
+  std::vector<std::string> argv{config.program};
+  argv.insert(argv.end(), config.args.begin(), config.args.end());
+  argv.push_back(std::to_string(index));
+  int fds[6] = {null_fd, log_fd, log_fd, req[0], rep[1], slot_fd};
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD})
+    sigaddset(&defaults, sig);
+  ChildSpec spec;
+  spec.exe = config.program.c_str();
+  spec.argv = argv;
+  spec.env = config.env;
+  spec.cwd = config.cwd.c_str();
+  spec.fds = fds;
+  spec.close_other_fds = true;
+  spec.default_signals = &defaults;
+  auto pid = spawnChild(spec);
+  if (!pid) {
     ::munmap(slot, 4096);
-    return fail("fork");
+    error = llvm::toString(pid.takeError());
+    errno = 0;
+    for (int fd : {req[0], req[1], rep[0], rep[1], log_fd, null_fd, slot_fd})
+      ::close(fd);
+    return false;
   }
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    if (config.process_group > 0) ::setpgid(0, config.process_group);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD})
-      ::signal(sig, SIG_DFL);
-    // Move the sources out of the way of 0..5, then into place.
-    int src[6] = {null_fd, log_fd, log_fd, req[0], rep[1], slot_fd};
-    int high[6];
-    for (int i = 0; i < 6; ++i) {
-      high[i] = ::fcntl(src[i], F_DUPFD_CLOEXEC, 10);
-      if (high[i] < 0) childFail("fcntl");
-    }
-    for (int i = 0; i < 6; ++i)
-      if (::dup2(high[i], i) < 0) childFail("dup2");
-    if (!config.cwd.empty() && ::chdir(config.cwd.c_str()) != 0)
-      childFail(config.cwd.c_str());
-    ::close_range(6, ~0U, 0);
-    ::execve(config.program.c_str(), argv.data(), envp.data());
-    childFail(config.program.c_str());
-  }
+  if (config.guardian) config.guardian->watch(*pid);
   ::close(req[0]);
   ::close(rep[1]);
   ::close(log_fd);
   ::close(null_fd);
   ::fcntl(req[1], F_SETFL, O_NONBLOCK);
   ::fcntl(rep[0], F_SETFL, O_NONBLOCK);
-  out.pid = pid;
+  out.pid = *pid;
   out.to_worker = req[1];
   out.from_worker = rep[0];
   out.slot_fd = slot_fd;
   out.slot = static_cast<volatile std::int64_t*>(slot);
+  out.guardian = config.guardian;
   return true;
 }
 

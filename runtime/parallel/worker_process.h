@@ -8,6 +8,10 @@
 #include <string>
 #include <vector>
 
+namespace pipec::runtime {
+class Guardian;
+}
+
 namespace pipec::runtime::parallel {
 
 /// How every worker process starts.
@@ -16,7 +20,8 @@ struct LaunchConfig {
   std::vector<std::string> args;  ///< after argv[0]; the index is appended
   std::vector<std::string> env;   ///< "NAME=VALUE"
   std::string cwd;
-  pid_t process_group = 0;  ///< join this group (0: stay in the engine's)
+  /// Watches each worker's process group (may be null).
+  Guardian* guardian = nullptr;
 };
 
 /// A running worker as the engine sees it.
@@ -28,22 +33,21 @@ struct WorkerProcess {
   /// running it.
   volatile std::int64_t* slot = nullptr;
   int slot_fd = -1;
+  Guardian* guardian = nullptr;
 
-  /// Closes the descriptors and unmaps the slot (the process is not touched).
+  /// Closes the descriptors and unmaps the slot; once the worker was reaped,
+  /// also SIGKILLs what is left in its process group (a worker that ended
+  /// leaves nothing behind) and stops watching it.
   void release();
   std::int64_t phase() const { return slot ? *slot : 0; }
 };
 
-/// Starts worker `index`. The child gets PR_SET_PDEATHSIG(SIGKILL), default
-/// signal handling, stdin from /dev/null, stdout and stderr appended to
-/// `log_path`, fds 3/4/5 as above and nothing else open. Only async-signal-
-/// safe calls run between fork and exec, so other threads may exist.
+/// Starts worker `index` with runtime::spawnChild(): in a process group of
+/// its own (watched by the config's guardian), with PR_SET_PDEATHSIG(SIGKILL),
+/// default signal handling, stdin from /dev/null, stdout and stderr appended
+/// to `log_path`, fds 3/4/5 as above and nothing else open.
 bool spawnWorker(const LaunchConfig& config, int index,
                  const std::string& log_path, WorkerProcess& out,
                  std::string& error);
-
-/// Resolves `program` like execvp would with `path_var` (a PATH value).
-std::string findProgram(const std::string& program,
-                        const std::string& path_var);
 
 }  // namespace pipec::runtime::parallel

@@ -35,8 +35,8 @@ int runInternalParallelStep(const Args& args) {
   llvm::SourceMgr sm;
   ir::TextDiagnosticPrinter printer(llvm::errs(), sm);
   ir::DiagnosticEngine diags(sm, printer);
-  pid_t worker_group = 0;
-  if (!par::tieToParent(worker_group, error)) {
+  runtime::Guardian guardian;
+  if (!par::tieToParent(guardian, error)) {
     llvm::errs() << "pipec internal-parallel-step: error: " << error << "\n";
     return par::kEngineBroken;
   }
@@ -51,7 +51,7 @@ int runInternalParallelStep(const Args& args) {
   io.diags = &diags;
   io.progress = &llvm::errs();
   io.terminal = ::isatty(2);
-  io.worker_group = worker_group;
+  io.guardian = &guardian;
   return par::runParallelStep(*spec, io);
 }
 
