@@ -111,6 +111,11 @@ bool clearDir(int dir) {
 
 FileSystem::~FileSystem() = default;
 
+llvm::Error FileSystem::replaceFile(llvm::StringRef path,
+                                    llvm::StringRef data) {
+  return writeFile(path, data);
+}
+
 llvm::Error FileSystem::makeTree(llvm::StringRef root,
                                  llvm::ArrayRef<TreeEntry> entries) {
   if (llvm::Error e = makeDir(root)) return e;
@@ -175,6 +180,18 @@ llvm::Error RealFileSystem::writeFile(llvm::StringRef path,
   if (fd.fd < 0) return fail("cannot write", p, errno);
   if (!writeAll(fd.fd, data.data(), data.size()))
     return fail("cannot write", p, errno);
+  return llvm::Error::success();
+}
+
+llvm::Error RealFileSystem::replaceFile(llvm::StringRef path,
+                                        llvm::StringRef data) {
+  std::string tmp = path.str() + ".tmp-" + std::to_string(::getpid());
+  if (llvm::Error e = writeFile(tmp, data)) return e;
+  if (::rename(tmp.c_str(), path.str().c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return fail("cannot replace", path, err);
+  }
   return llvm::Error::success();
 }
 

@@ -32,6 +32,9 @@ class FileSystem {
   virtual llvm::Error makeDirs(llvm::StringRef path) = 0;
   /// Creates or replaces the file `path` with `data`.
   virtual llvm::Error writeFile(llvm::StringRef path, llvm::StringRef data) = 0;
+  /// Replaces the file `path` with `data` so that a reader sees the old
+  /// contents or the new, never a part (the default: writeFile()).
+  virtual llvm::Error replaceFile(llvm::StringRef path, llvm::StringRef data);
   virtual llvm::Expected<std::string> readFile(llvm::StringRef path) = 0;
   /// Creates the symbolic link `link` pointing at `target` (as written).
   virtual llvm::Error symlink(llvm::StringRef target, llvm::StringRef link) = 0;
@@ -59,6 +62,8 @@ class RealFileSystem : public FileSystem {
   llvm::Error makeDir(llvm::StringRef path) override;
   llvm::Error makeDirs(llvm::StringRef path) override;
   llvm::Error writeFile(llvm::StringRef path, llvm::StringRef data) override;
+  /// A file beside `path`, renamed over it.
+  llvm::Error replaceFile(llvm::StringRef path, llvm::StringRef data) override;
   llvm::Expected<std::string> readFile(llvm::StringRef path) override;
   llvm::Error symlink(llvm::StringRef target, llvm::StringRef link) override;
   llvm::Error copyTree(llvm::StringRef from, llvm::StringRef to) override;

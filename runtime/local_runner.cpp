@@ -165,6 +165,14 @@ LocalRunner::LocalRunner(const RunPlan& plan, FileSystem& fs, ProcessSet& procs,
           opts_.gpus == "none" ? "-1" : opts_.gpus;
   }
   for (const auto& [k, v] : base_env_) base_entries_.push_back(k + "=" + v);
+  marks_.reserve(plan.steps.size());
+  for (const StepPlan& s : plan.steps) marks_.push_back(stepEnvironmentMark(s));
+}
+
+std::string stepEnvironmentMark(const StepPlan& s) {
+  for (const auto& [k, v] : s.env)
+    if (k == kStepMarkVariable) return k + "=" + v;
+  return "";
 }
 
 LocalRunner::~LocalRunner() {
@@ -548,12 +556,26 @@ void LocalRunner::beginMain(Active& a) {
   maybeComplete(a);
 }
 
+void LocalRunner::signalProc(const Proc& p, int sig) {
+  procs_.signalGroup(p.pid, sig);
+  procs_.signalDescendants(p.pid, sig);
+}
+
+void LocalRunner::signalLeftovers(const Active& a, int sig) {
+  const std::string& mark = marks_[a.step];
+  if (mark.empty()) return;
+  procs_.signalAdopted(sig, [&](pid_t, llvm::StringRef env) {
+    return environmentHas(env, mark);
+  });
+}
+
 void LocalRunner::stopStep(Active& a, std::uint64_t now) {
   for (Proc& p : a.procs)
     if (p.running && !p.stopped) {
-      procs_.signalGroup(p.pid, SIGTERM);
+      signalProc(p, SIGTERM);
       p.stopped = true;
     }
+  signalLeftovers(a, SIGTERM);
   if (!a.stopping) {
     a.stopping = true;
     a.kill_at = now + opts_.grace_ms;
@@ -662,7 +684,7 @@ void LocalRunner::onExit(pid_t pid, int status) {
     if (deciders_done && others_running)
       for (Proc& q : a.procs)
         if (q.running && !q.stopped) {
-          procs_.signalGroup(q.pid, SIGTERM);
+          signalProc(q, SIGTERM);
           q.stopped = true;
           a.kill_at = nowMs() + opts_.grace_ms;
         }
@@ -732,6 +754,20 @@ void LocalRunner::complete(Active& a) {
   std::size_t step = a.step;
   observer_.stepEnded(step, r);
   active_.erase(step);
+  stopOrphans();
+}
+
+void LocalRunner::stopOrphans() {
+  // What a step left running in a session or group of its own became a
+  // child of pipec when its parent went. It is stopped unless it belongs
+  // to a step that still runs; what cannot be told apart by its
+  // environment is stopped too.
+  procs_.signalAdopted(SIGKILL, [&](pid_t, llvm::StringRef env) {
+    for (const auto& [step, a] : active_)
+      if (!marks_[step].empty() && environmentHas(env, marks_[step]))
+        return false;
+    return true;
+  });
 }
 
 void LocalRunner::interruptAll(std::uint64_t now) {
@@ -809,7 +845,8 @@ StepRunner::Result LocalRunner::wait() {
     for (auto& [step, a] : active_)
       if (a->stopping && !a->killed && now >= a->kill_at) {
         for (Proc& p : a->procs)
-          if (p.running) procs_.signalGroup(p.pid, SIGKILL);
+          if (p.running) signalProc(p, SIGKILL);
+        signalLeftovers(*a, SIGKILL);
         a->killed = true;
       }
     if (!opts_.follow.empty())

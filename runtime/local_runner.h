@@ -73,6 +73,18 @@ struct RunnerOptions {
 /// Returns "" when it is good, else what is wrong.
 std::string checkGpuList(llvm::StringRef gpus);
 
+/// The variable whose value tells one step's processes from another's, in
+/// whatever session or group they are: every process of a step inherits
+/// it, and its value is a folder of the step (below the run directory).
+inline constexpr const char* kStepMarkVariable = "PAI_WORKING_DIR";
+/// The environment entry "PAI_WORKING_DIR=..." of `step`, or "".
+std::string stepEnvironmentMark(const StepPlan& step);
+
+/// Runs the steps of a plan on this machine. Every process a step starts,
+/// whatever session or group it moves to, is stopped when the step ends,
+/// fails or is interrupted: the process group, the descendants of the
+/// step's processes, and what became pipec's (ProcessSet is the subreaper)
+/// and carries the step's mark in its environment.
 class LocalRunner : public StepRunner {
  public:
   LocalRunner(const RunPlan& plan, FileSystem& fs, ProcessSet& procs,
@@ -114,6 +126,12 @@ class LocalRunner : public StepRunner {
                                        const std::string& venv,
                                        const ir::EnvList& extra) const;
   void stopStep(Active& a, std::uint64_t now);
+  /// `sig` to the process group of `p` and to every descendant of `p`.
+  void signalProc(const Proc& p, int sig);
+  /// `sig` to the adopted processes that carry the mark of `a`.
+  void signalLeftovers(const Active& a, int sig);
+  /// SIGKILLs the adopted processes of no running step.
+  void stopOrphans();
   /// Ends step `a` now if none of its processes runs.
   void maybeComplete(Active& a);
   void complete(Active& a);
@@ -150,6 +168,7 @@ class LocalRunner : public StepRunner {
   std::map<std::string, Venv> venvs_;
   std::unordered_map<std::string, std::string> exe_cache_;
   std::vector<bool> started_;
+  std::vector<std::string> marks_;  ///< stepEnvironmentMark() by step
 
   // Layout ahead of time, on a worker thread (guarded by mu_).
   void layoutWorker();

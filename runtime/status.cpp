@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "runtime/topology.h"
+
 namespace pipec::runtime {
 
 RunObserver::~RunObserver() = default;
@@ -111,14 +113,51 @@ void ConsoleStatus::drawLive() {
   os_.flush();
 }
 
-void ConsoleStatus::summary(const std::vector<StepStatus>& statuses,
+void ConsoleStatus::printPlan(bool verbose) {
+  const RunPlan& plan = plan_;
+  os_ << "dry run: " << plan.steps.size() << " step(s) in "
+      << display(plan.run_dir) << "\n";
+  for (const StepPlan& s : plan.steps) {
+    os_ << "step " << s.name;
+    if (!s.location.empty()) os_ << " (" << s.location << ")";
+    os_ << "\n  after:";
+    if (s.deps.empty()) os_ << " -";
+    for (std::size_t d : s.deps) os_ << " " << plan.steps[d].name;
+    os_ << "\n  processes:";
+    if (s.parallel) {
+      os_ << " main (parallel step engine)";
+    } else {
+      for (const ProcessSlot& p : processSlots(s.job_type, s.resources))
+        os_ << " " << p.name;
+    }
+    os_ << "\n  " << (s.argv.empty() ? "sh -c" : "exec") << ": " << s.command
+        << "\n";
+    if (s.parallel) os_ << "  spec: " << display(s.parallel_spec_path) << "\n";
+    if (!s.venv_dir.empty())
+      os_ << "  requirements: " << display(s.venv_dir) << "\n";
+    if (s.code_is_url) os_ << "  code: git clone " << s.code << "\n";
+    os_ << "  dir: " << display(s.dir) << "\n";
+    if (verbose)
+      for (const auto& [k, v] : s.env)
+        os_ << "  env: " << k << "=" << v << "\n";
+  }
+  os_.flush();
+}
+
+void ConsoleStatus::summary(const Scheduler& scheduler,
                             const std::vector<StepReport>& reports,
-                            const std::vector<std::string>& blockers,
                             double total) {
   clearLive();
   if (verbosity_ == Verbosity::Quiet) {
     os_.flush();
     return;
+  }
+  std::vector<StepStatus> statuses;
+  std::vector<std::string> blockers;
+  for (std::size_t i = 0; i < plan_.steps.size(); ++i) {
+    statuses.push_back(scheduler.status(i));
+    auto b = scheduler.blocker(i);
+    blockers.push_back(b ? plan_.steps[*b].name : "");
   }
   std::map<StepStatus, std::size_t> counts;
   std::size_t width = 4;

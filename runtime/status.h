@@ -61,11 +61,14 @@ class ConsoleStatus : public RunObserver {
   /// Steps finished in an earlier session (--resume) count as done.
   void countDone(std::size_t n) { finished_ += n; }
 
-  /// Every step with status, time and log; then the pipeline's outputs.
-  /// `statuses` and `reports` are by step index.
-  void summary(const std::vector<StepStatus>& statuses,
-               const std::vector<StepReport>& reports,
-               const std::vector<std::string>& blockers, double seconds);
+  /// Every step with status, time and log (a failed one with the end of its
+  /// log); then the pipeline's outputs. `reports` are by step index.
+  void summary(const Scheduler& scheduler,
+               const std::vector<StepReport>& reports, double seconds);
+
+  /// The plan of a dry run: each step with what it waits for, its
+  /// processes, command, folders (and environment when `verbose`).
+  void printPlan(bool verbose);
 
   /// `path` relative to the current folder when below it.
   std::string display(llvm::StringRef path) const;

@@ -44,3 +44,17 @@ try:
         config.available_features.add("pipec-run")
 except (OSError, subprocess.SubprocessError):
     pass
+# Tests that need a read-only file system make one in a mount namespace of
+# their own (`unshare -rm`); where that is not allowed they are UNSUPPORTED.
+import shutil
+import tempfile
+try:
+    probe = tempfile.mkdtemp()
+    if subprocess.run(["unshare", "-rm", "sh", "-c",
+                       'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0"',
+                       probe], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                      timeout=30).returncode == 0:
+        config.available_features.add("read-only-mount")
+    shutil.rmtree(probe, ignore_errors=True)
+except (OSError, subprocess.SubprocessError):
+    pass
