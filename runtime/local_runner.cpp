@@ -62,6 +62,7 @@ struct LocalRunner::Active {
   bool interrupted = false;
   bool master_started = false;
   std::string detail, log;
+  LogTail log_tail;
 };
 
 namespace {
@@ -229,10 +230,11 @@ std::vector<std::string> LocalRunner::environment(
 }
 
 template <typename Kind, typename... Args>
-static void reportAt(ir::DiagnosticEngine& diags, RunObserver& obs,
-                     const StepPlan& s, const Kind& kind, Args&&... args) {
+static ir::DiagBuilder reportAt(ir::DiagnosticEngine& diags, RunObserver& obs,
+                                const StepPlan& s, const Kind& kind,
+                                Args&&... args) {
   obs.beforeDiagnostic();
-  diags.report(s.range, kind, std::forward<Args>(args)...);
+  return diags.report(s.range, kind, std::forward<Args>(args)...);
 }
 
 // The failures that name the step, what went wrong and its log.
@@ -250,23 +252,41 @@ stepFailure(DiagKind kind) {
   }
 }
 
+// The end of the log under the diagnostic, one note a line.
+static void addTail(ir::DiagBuilder& d, const std::string& log,
+                    const LogTail& tail) {
+  if (tail.lines.empty()) return;
+  d.note(
+      llvm::SMRange(), "{} ends with{}:", log,
+      tail.more ? fmt::format(" (the last {} lines)", tail.lines.size()) : "");
+  for (const std::string& l : tail.lines) d.note(llvm::SMRange(), "| {}", l);
+}
+
 void LocalRunner::fail(Active& a, DiagKind kind, std::string detail,
                        std::string log) {
   if (a.failed || a.interrupted) return;
   const StepPlan& s = plan_.steps[a.step];
   a.failed = true;
+  // What went wrong is usually at the end of the failing process's log.
+  if (!log.empty() && log.back() != '/') a.log_tail = readLogTail(log);
   switch (kind) {
     case DiagKind::RunStepNotStarted:
       reportAt(diags_, observer_, s, ir::diag::RunStepNotStarted, s.name,
                detail);
       break;
-    case DiagKind::RunCodeUnavailable:
-      reportAt(diags_, observer_, s, ir::diag::RunCodeUnavailable, s.name,
-               s.code, detail + (log.empty() ? "" : ", log: " + log));
+    case DiagKind::RunCodeUnavailable: {
+      auto d =
+          reportAt(diags_, observer_, s, ir::diag::RunCodeUnavailable, s.name,
+                   s.code, detail + (log.empty() ? "" : ", log: " + log));
+      addTail(d, log, a.log_tail);
       break;
-    default:
-      reportAt(diags_, observer_, s, stepFailure(kind), s.name, detail, log);
+    }
+    default: {
+      auto d = reportAt(diags_, observer_, s, stepFailure(kind), s.name, detail,
+                        log);
+      addTail(d, log, a.log_tail);
       break;
+    }
   }
   if (kind == DiagKind::RunCommandNotFound) detail = "exit 127";
   a.detail = std::move(detail);
@@ -732,6 +752,7 @@ void LocalRunner::complete(Active& a) {
   if (a.master_started)
     opts_.elastic_master->stop(s, r.status == StepStatus::Succeeded);
   r.detail = a.detail;
+  r.log_tail = std::move(a.log_tail);
   if (!a.log.empty())
     r.log = a.log;
   else if (a.procs.size() == 1)

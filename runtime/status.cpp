@@ -1,9 +1,15 @@
 // The console printer of `pipec run`.
 #include "runtime/status.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
+
+#include <algorithm>
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/JSON.h"
 
 #include "runtime/topology.h"
 
@@ -15,7 +21,63 @@ namespace {
 
 std::string seconds(double s) { return fmt::format("{:.2f}s", s); }
 
+bool isContinuation(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
+
+// One log line as a report prints it.
+std::string printable(llvm::StringRef line) {
+  line = line.rtrim("\r");
+  // A progress bar redraws its line after '\r': the last drawing stands.
+  if (auto cr = line.rfind('\r'); cr != llvm::StringRef::npos)
+    line = line.drop_front(cr + 1);
+  std::string out;
+  for (char c : line) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '\t')
+      out += "  ";
+    else
+      out += u < 0x20 || u == 0x7f ? '?' : c;
+  }
+  if (out.size() > kTailLineBytes) {
+    std::size_t cut = kTailLineBytes;
+    while (cut > 0 && isContinuation(out[cut])) --cut;
+    out = out.substr(0, cut) + "...";
+  }
+  if (!llvm::json::isUTF8(out)) out = llvm::json::fixUTF8(out);
+  return out;
+}
+
 }  // namespace
+
+LogTail readLogTail(const std::string& path) {
+  LogTail tail;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return tail;
+  off_t size = ::lseek(fd, 0, SEEK_END);
+  off_t from = size > off_t(kTailBytes) ? size - off_t(kTailBytes) : 0;
+  std::string text(std::size_t(std::max<off_t>(size - from, 0)), '\0');
+  ssize_t n = ::pread(fd, text.data(), text.size(), from);
+  ::close(fd);
+  text.resize(n > 0 ? std::size_t(n) : 0);
+  llvm::StringRef rest(text);
+  if (from > 0) {
+    // The first line read is a part of one: keep whole lines, unless there
+    // is no other.
+    auto nl = rest.rtrim("\r\n").find('\n');
+    if (nl != llvm::StringRef::npos) rest = rest.drop_front(nl + 1);
+    tail.more = true;
+  }
+  llvm::SmallVector<llvm::StringRef, 64> lines;
+  rest.split(lines, '\n');
+  while (!lines.empty() && lines.back().trim().empty()) lines.pop_back();
+  if (lines.size() > kTailLines) {
+    lines.erase(lines.begin(), lines.end() - kTailLines);
+    tail.more = true;
+  }
+  for (llvm::StringRef l : lines) tail.lines.push_back(printable(l));
+  return tail;
+}
 
 ConsoleStatus::ConsoleStatus(llvm::raw_ostream& os, const RunPlan& plan,
                              Verbosity v, bool terminal)
@@ -113,6 +175,14 @@ void ConsoleStatus::drawLive() {
   os_.flush();
 }
 
+void ConsoleStatus::printTail(const LogTail& tail) {
+  if (tail.lines.empty()) return;
+  std::string pad(14, ' ');
+  if (tail.more) os_ << pad << "| ...\n";
+  for (const std::string& l : tail.lines)
+    os_ << llvm::StringRef(pad + "| " + l).rtrim() << "\n";
+}
+
 void ConsoleStatus::printPlan(bool verbose) {
   const RunPlan& plan = plan_;
   os_ << "dry run: " << plan.steps.size() << " step(s) in "
@@ -197,6 +267,7 @@ void ConsoleStatus::summary(const Scheduler& scheduler,
         !r.detail.empty())
       text += " (" + r.detail + ")";
     os_ << llvm::StringRef(text).rtrim() << "\n";
+    if (statuses[i] == StepStatus::Failed) printTail(r.log_tail);
   }
   if (!plan_.outputs.empty()) {
     os_ << "outputs:\n";

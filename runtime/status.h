@@ -15,6 +15,22 @@
 
 namespace pipec::runtime {
 
+/// The end of a log, as a failure report shows it.
+struct LogTail {
+  std::vector<std::string> lines;  ///< printable UTF-8, oldest first
+  bool more = false;               ///< the log has more before them
+};
+
+/// The last lines of `path` for a failure report (as Nextflow's "Command
+/// error"): at most kTailLines lines from its last kTailBytes bytes, each cut
+/// to kTailLineBytes; a line rewritten with carriage returns shows what a
+/// terminal shows, other control characters become '?', bytes that are not
+/// UTF-8 become U+FFFD, and trailing blank lines go.
+LogTail readLogTail(const std::string& path);
+inline constexpr std::size_t kTailLines = 10;
+inline constexpr std::size_t kTailBytes = 4096;
+inline constexpr std::size_t kTailLineBytes = 200;
+
 /// How one step ended, for the console and the summary.
 struct StepReport {
   StepStatus status = StepStatus::Pending;
@@ -23,6 +39,7 @@ struct StepReport {
   /// "exit 3", "rank-1: killed by SIGKILL", ...; for a step that passed,
   /// its warning ("warning: no mini-batch succeeded").
   std::string detail;
+  LogTail log_tail;  ///< of a failed step: the end of `log`
 };
 
 /// Receives the events of a run. Every method has an empty default.
@@ -76,6 +93,8 @@ class ConsoleStatus : public RunObserver {
  private:
   void clearLive();
   void drawLive();
+  /// The end of a failed step's log, under its line of the summary.
+  void printTail(const LogTail& tail);
   void line(const std::string& text);
 
   llvm::raw_ostream& os_;

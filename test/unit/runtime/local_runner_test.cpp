@@ -1,6 +1,6 @@
 // The runner with real processes on a temporary folder: the elasticbatch
-// master seam, a PyTorch-style job's environment, and a failing step's
-// report.
+// master seam, a PyTorch-style job's environment, a failing step's report
+// with the end of its log, and a step's leftovers in other sessions.
 #include "runtime/local_runner.h"
 
 #include <gtest/gtest.h>
@@ -179,6 +179,98 @@ jobs:
   EXPECT_EQ(r.statuses[1], StepStatus::Skipped);
   EXPECT_EQ(r.reports[0].detail, "rank-0: exit 4");
   EXPECT_NE(r.reports[0].log.find("rank-0.log"), std::string::npos);
+}
+
+TEST(LocalRunner, AFailureCarriesTheEndOfItsLog) {
+  RealRun r(R"(type: pipeline
+jobs:
+  fails:
+    type: command
+    command: >-
+      echo first; echo 'Traceback (most recent call last):';
+      echo 'ValueError: boom' >&2; exit 1
+)");
+  ASSERT_TRUE(r.plan);
+  EXPECT_EQ(
+      r.reports[0].log_tail.lines,
+      (std::vector<std::string>{
+          "first", "Traceback (most recent call last):", "ValueError: boom"}));
+  EXPECT_FALSE(r.reports[0].log_tail.more);
+  // The diagnostic has it too, a note a line after the one naming the log.
+  ASSERT_EQ(r.diags.diags.size(), 1u);
+  const auto& notes = r.diags.diags[0].notes;
+  ASSERT_EQ(notes.size(), 4u);
+  EXPECT_EQ(notes[3].message, "| ValueError: boom");
+}
+
+TEST(LocalRunner, LeftoversStopWithTheirStepNotWithAnother) {
+  // a and b each leave a process in a session of its own, adopted by this
+  // process while they run. When a ends, its leftover is stopped and b's,
+  // whose step still runs, is not; b's goes when b ends.
+  llvm::SmallString<128> p;
+  llvm::sys::fs::createUniqueDirectory("leftovers", p);
+  std::string d(p);
+  auto leave = [&](const std::string& name) {
+    return "(setsid sh -c 'echo $$ > " + d + "/" + name + ".tmp; mv " + d +
+           "/" + name + ".tmp " + d + "/" + name +
+           "; exec sleep 30' </dev/null >/dev/null 2>&1 &); until [ -e " + d +
+           "/" + name + " ]; do sleep 0.01; done";
+  };
+  std::string yaml =
+      R"(type: pipeline
+jobs:
+  a:
+    type: command
+    command: >-
+      )" +
+      leave("a.pid") + "; until [ -e " + d +
+      R"(/b.ready ]; do sleep 0.01; done
+  b:
+    type: command
+    command: >-
+      )" +
+      leave("b.pid") + "; touch " + d + "/b.ready; a=$(cat " + d +
+      "/a.pid); i=0; while kill -0 $a 2>/dev/null && [ $i -lt 500 ]; do "
+      "sleep 0.01; i=$((i+1)); done; kill -0 $a 2>/dev/null || echo "
+      "a-left-gone; kill -0 $(cat " +
+      d + R"(/b.pid) && echo b-left-alive
+)";
+  RealRun r(yaml.c_str());
+  ASSERT_TRUE(r.plan);
+  EXPECT_EQ(r.statuses[0], StepStatus::Succeeded);
+  EXPECT_EQ(r.statuses[1], StepStatus::Succeeded);
+  EXPECT_EQ(r.log("b", "main"), "a-left-gone\nb-left-alive\n");
+  for (const char* name : {"/a.pid", "/b.pid"}) {
+    pid_t pid = std::stoi(slurp(d + name));
+    EXPECT_FALSE(processRunning(pid)) << name;
+  }
+  llvm::sys::fs::remove_directories(d);
+}
+
+TEST(LocalRunner, LogTailIsBounded) {
+  llvm::SmallString<128> p;
+  llvm::sys::fs::createUniqueFile("tail-%%%%.log", p);
+  std::string path(p);
+  {
+    std::ofstream f(path);
+    // One line longer than the bytes read: its end is what is shown.
+    f << std::string(5000, 'a') << "\n";
+  }
+  LogTail one = readLogTail(path);
+  ASSERT_EQ(one.lines.size(), 1u);
+  EXPECT_TRUE(one.more);
+  EXPECT_EQ(one.lines[0], std::string(kTailLineBytes, 'a') + "...");
+  {
+    std::ofstream f(path);
+    for (int i = 0; i < 2000; ++i) f << "line " << i << "\n";
+    f << "\n\n";
+  }
+  LogTail many = readLogTail(path);
+  ASSERT_EQ(many.lines.size(), kTailLines);
+  EXPECT_TRUE(many.more);
+  EXPECT_EQ(many.lines.back(), "line 1999");
+  EXPECT_TRUE(readLogTail(path + ".missing").lines.empty());
+  llvm::sys::fs::remove(path);
 }
 
 }  // namespace
