@@ -56,6 +56,73 @@ std::string unusablePathReason(llvm::StringRef path) {
 
 namespace {
 
+bool isUnderDir(llvm::StringRef path, llvm::StringRef dir) {
+  return path == dir || (path.startswith(dir) && path.size() > dir.size() &&
+                         (dir.endswith("/") || path[dir.size()] == '/'));
+}
+
+// `path` with the links of its longest existing part resolved.
+std::string resolveLinks(llvm::StringRef path) {
+  llvm::SmallString<256> existing(path), real;
+  std::vector<std::string> rest;
+  while (!existing.empty() && !llvm::sys::fs::exists(existing)) {
+    rest.push_back(llvm::sys::path::filename(existing).str());
+    llvm::sys::path::remove_filename(existing);
+  }
+  if (existing.empty() || llvm::sys::fs::real_path(existing, real))
+    return path.str();
+  for (auto it = rest.rbegin(); it != rest.rend(); ++it)
+    llvm::sys::path::append(real, *it);
+  return std::string(real);
+}
+
+}  // namespace
+
+std::optional<std::string> pathOutside(llvm::StringRef path,
+                                       llvm::StringRef root) {
+  if (!isUnderDir(path, root)) return path.str();
+  std::string real = resolveLinks(path);
+  if (real == path) return std::nullopt;
+  if (!isUnderDir(real, resolveLinks(root))) return real;
+  return std::nullopt;
+}
+
+std::string gitUrlProblem(llvm::StringRef url) {
+  static const char* const kSchemes[] = {"https", "http", "ssh", "git", "file"};
+  for (char c : url)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+      return "a git URL has no spaces or control characters";
+  if (url.startswith("-")) return "it starts with '-'";
+  llvm::StringRef rest = url;
+  rest.consume_front("git+");
+  auto sep = rest.find("://");
+  if (sep == llvm::StringRef::npos) {
+    // scp-like: user@host:path
+    auto [user_host, path] = rest.split(':');
+    auto [user, host] = user_host.split('@');
+    if (rest.contains("::"))
+      return "git remote helpers ('transport::address') are not cloned";
+    if (!user_host.contains('@') || host.empty() || path.empty())
+      return "write a URL such as https://host/repo.git or "
+             "git@host:repo.git";
+    if (user.startswith("-") || host.startswith("-"))
+      return "a user or host cannot start with '-'";
+    return "";
+  }
+  llvm::StringRef scheme = rest.take_front(sep);
+  if (llvm::find(kSchemes, scheme) == std::end(kSchemes))
+    return "'" + scheme.str() +
+           "' is not one of the URL schemes pipec lets git clone from (https, "
+           "http, ssh, git, file)";
+  llvm::StringRef after = rest.drop_front(sep + 3);
+  if (after.startswith("-") || after.contains("@-"))
+    return "a user or host cannot start with '-'";
+  if (scheme != "file" && after.empty()) return "it names no host";
+  return "";
+}
+
+namespace {
+
 std::string componentNameReason(llvm::StringRef name) {
   if (name.empty()) return "names must not be empty";
   if (name.size() > 255) return "names must not be longer than 255 characters";
@@ -334,13 +401,14 @@ class Sema::Impl {
     std::string abs(p);
     if (!llvm::sys::path::is_absolute(text)) {
       std::string root = resolver_.projectRoot(file);
-      llvm::StringRef r(root);
-      if (!root.empty() &&
-          !(abs == root || (llvm::StringRef(abs).startswith(r) &&
-                            abs.size() > r.size() && abs[r.size()] == '/'))) {
-        diags_.report(s.range, diag::PathEscapesRoot, what, s.text, root);
-        return abs;
-      }
+      if (!root.empty())
+        if (auto out = pathOutside(abs, root)) {
+          auto d =
+              diags_.report(s.range, diag::PathEscapesRoot, what, s.text, root);
+          if (*out != abs)
+            d.note(s.range, "a symbolic link on the way leads to '{}'", *out);
+          return abs;
+        }
     }
     if (warn_missing && !llvm::sys::fs::exists(abs))
       diags_.report(s.range, diag::MissingLocalPath, what, s.text);
@@ -403,6 +471,10 @@ class Sema::Impl {
       bool uri = false;
       c.code = resolvePath(*code, a.file, "code", uri);
       c.code_is_url = uri;
+      // Every code URL but an Azure ML asset is cloned with git.
+      if (uri && !llvm::StringRef(c.code).startswith("azureml:"))
+        if (std::string why = gitUrlProblem(c.code); !why.empty())
+          diags_.report(code->range, diag::BadGitUrl, code->text, why);
     }
     lowerResources(a.resources, c.resources);
     lowerDistribution(a.distribution, c.job_type, c.resources,

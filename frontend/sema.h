@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "frontend/ast.h"
@@ -52,5 +53,19 @@ std::string invalidNameReason(llvm::StringRef name);
 /// Why a path written in a file cannot be used (control characters such as
 /// NUL or a newline), or empty.
 std::string unusablePathReason(llvm::StringRef path);
+
+/// Nothing when `path` (absolute, without dots) is `root` or below it, also
+/// once the symbolic links on its way are resolved; otherwise where it leads
+/// (itself, or the link's destination), outside `root`.
+std::optional<std::string> pathOutside(llvm::StringRef path,
+                                       llvm::StringRef root);
+
+/// Why `url` (the `code` of a component, a URI other than an Azure ML asset)
+/// is not a git URL pipec clones, or empty. Accepted: the URL schemes git
+/// documents for clone (https, http, ssh, git, file), optionally written
+/// `git+scheme://`, and scp-like `user@host:path`; refused: other schemes,
+/// remote helpers (`transport::address`), and a host, user or URL that
+/// starts with '-' (it would reach `git clone` as an option).
+std::string gitUrlProblem(llvm::StringRef url);
 
 }  // namespace pipec::frontend

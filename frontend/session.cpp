@@ -192,9 +192,12 @@ class Session::Resolver : public ComponentResolver {
     std::string abs(p);
     if (relative) {
       std::string root = projectRoot(from.file);
-      if (!isUnder(abs, root)) {
-        diags().report(ref.spelling.range, diag::PathEscapesRoot, "component",
-                       ref.spelling.text, root);
+      if (auto out = pathOutside(abs, root)) {
+        auto d = diags().report(ref.spelling.range, diag::PathEscapesRoot,
+                                "component", ref.spelling.text, root);
+        if (*out != abs)
+          d.note(ref.spelling.range, "a symbolic link on the way leads to '{}'",
+                 *out);
         return nullptr;
       }
     }

@@ -407,7 +407,7 @@ void LocalRunner::beginCode(Active& a) {
   p.name = "git";
   p.log = s.logs_dir + "/git.log";
   if (!spawnInto(a, p, exe,
-                 {"git", "clone", "--quiet", "--depth", "1",
+                 {"git", "clone", "--quiet", "--depth", "1", "--",
                   gitCloneUrl(s.code), s.work_dir},
                  env))
     complete(a);
