@@ -928,16 +928,16 @@ class Sema::Impl {
         resolveSetting(a.mini_batch_size, "mini_batch_size", Type::String);
     if (mbs && !mbs->is_null) {
       llvm::StringRef text = llvm::StringRef(mbs->text).trim();
-      std::int64_t count;
-      if (!text.getAsInteger(10, count) && count > 0) {
-        p.mini_batch_size = std::uint64_t(count);
+      auto size = ir::parseBatchSize(text);
+      if (size && !size->bytes) {
+        p.mini_batch_size = size->value;
         p.batch_by = table ? ir::ParallelSettings::BatchBy::Size
                            : ir::ParallelSettings::BatchBy::Count;
         if (table)
-          diags_.report(mbs->range, diag::ParallelBatchForTable, count,
-                        p.input_data);
-      } else if (auto bytes = ir::parseSize(text); bytes && *bytes > 0) {
-        p.mini_batch_size = *bytes;
+          diags_.report(mbs->range, diag::ParallelBatchForTable,
+                        std::int64_t(size->value), p.input_data);
+      } else if (size) {
+        p.mini_batch_size = size->value;
         p.batch_by = ir::ParallelSettings::BatchBy::Size;
       } else {
         diags_.report(mbs->range, diag::BadSize, text);

@@ -279,19 +279,11 @@ bool applySetting(llvm::StringRef setting, const Value& value, Resources& r,
   if (setting == "mini_batch_size") {
     const Port* in = c.findInput(p.input_data);
     bool table = in && in->type == Type::Table;
-    std::int64_t n = 0;
-    if (value.kind() == Value::Kind::Int ||
-        !llvm::StringRef(value.toText()).trim().getAsInteger(10, n)) {
-      if (!integer(n, 1)) return false;
-      p.mini_batch_size = std::uint64_t(n);
-      p.batch_by = table ? ParallelSettings::BatchBy::Size
-                         : ParallelSettings::BatchBy::Count;
-      return true;
-    }
-    auto bytes = parseSize(value.toText());
-    if (!bytes || *bytes == 0) return false;
-    p.mini_batch_size = *bytes;
-    p.batch_by = ParallelSettings::BatchBy::Size;
+    auto size = parseBatchSize(value.toText());
+    if (!size) return false;
+    p.mini_batch_size = size->value;
+    p.batch_by = size->bytes || table ? ParallelSettings::BatchBy::Size
+                                      : ParallelSettings::BatchBy::Count;
     return true;
   }
   if (setting == "max_concurrency_per_instance")

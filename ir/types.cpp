@@ -404,6 +404,23 @@ std::optional<std::uint64_t> parseSize(llvm::StringRef text) {
   return std::uint64_t(bytes);
 }
 
+std::optional<BatchSize> parseBatchSize(llvm::StringRef text) {
+  text = text.trim();
+  std::uint64_t count;
+  if (!text.empty() && llvm::all_of(text, llvm::isDigit)) {
+    if (text.getAsInteger(10, count) || count == 0) return std::nullopt;
+    return BatchSize{count, false};
+  }
+  double n;
+  std::string unit;
+  if (!splitNumberUnit(text, n, unit) || unit.empty()) return std::nullopt;
+  // A fraction of a byte is not a size.
+  if ((unit == "b") && n != std::floor(n)) return std::nullopt;
+  auto bytes = parseSize(text);
+  if (!bytes || *bytes == 0) return std::nullopt;
+  return BatchSize{*bytes, true};
+}
+
 std::optional<std::uint64_t> parseDuration(llvm::StringRef text) {
   double n;
   std::string unit;

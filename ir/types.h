@@ -93,6 +93,17 @@ Type naturalType(llvm::StringRef text, bool quoted);
 
 /// Parses a size literal (`10kb`, `1mb`, `512`, `2 GB`) into bytes.
 std::optional<std::uint64_t> parseSize(llvm::StringRef text);
+
+/// A parallel step's `mini_batch_size`: a count of files, or bytes.
+struct BatchSize {
+  std::uint64_t value = 0;
+  bool bytes = false;
+};
+/// The one rule for `mini_batch_size`, wherever it is written: a count is a
+/// whole number in digits (`10`); a size has a unit (`10kb`, `1.5mb`, `512b`)
+/// and comes to a whole number of bytes; either is at least 1. Anything else
+/// (`2.5`, `1e3`, `0`, `-1`) is nothing.
+std::optional<BatchSize> parseBatchSize(llvm::StringRef text);
 /// Parses a duration literal (`60s`, `5m`, `1h`, `250ms`, bare seconds) into
 /// milliseconds.
 std::optional<std::uint64_t> parseDuration(llvm::StringRef text);

@@ -66,6 +66,28 @@ TEST(Types, NaturalTypes) {
   EXPECT_EQ(naturalType("18446744073709551616", false), Type::Int);
 }
 
+TEST(Types, BatchSizesFollowOneRule) {
+  auto count = [](const char* t) {
+    auto b = parseBatchSize(t);
+    return b && !b->bytes ? std::optional<std::uint64_t>(b->value)
+                          : std::nullopt;
+  };
+  auto bytes = [](const char* t) {
+    auto b = parseBatchSize(t);
+    return b && b->bytes ? std::optional<std::uint64_t>(b->value)
+                         : std::nullopt;
+  };
+  EXPECT_EQ(count("10"), 10u);
+  EXPECT_EQ(count(" 3 "), 3u);
+  EXPECT_EQ(bytes("10kb"), 10u * 1024);
+  EXPECT_EQ(bytes("1.5mb"), 1536u * 1024);
+  EXPECT_EQ(bytes("512b"), 512u);
+  // A fraction or an exponent without a unit is neither a count nor a size.
+  for (const char* bad : {"2.5", "2.0", "1e3", "0", "-1", "", "2.5b", "0kb",
+                          "99999999999999999999", "kb", "ten"})
+    EXPECT_FALSE(parseBatchSize(bad)) << bad;
+}
+
 TEST(Types, SizesAndDurations) {
   EXPECT_EQ(parseSize("10kb"), 10u * 1024);
   EXPECT_EQ(parseSize("1mb"), 1024u * 1024);
