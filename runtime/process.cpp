@@ -205,6 +205,9 @@ std::set<pid_t> markedProcesses(llvm::StringRef mark) {
   for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE})
     ::sigaction(sig, &ign, nullptr);
   ::setsid();
+  // Out of the way of 0..4 first: either may be one of them.
+  fd = ::fcntl(fd, F_DUPFD, 10);
+  if (keep_fd >= 0) keep_fd = ::fcntl(keep_fd, F_DUPFD, 10);
   int null = ::open("/dev/null", O_RDWR);
   for (int i = 0; i < 3; ++i) ::dup2(null, i);
   ::dup2(fd, 3);
