@@ -51,6 +51,7 @@ struct ChildArgs {
   pid_t parent;
   const sigset_t* mask;
   const sigset_t* defaults;
+  const sigset_t* handled;
   int rt_min;          // glibc keeps the signals below SIGRTMIN for itself
   volatile int error;  // errno of the step that failed, written by the child
 };
@@ -72,6 +73,9 @@ int childMain(void* p) {
   // the mask below, and handled ones go back to their default here.
   for (int sig = 1; sig < NSIG; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP || (sig >= 32 && sig < a->rt_min))
+      continue;
+    if (a->handled && !sigismember(a->handled, sig) &&
+        !(a->defaults && sigismember(a->defaults, sig)))
       continue;
     struct sigaction sa;
     if (::sigaction(sig, nullptr, &sa) != 0) continue;
@@ -305,6 +309,7 @@ llvm::Expected<pid_t> spawnChild(const ChildSpec& spec) {
               ::getpid(),
               spec.mask,
               spec.default_signals,
+              spec.handled,
               SIGRTMIN,
               0};
   // Every signal stays blocked until the child has reset its handlers.
@@ -447,6 +452,16 @@ ProcessSet::ProcessSet(Guardian* guardian) : guardian_(guardian) {
     sigaddset(&wanted_, SIGHUP);
   ::sigprocmask(SIG_BLOCK, &wanted_, &old_mask_);
   self_ = ::getpid();
+  // The handlers there are now; a child resets those (and no other).
+  sigemptyset(&handled_);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction sa;
+    if (sig != SIGKILL && sig != SIGSTOP &&
+        ::sigaction(sig, nullptr, &sa) == 0 &&
+        ((sa.sa_flags & SA_SIGINFO) ||
+         (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)))
+      sigaddset(&handled_, sig);
+  }
   int was = 0;
   if (::prctl(PR_GET_CHILD_SUBREAPER, &was) == 0 && !was)
     subreaper_ = ::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
@@ -477,6 +492,7 @@ llvm::Expected<pid_t> ProcessSet::spawn(const SpawnRequest& r) {
   spec.cwd = r.cwd.c_str();
   spec.fds = fds;
   spec.mask = &old_mask_;
+  spec.handled = &handled_;
   auto pid = spawnChild(spec);
   ::close(log_fd);
   if (!pid) return pid.takeError();

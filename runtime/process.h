@@ -49,6 +49,9 @@ struct ChildSpec {
   /// handler always start at their default; ignored ones stay ignored unless
   /// listed here (as make and posix_spawn leave them).
   const sigset_t* default_signals = nullptr;
+  /// The signals the caller has handlers for, when it knows (null: the child
+  /// looks at every signal, a system call each).
+  const sigset_t* handled = nullptr;
 };
 
 /// Starts a process: the one spawner of pipec (the steps of `pipec run`, the
@@ -129,6 +132,7 @@ class Guardian {
 /// ProcessSet lives, SIGINT, SIGTERM, SIGCHLD and (unless ignored, as under
 /// nohup) SIGHUP are blocked and taken synchronously in wait(); children
 /// start with the original mask and inherit dispositions as make's do.
+/// Signal handlers are to be installed before the set is made.
 ///
 /// The set makes this process the subreaper of everything its children start
 /// (PR_SET_CHILD_SUBREAPER): a process that loses its parent, in whatever
@@ -189,6 +193,7 @@ class ProcessSet {
   int devnull_ = -1;
   pid_t self_ = 0;
   bool subreaper_ = false;  // this set made the process a subreaper
+  sigset_t handled_;        // signals with a handler when the set was made
   int interrupt_ = 0;
   int interrupts_ = 0;
   std::map<pid_t, bool> live_;
