@@ -466,6 +466,9 @@ ProcessSet::ProcessSet(Guardian* guardian) : guardian_(guardian) {
   if (::prctl(PR_GET_CHILD_SUBREAPER, &was) == 0 && !was)
     subreaper_ = ::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
   devnull_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  std::string children = "/proc/" + std::to_string(self_) + "/task/" +
+                         std::to_string(self_) + "/children";
+  children_fd_ = ::open(children.c_str(), O_RDONLY | O_CLOEXEC);
 }
 
 ProcessSet::~ProcessSet() {
@@ -476,6 +479,7 @@ ProcessSet::~ProcessSet() {
   signalAdopted(SIGKILL, [](pid_t, llvm::StringRef) { return true; });
   if (subreaper_) ::prctl(PR_SET_CHILD_SUBREAPER, 0);
   if (devnull_ >= 0) ::close(devnull_);
+  if (children_fd_ >= 0) ::close(children_fd_);
   ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
 }
 
@@ -522,13 +526,14 @@ void ProcessSet::signalDescendants(pid_t pid, int sig) {
 std::vector<pid_t> ProcessSet::adopted() const {
   std::vector<pid_t> out;
   // Orphans go to the main thread of their subreaper, as spawned children
-  // do: its list is all there is to read.
-  std::string text;
-  std::string path = "/proc/" + std::to_string(self_) + "/task/" +
-                     std::to_string(self_) + "/children";
+  // do: its list, read again through the descriptor kept open, is all there
+  // is to read.
   std::vector<pid_t> children;
-  if (readWhole(path, text))
-    appendPids(text, children);
+  char buf[4096];
+  ssize_t n =
+      children_fd_ >= 0 ? ::pread(children_fd_, buf, sizeof buf, 0) : -1;
+  if (n >= 0 && std::size_t(n) < sizeof buf)
+    appendPids(llvm::StringRef(buf, std::size_t(n)), children);
   else
     children = childProcesses(self_);
   for (pid_t p : children)

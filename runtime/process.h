@@ -191,6 +191,7 @@ class ProcessSet {
   sigset_t old_mask_;
   sigset_t wanted_;
   int devnull_ = -1;
+  int children_fd_ = -1;  // /proc/SELF/task/SELF/children
   pid_t self_ = 0;
   bool subreaper_ = false;  // this set made the process a subreaper
   sigset_t handled_;        // signals with a handler when the set was made
