@@ -395,9 +395,8 @@ bool Engine::prepare() {
   log(Level::Info, "parallel step '" + spec_.step_name + "' starts" +
                        (spec_.resume ? " (resuming)" : ""));
 
-  Problem p;
-  if (!applyArgumentOverrides(spec_.program_arguments, settings_, p))
-    return fail(p);
+  // The settings come lowered: PRS flags in program_arguments are already
+  // applied (lowering::lowerStep, the one reader of them).
   progress_timeout_ms_ = settings_.progress_update_timeout_ms
                              ? settings_.progress_update_timeout_ms
                              : derivedProgressTimeoutMs(settings_);
@@ -445,6 +444,7 @@ bool Engine::prepare() {
     }
     std::copy_n(sha.final().bytes_begin(), 16, task_salt_.bytes.begin());
   }
+  Problem p;
   journal_ = Journal::open(spec_.state_dir + "/journal.d", spec_.resume, p);
   if (!journal_) return fail(p);
   if (!spec_.resume) ::unlink((spec_.logs_dir + "/mini_batches.jsonl").c_str());

@@ -229,7 +229,8 @@ jobs:
     type: command
     command: >-
       )" +
-      leave("b.pid") + "; touch " + d + "/b.ready; a=$(cat " + d +
+      leave("b.pid") + "; until [ -e " + d +
+      "/a.pid ]; do sleep 0.01; done; touch " + d + "/b.ready; a=$(cat " + d +
       "/a.pid); i=0; while kill -0 $a 2>/dev/null && [ $i -lt 500 ]; do "
       "sleep 0.01; i=$((i+1)); done; kill -0 $a 2>/dev/null || echo "
       "a-left-gone; kill -0 $(cat " +
