@@ -13,6 +13,7 @@
 #include "frontend/suggest.h"
 #include "frontend/template_lexer.h"
 #include "ir/mangle.h"
+#include "ir/program_arguments.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -1024,72 +1025,32 @@ class Sema::Impl {
     }
   }
 
-  // The PRS settings Azure passes as program arguments.
+  // The PRS settings Azure passes as program arguments, read by the one
+  // reader (ir/program_arguments.h) the lowering uses for bound values. A
+  // word holding a binding is known only then: "\x01" stands for it here.
   void readProgramArguments(const ast::TemplateString& t,
                             ir::ParallelSettings& p) {
-    std::vector<std::pair<std::string, llvm::SMRange>> words;
+    std::vector<std::string> words(1);
     for (const ast::TemplatePart& part : t.parts) {
       if (part.kind == ast::TemplatePart::Kind::Ref) {
-        words.emplace_back("\x01", part.ref.range);  // a binding: not a literal
+        words.back() += '\x01';
         continue;
       }
-      llvm::SmallVector<llvm::StringRef, 8> ws;
-      llvm::StringRef(part.text).split(ws, ' ', -1, false);
-      for (llvm::StringRef w : ws) {
-        w = w.trim();
-        if (!w.empty()) words.emplace_back(w.str(), t.range);
+      for (char ch : part.text) {
+        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
+          if (!words.back().empty()) words.emplace_back();
+        } else {
+          words.back() += ch;
+        }
       }
     }
-    for (std::size_t i = 0; i < words.size(); ++i) {
-      llvm::StringRef flag = words[i].first;
-      if (!flag.startswith("--")) continue;
-      flag = flag.drop_front(2);
-      bool known =
-          llvm::StringSwitch<bool>(flag)
-              .Cases("error_threshold", "allowed_failed_percent", true)
-              .Cases("task_overhead_timeout", "progress_update_timeout", true)
-              .Cases("first_task_creation_timeout", "copy_logs_to_parent", true)
-              .Case("resource_monitor_interval", true)
-              .Default(false);
-      if (!known) continue;
-      // A bound value is known only when the step runs; the runtime reads it
-      // from the rendered arguments.
-      if (i + 1 < words.size() && words[i + 1].first == "\x01") {
-        ++i;
-        continue;
-      }
-      if (i + 1 >= words.size() ||
-          llvm::StringRef(words[i + 1].first).startswith("--")) {
-        diags_.report(t.range, diag::ParallelBadArgument, words[i].first,
-                      "a literal value");
-        continue;
-      }
-      ast::Scalar s;
-      s.text = words[i + 1].first;
-      s.range = t.range;
-      if (flag == "error_threshold") {
-        if (auto n = intOf(std::optional<ast::Scalar>(s), "--error_threshold"))
-          p.error_threshold = *n;
-      } else if (flag == "allowed_failed_percent") {
-        if (auto f = floatOf(std::optional<ast::Scalar>(s),
-                             "--allowed_failed_percent"))
-          p.allowed_failed_percent = *f;
-      } else if (flag == "copy_logs_to_parent") {
-        if (auto b =
-                boolOf(std::optional<ast::Scalar>(s), "--copy_logs_to_parent"))
-          p.copy_logs_to_parent = *b;
-      } else {
-        auto d = durationOf(std::optional<ast::Scalar>(s), flag);
-        if (!d) continue;
-        if (flag == "task_overhead_timeout") p.task_overhead_timeout_ms = *d;
-        if (flag == "progress_update_timeout")
-          p.progress_update_timeout_ms = *d;
-        if (flag == "first_task_creation_timeout")
-          p.first_task_creation_timeout_ms = *d;
-        if (flag == "resource_monitor_interval")
-          p.resource_monitor_interval_ms = *d;
-      }
-      ++i;
+    if (words.back().empty()) words.pop_back();
+    for (const ir::ArgumentSetting& a : ir::findArgumentSettings(words)) {
+      if (llvm::StringRef(a.value).contains('\x01')) continue;
+      std::string need = ir::applyArgumentSetting(a, p);
+      if (!need.empty())
+        diags_.report(t.range, diag::ParallelBadArgument, "--" + a.flag,
+                      need + (a.has_value ? ", not '" + a.value + "'" : ""));
     }
   }
 

@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "ir/settings.h"
 #include "llvm/ADT/StringMap.h"
 
 namespace pipec::ir {
@@ -236,87 +237,12 @@ FlatPipeline flatten(const Component& root, const FlattenOptions& opts) {
 
 bool applySetting(llvm::StringRef setting, const Value& value, Resources& r,
                   std::optional<ParallelSettings>& par, const Component& c) {
-  auto integer = [&](std::int64_t& out, std::int64_t min) {
-    std::int64_t n;
-    if (value.kind() == Value::Kind::Int)
-      n = value.asInt();
-    else if (llvm::StringRef(value.toText()).trim().getAsInteger(10, n))
-      return false;
-    if (n < min) return false;
-    out = n;
-    return true;
-  };
-  auto duration = [&](std::uint64_t& out) {
-    auto d = parseDuration(value.toText());
-    if (!d) return false;
-    out = *d;
-    return true;
-  };
-  auto boolean = [&](bool& out) {
-    if (value.kind() == Value::Kind::Bool) {
-      out = value.asBool();
-      return true;
-    }
-    std::string t = llvm::StringRef(value.toText()).lower();
-    if (t != "true" && t != "false") return false;
-    out = t == "true";
-    return true;
-  };
-  if (setting == "instance_count") return integer(r.instance_count, 1);
-  if (setting == "gpu_count") return integer(r.gpu_count, 0);
-  if (setting == "process_count_per_instance")
-    return integer(r.process_count_per_instance, 1);
-  if (setting == "worker_count") return integer(r.tf_worker, 0);
-  if (setting == "parameter_server_count") return integer(r.tf_ps, 0);
-  if (setting == "multi_instance") return boolean(r.multi_instance);
-  if (setting == "multi_gpu") return boolean(r.multi_gpu);
-  if (setting == "instance_type") {
-    r.instance_type = value.toText();
-    return true;
-  }
-  if (!par) return false;
-  ParallelSettings& p = *par;
-  if (setting == "mini_batch_size") {
-    const Port* in = c.findInput(p.input_data);
-    bool table = in && in->type == Type::Table;
-    auto size = parseBatchSize(value.toText());
-    if (!size) return false;
-    p.mini_batch_size = size->value;
-    p.batch_by = size->bytes || table ? ParallelSettings::BatchBy::Size
-                                      : ParallelSettings::BatchBy::Count;
-    return true;
-  }
-  if (setting == "max_concurrency_per_instance")
-    return integer(p.max_concurrency_per_instance, 1);
-  if (setting == "mini_batch_error_threshold")
-    return integer(p.mini_batch_error_threshold, -1);
-  if (setting == "error_threshold") return integer(p.error_threshold, -1);
-  if (setting == "max_retries") return integer(p.max_retries, 0);
-  if (setting == "allowed_failed_percent") {
-    if (value.kind() != Value::Kind::Int && value.kind() != Value::Kind::Float)
-      return false;
-    p.allowed_failed_percent = value.asFloat();
-    return true;
-  }
-  if (setting == "timeout") return duration(p.timeout_ms);
-  if (setting == "task_overhead_timeout")
-    return duration(p.task_overhead_timeout_ms);
-  if (setting == "progress_update_timeout")
-    return duration(p.progress_update_timeout_ms);
-  if (setting == "first_task_creation_timeout")
-    return duration(p.first_task_creation_timeout_ms);
-  if (setting == "resource_monitor_interval")
-    return duration(p.resource_monitor_interval_ms);
-  if (setting == "copy_logs_to_parent") return boolean(p.copy_logs_to_parent);
-  if (setting == "logging_level") {
-    std::string lvl = llvm::StringRef(value.toText()).upper();
-    if (lvl != "DEBUG" && lvl != "INFO" && lvl != "WARNING" && lvl != "ERROR" &&
-        lvl != "CRITICAL")
-      return false;
-    p.logging_level = lvl;
-    return true;
-  }
-  return false;
+  const SettingInfo* s = findSetting(setting);
+  if (!s) return false;
+  const Port* in = par ? c.findInput(par->input_data) : nullptr;
+  return applySetting(*s, value.toText(), r, par ? &*par : nullptr,
+                      in && in->type == Type::Table)
+      .empty();
 }
 
 }  // namespace pipec::ir

@@ -2,6 +2,7 @@
 #include "ir/json_dump.h"
 
 #include "ir/diagnostics.h"
+#include "ir/settings.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -116,32 +117,8 @@ class Dumper {
   }
 
   llvm::json::Value parallel(const ParallelSettings& p) {
-    Object o;
-    o["input_data"] = p.input_data;
-    o["batch_by"] = p.batch_by == ParallelSettings::BatchBy::Count ? "count"
-                    : p.batch_by == ParallelSettings::BatchBy::Size
-                        ? "size"
-                        : "partition_keys";
-    o["mini_batch_size"] = int64_t(p.mini_batch_size);
-    Array keys;
-    for (const auto& k : p.partition_keys) keys.push_back(k);
-    o["partition_keys"] = std::move(keys);
-    o["max_concurrency_per_instance"] = p.max_concurrency_per_instance;
-    o["mini_batch_error_threshold"] = p.mini_batch_error_threshold;
-    o["error_threshold"] = p.error_threshold;
-    o["allowed_failed_percent"] = p.allowed_failed_percent;
-    o["max_retries"] = p.max_retries;
-    o["timeout_ms"] = int64_t(p.timeout_ms);
-    o["logging_level"] = p.logging_level;
-    o["entry_script"] = p.entry_script;
-    o["append_row_to"] = p.append_row_to;
+    Object o = settingsJson(p);
     o["program_arguments"] = templateSource(p.program_arguments);
-    o["task_overhead_timeout_ms"] = int64_t(p.task_overhead_timeout_ms);
-    o["progress_update_timeout_ms"] = int64_t(p.progress_update_timeout_ms);
-    o["first_task_creation_timeout_ms"] =
-        int64_t(p.first_task_creation_timeout_ms);
-    o["resource_monitor_interval_ms"] = int64_t(p.resource_monitor_interval_ms);
-    o["copy_logs_to_parent"] = p.copy_logs_to_parent;
     return o;
   }
 

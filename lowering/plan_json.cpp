@@ -2,6 +2,7 @@
 #include "lowering/plan_json.h"
 
 #include "ir/json_dump.h"
+#include "ir/settings.h"
 #include "ir/types.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -32,7 +33,7 @@ Value taskJson(const ParallelTask& t) {
                 {"input_type", ir::typeName(t.input_type)},
                 {"append_row_to", t.append_row_to},
                 {"instance_count", t.instance_count},
-                {"settings", settingsJson(t.settings)}};
+                {"settings", ir::settingsJson(t.settings)}};
 }
 
 Value sourceJson(const ir::FlatPipeline& flat, const ir::DataSource& d,
@@ -109,71 +110,6 @@ Value stepJson(const ir::FlatPipeline& flat, const LoweredStep& s,
 }
 
 }  // namespace
-
-llvm::json::Object settingsJson(const ir::ParallelSettings& p) {
-  return Object{
-      {"input_data", p.input_data},
-      {"batch_by", ir::batchByName(p.batch_by)},
-      {"mini_batch_size", std::int64_t(p.mini_batch_size)},
-      {"partition_keys", strings(p.partition_keys)},
-      {"max_concurrency_per_instance", p.max_concurrency_per_instance},
-      {"mini_batch_error_threshold", p.mini_batch_error_threshold},
-      {"error_threshold", p.error_threshold},
-      {"allowed_failed_percent", p.allowed_failed_percent},
-      {"max_retries", p.max_retries},
-      {"timeout_ms", std::int64_t(p.timeout_ms)},
-      {"logging_level", p.logging_level},
-      {"entry_script", p.entry_script},
-      {"append_row_to", p.append_row_to},
-      {"task_overhead_timeout_ms", std::int64_t(p.task_overhead_timeout_ms)},
-      {"progress_update_timeout_ms",
-       std::int64_t(p.progress_update_timeout_ms)},
-      {"first_task_creation_timeout_ms",
-       std::int64_t(p.first_task_creation_timeout_ms)},
-      {"resource_monitor_interval_ms",
-       std::int64_t(p.resource_monitor_interval_ms)},
-      {"copy_logs_to_parent", p.copy_logs_to_parent},
-  };
-}
-
-llvm::Error settingsFromJson(const llvm::json::Object& o,
-                             ir::ParallelSettings& p) {
-  auto str = [&](llvm::StringRef key, std::string& out) {
-    if (auto x = o.getString(key)) out = x->str();
-  };
-  auto num = [&](llvm::StringRef key, auto& out) {
-    if (auto x = o.getInteger(key))
-      out = static_cast<std::decay_t<decltype(out)>>(*x);
-  };
-  str("input_data", p.input_data);
-  if (auto b = o.getString("batch_by")) {
-    auto by = ir::parseBatchBy(*b);
-    if (!by)
-      return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                     "unknown batch_by '" + b->str() + "'");
-    p.batch_by = *by;
-  }
-  num("mini_batch_size", p.mini_batch_size);
-  num("max_concurrency_per_instance", p.max_concurrency_per_instance);
-  num("mini_batch_error_threshold", p.mini_batch_error_threshold);
-  num("error_threshold", p.error_threshold);
-  if (auto f = o.getNumber("allowed_failed_percent"))
-    p.allowed_failed_percent = *f;
-  num("max_retries", p.max_retries);
-  num("timeout_ms", p.timeout_ms);
-  str("logging_level", p.logging_level);
-  str("entry_script", p.entry_script);
-  str("append_row_to", p.append_row_to);
-  num("task_overhead_timeout_ms", p.task_overhead_timeout_ms);
-  num("progress_update_timeout_ms", p.progress_update_timeout_ms);
-  num("first_task_creation_timeout_ms", p.first_task_creation_timeout_ms);
-  num("resource_monitor_interval_ms", p.resource_monitor_interval_ms);
-  if (auto b = o.getBoolean("copy_logs_to_parent")) p.copy_logs_to_parent = *b;
-  if (const llvm::json::Array* a = o.getArray("partition_keys"))
-    for (const auto& x : *a)
-      if (auto w = x.getAsString()) p.partition_keys.push_back(w->str());
-  return llvm::Error::success();
-}
 
 llvm::json::Value planJson(const ir::FlatPipeline& flat,
                            const std::vector<LoweredStep>& steps,

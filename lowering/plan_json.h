@@ -12,13 +12,6 @@
 
 namespace pipec::lowering {
 
-/// The settings of a parallel step as JSON (the plan and the parallel
-/// engine's spec share it).
-llvm::json::Object settingsJson(const ir::ParallelSettings& p);
-/// Reads what settingsJson() wrote; keys it lacks keep their value in `p`.
-llvm::Error settingsFromJson(const llvm::json::Object& o,
-                             ir::ParallelSettings& p);
-
 /// The plan of `steps` (lowered from `flat`); local paths are written
 /// relative to `root_dir`.
 llvm::json::Value planJson(const ir::FlatPipeline& flat,

@@ -1,6 +1,7 @@
 // JSON round trip of ParallelStepSpec.
 #include "runtime/parallel_spec.h"
 
+#include "ir/settings.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -34,7 +35,7 @@ llvm::json::Value toJson(const ParallelStepSpec& s) {
                 {"program_arguments", std::move(args)},
                 {"input_path", s.input_path},
                 {"input_type", ir::typeName(s.input_type)},
-                {"settings", lowering::settingsJson(s.settings)},
+                {"settings", ir::settingsJson(s.settings)},
                 {"instance_count", s.instance_count},
                 {"append_row_to", s.append_row_to},
                 {"env", std::move(env)},
@@ -81,7 +82,7 @@ llvm::Expected<ParallelStepSpec> parallelStepSpecFromJson(
   std::sort(s.env.begin(), s.env.end());
   const Object* p = o->getObject("settings");
   if (!p) return bad("missing settings");
-  if (llvm::Error e = lowering::settingsFromJson(*p, s.settings))
+  if (llvm::Error e = ir::settingsFromJson(*p, s.settings))
     return bad(llvm::toString(std::move(e)));
   return s;
 }
