@@ -62,7 +62,8 @@ bool isUnderDir(llvm::StringRef path, llvm::StringRef dir) {
                          (dir.endswith("/") || path[dir.size()] == '/'));
 }
 
-// `path` with the links of its longest existing part resolved.
+}  // namespace
+
 std::string resolveLinks(llvm::StringRef path) {
   llvm::SmallString<256> existing(path), real;
   std::vector<std::string> rest;
@@ -77,14 +78,17 @@ std::string resolveLinks(llvm::StringRef path) {
   return std::string(real);
 }
 
-}  // namespace
+std::string ComponentResolver::resolveLinks(llvm::StringRef path) {
+  return frontend::resolveLinks(path);
+}
 
 std::optional<std::string> pathOutside(llvm::StringRef path,
-                                       llvm::StringRef root) {
+                                       llvm::StringRef root,
+                                       ComponentResolver& resolver) {
   if (!isUnderDir(path, root)) return path.str();
-  std::string real = resolveLinks(path);
+  std::string real = resolver.resolveLinks(path);
   if (real == path) return std::nullopt;
-  if (!isUnderDir(real, resolveLinks(root))) return real;
+  if (!isUnderDir(real, resolver.resolveLinks(root))) return real;
   return std::nullopt;
 }
 
@@ -403,7 +407,7 @@ class Sema::Impl {
     if (!llvm::sys::path::is_absolute(text)) {
       std::string root = resolver_.projectRoot(file);
       if (!root.empty())
-        if (auto out = pathOutside(abs, root)) {
+        if (auto out = pathOutside(abs, root, resolver_)) {
           auto d =
               diags_.report(s.range, diag::PathEscapesRoot, what, s.text, root);
           if (*out != abs)
@@ -1095,13 +1099,13 @@ class Sema::Impl {
     }
     // Step indices: only jobs with a component become steps.
     std::vector<int> step_of(jobs.size(), -1);
+    pl.steps.reserve(pl.steps.size() + jobs.size());
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       if (!jobs[i].component) continue;
       step_of[i] = int(pl.steps.size());
-      ir::Step s;
+      ir::Step& s = pl.steps.emplace_back();
       s.name = jobs[i].job->name.text;
       s.range = jobs[i].job->name.range;
-      pl.steps.push_back(std::move(s));
     }
     llvm::StringMap<std::size_t> step_index;
     for (std::size_t i = 0; i < pl.steps.size(); ++i)

@@ -22,6 +22,10 @@ class ComponentResolver {
       const ast::ComponentRef& ref, const ast::Component& from) = 0;
   /// The folder relative paths in `file` must stay inside.
   virtual std::string projectRoot(llvm::StringRef file) = 0;
+  /// `path` with the symbolic links of its longest existing part resolved
+  /// (a resolver may remember answers: a pipeline names one component file
+  /// thousands of times).
+  virtual std::string resolveLinks(llvm::StringRef path);
 };
 
 struct SemaOptions {
@@ -57,8 +61,13 @@ std::string unusablePathReason(llvm::StringRef path);
 /// Nothing when `path` (absolute, without dots) is `root` or below it, also
 /// once the symbolic links on its way are resolved; otherwise where it leads
 /// (itself, or the link's destination), outside `root`.
+/// `resolver` resolves the links.
 std::optional<std::string> pathOutside(llvm::StringRef path,
-                                       llvm::StringRef root);
+                                       llvm::StringRef root,
+                                       ComponentResolver& resolver);
+
+/// `path` with the symbolic links of its longest existing part resolved.
+std::string resolveLinks(llvm::StringRef path);
 
 /// Why `url` (the `code` of a component, a URI other than an Azure ML asset)
 /// is not a git URL pipec clones, or empty. Accepted: the URL schemes git

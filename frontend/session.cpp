@@ -9,6 +9,7 @@
 #include "frontend/yaml_loader.h"
 #include "ir/verifier.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -134,7 +135,14 @@ class Session::Resolver : public ComponentResolver {
 
   void setMainDir(std::string d) { main_dir_ = std::move(d); }
   /// A file under a component folder changed: index the folders again.
+  std::string resolveLinks(llvm::StringRef path) override {
+    auto [it, fresh] = links_.try_emplace(path);
+    if (fresh) it->second = frontend::resolveLinks(path);
+    return it->second;
+  }
+
   void fileChanged(llvm::StringRef abs) {
+    links_.clear();  // an edit may come with new links
     for (const std::string& d : component_dirs_)
       if (isUnder(abs, d)) indexed_ = false;
     if (!indexed_) index_.clear();
@@ -192,7 +200,7 @@ class Session::Resolver : public ComponentResolver {
     std::string abs(p);
     if (relative) {
       std::string root = projectRoot(from.file);
-      if (auto out = pathOutside(abs, root)) {
+      if (auto out = pathOutside(abs, root, *this)) {
         auto d = diags().report(ref.spelling.range, diag::PathEscapesRoot,
                                 "component", ref.spelling.text, root);
         if (*out != abs)
@@ -320,6 +328,7 @@ class Session::Resolver : public ComponentResolver {
   std::string main_dir_;
   std::vector<std::string> component_dirs_;
   std::map<std::string, std::string> roots_;
+  llvm::StringMap<std::string> links_;  // resolveLinks() answers
   bool indexed_ = false;
   std::vector<Indexed> index_;
 };

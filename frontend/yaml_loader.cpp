@@ -583,16 +583,16 @@ class Loader {
     c.jobs.reserve(v->entries.size());
     for (const auto& [jk, jv] : v->entries) {
       if (!isKey(jk)) continue;
-      ast::Job job;
-      job.name = nameOf(jk);
-      job.range = jk->range;
       if (!jv->isMap()) {
         diags_.report(jv->isNull() ? jk->range : jv->range, diag::WrongNodeKind,
                       jk->value, "a mapping", jv->kindName());
         continue;
       }
+      // Read in place: an ast::Job is large, and a pipeline has thousands.
+      ast::Job& job = c.jobs.emplace_back();
+      job.name = nameOf(jk);
+      job.range = jk->range;
       readJob(job, jv);
-      c.jobs.push_back(std::move(job));
     }
   }
 

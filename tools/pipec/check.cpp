@@ -19,6 +19,7 @@ int runCheck(const Args& args) {
   if (std::string e = flags.validate(); !e.empty()) return usageError(p, e);
 
   Frontend fe(flags);
+  fe.skipFreeAtExit();
   // Each file is checked on its own: errors in one do not keep the
   // verifier or the lowering from another.
   for (const std::string& f : files) {
@@ -28,6 +29,7 @@ int runCheck(const Args& args) {
     // command safely.
     if (module && fe.diags().errorCount() == before)
       lowering::checkCommands(*module, fe.diags());
+    fe.keep(std::move(module));
   }
   bool errors = fe.hasErrors();
   fe.finish();

@@ -78,7 +78,12 @@ Frontend::Frontend(const FrontendFlags& flags) {
   d.setErrorLimit(limit);
 }
 
-Frontend::~Frontend() { finish(); }
+Frontend::~Frontend() {
+  finish();
+  if (free_at_exit_) return;
+  for (std::unique_ptr<ir::Module>& m : kept_) (void)m.release();
+  (void)session_.release();
+}
 
 std::unique_ptr<ir::Module> Frontend::compile(const std::string& path,
                                               const std::string& entry) {
