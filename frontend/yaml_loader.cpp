@@ -125,6 +125,36 @@ constexpr llvm::StringRef kTaskKeys[] = {
     "type",          "code",        "entry_script", "program_arguments",
     "append_row_to", "environment", "model",        "fn"};
 
+}  // namespace
+
+llvm::ArrayRef<llvm::StringRef> yamlKeys(YamlSection section) {
+  switch (section) {
+    case YamlSection::Component:
+      return kComponentKeys;
+    case YamlSection::Job:
+      return kJobKeys;
+    case YamlSection::Input:
+      return kInputKeys;
+    case YamlSection::Output:
+      return kOutputKeys;
+    case YamlSection::JobInput:
+      return kJobInputKeys;
+    case YamlSection::JobOutput:
+      return kJobOutputKeys;
+    case YamlSection::Resources:
+      return kResourceKeys;
+    case YamlSection::Distribution:
+      return kDistributionKeys;
+    case YamlSection::Retry:
+      return kRetryKeys;
+    case YamlSection::Task:
+      return kTaskKeys;
+  }
+  return {};
+}
+
+namespace {
+
 class Loader {
  public:
   Loader(const llvm::SourceMgr& sm, unsigned buf, llvm::StringRef path,

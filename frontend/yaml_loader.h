@@ -27,4 +27,20 @@ std::unique_ptr<ast::File> loadYamlFile(const llvm::SourceMgr& sm,
 bool peekComponentId(llvm::StringRef path, std::string& name,
                      std::string& version);
 
+/// The mappings of component and pipeline YAML whose keys the loader knows.
+enum class YamlSection {
+  Component,
+  Job,
+  Input,
+  Output,
+  JobInput,
+  JobOutput,
+  Resources,
+  Distribution,
+  Retry,
+  Task,
+};
+/// The keys the loader reads in `section` (what it warns about otherwise).
+llvm::ArrayRef<llvm::StringRef> yamlKeys(YamlSection section);
+
 }  // namespace pipec::frontend

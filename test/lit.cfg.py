@@ -24,6 +24,9 @@ config.substitutions.append(("%srcroot", config.pipec_src_dir))
 config.substitutions.append(("%FileCheck", os.path.join(tools, "FileCheck")))
 config.substitutions.append(("%not", os.path.join(tools, "not")))
 config.substitutions.append(
+    ("%lsp-replay", config.python + " " +
+     os.path.join(config.test_source_root, "utils", "lsp-replay")))
+config.substitutions.append(
     ("%expect-exit", os.path.join(config.test_source_root, "utils", "expect-exit")))
 config.environment["PATH"] = os.pathsep.join(
     [tools, os.path.dirname(config.pipec_bin), config.environment.get("PATH", "")])

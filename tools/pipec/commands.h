@@ -16,6 +16,8 @@ int runCompile(const Args& args);
 int runFmt(const Args& args);
 /// `pipec internal-parallel-step SPEC.json` (hidden: started by `pipec run`)
 int runInternalParallelStep(const Args& args);
+/// `pipec lsp` (the language server on stdin/stdout)
+int runLsp(const Args& args);
 /// `pipec run FILE`
 int runRun(const Args& args);
 

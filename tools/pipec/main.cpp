@@ -15,6 +15,7 @@ const std::vector<Command>& commands() {
       {"fmt", "print the canonical layout of .pipe files", runFmt},
       {"internal-parallel-step", "run one parallel step (used by pipec run)",
        runInternalParallelStep, /*hidden=*/true},
+      {"lsp", "serve the Language Server Protocol to an editor", runLsp},
       {"run", "run a pipeline or component on this machine", runRun},
   };
   return all;
