@@ -12,7 +12,7 @@ PACKAGES="
   antlr4 libantlr4-runtime-dev
   googletest libgtest-dev
   python3 python3-venv python3-pandas python3-sklearn python3-xgboost python3-torch
-  nodejs
+  nodejs neovim
   dash shellcheck make parallel procps
 "
 

@@ -61,3 +61,14 @@ try:
     shutil.rmtree(probe, ignore_errors=True)
 except (OSError, subprocess.SubprocessError):
     pass
+# Real editor clients (test/Editors): Neovim, and Node with the client
+# libraries installed into the build tree (test/Editors/node).
+if shutil.which("nvim"):
+    config.available_features.add("nvim")
+node_modules = os.path.join(config.pipec_build_dir, "test", "node", "node_modules")
+config.substitutions.append(("%node_modules", node_modules))
+if shutil.which("node") and os.path.isdir(
+        os.path.join(node_modules, "vscode-languageserver-protocol")):
+    config.available_features.add("node-lsp")
+if os.path.isfile(os.path.join(node_modules, "vscode-tmgrammar-test", "package.json")):
+    config.available_features.add("tmgrammar")
