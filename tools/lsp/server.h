@@ -22,7 +22,7 @@ namespace pipec::lsp {
 struct ServerOptions {
   frontend::SessionOptions session;
   /// Quiet time after an edit before its diagnostics are computed.
-  unsigned debounce_ms = 20;
+  unsigned debounce_ms = 10;
   /// Diagnostic codes link to `docs_url#CODE` when set.
   std::string docs_url;
 };
