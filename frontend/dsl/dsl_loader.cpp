@@ -132,11 +132,18 @@ class Builder {
           ir::DiagnosticEngine& diags, const char* buffer_end)
       : p_(p), path_(path.str()), diags_(diags), buffer_end_(buffer_end) {}
 
-  std::unique_ptr<ast::File> build(P::FileContext* tree) {
+  /// Builds the AST of `tree` without the top-level declarations in `skip`
+  /// (those with syntax errors): then unused imports are not reported, as
+  /// a skipped declaration may be what used them.
+  std::unique_ptr<ast::File> build(
+      P::FileContext* tree,
+      const std::set<antlr4::tree::ParseTree*>& skip = {}) {
     auto file = std::make_unique<ast::File>();
     file_ = file.get();
     file->path = path_;
+    if (!skip.empty()) quiet_unused_ = true;
     for (auto* child : tree->children) {
+      if (skip.count(child)) continue;
       if (auto* i = dynamic_cast<P::ImportDeclContext*>(child))
         import(i);
       else if (auto* c = dynamic_cast<P::ComponentDeclContext*>(child))
@@ -1067,6 +1074,78 @@ class Builder {
   bool quiet_unused_ = false;
 };
 
+/// Forwards every diagnostic and records where the errors are.
+class ErrorLocations : public ir::DiagnosticConsumer {
+ public:
+  explicit ErrorLocations(ir::DiagnosticConsumer& next) : next_(next) {}
+  void handle(const ir::Diagnostic& d) override {
+    if (d.severity == ir::Severity::Error)
+      at.push_back(d.range.Start.getPointer());
+    next_.handle(d);
+  }
+  ir::DiagnosticConsumer& next() { return next_; }
+  std::vector<const char*> at;  ///< null for an error without a location
+
+ private:
+  ir::DiagnosticConsumer& next_;
+};
+
+bool hasErrorNode(antlr4::tree::ParseTree* t) {
+  if (dynamic_cast<antlr4::tree::ErrorNode*>(t)) return true;
+  if (auto* c = dynamic_cast<antlr4::ParserRuleContext*>(t))
+    if (c->exception) return true;
+  for (auto* child : t->children)
+    if (hasErrorNode(child)) return true;
+  return false;
+}
+
+/// The top-level declarations of a file with errors that must not be
+/// built: those that hold an error node or an error's location, and the
+/// pipelines that name one of those (their steps would be reported as
+/// unknown). Nothing when an import is broken or an error has no location:
+/// then the whole file is dropped (`all` is set).
+std::set<antlr4::tree::ParseTree*> brokenDeclarations(
+    const dsl::Parse& p, const std::vector<const char*>& errors, bool& all) {
+  std::set<antlr4::tree::ParseTree*> broken;
+  std::set<std::string> broken_names;
+  all = false;
+  for (const char* e : errors)
+    if (!e) all = true;
+  auto span = [&](antlr4::ParserRuleContext* c) {
+    const char* a = p.base + c->getStart()->getStartIndex();
+    const char* b = p.base + c->getStop()->getStopIndex() + 1;
+    return std::make_pair(a, std::max(a, b));
+  };
+  for (auto* child : p.tree->children) {
+    auto* c = dynamic_cast<antlr4::ParserRuleContext*>(child);
+    if (!c || !c->getStart() || !c->getStop()) continue;
+    auto [a, b] = span(c);
+    bool bad = hasErrorNode(c);
+    for (const char* e : errors)
+      if (e >= a && e <= b) bad = true;
+    if (!bad) continue;
+    if (dynamic_cast<P::ImportDeclContext*>(c)) all = true;
+    broken.insert(child);
+    P::NameContext* n = nullptr;
+    if (auto* comp = dynamic_cast<P::ComponentDeclContext*>(c))
+      n = comp->name();
+    if (auto* pipe = dynamic_cast<P::PipelineDeclContext*>(c)) n = pipe->name();
+    if (n && n->getStart()) broken_names.insert(n->getStart()->getText());
+  }
+  if (all) return broken;
+  for (auto* child : p.tree->children) {
+    auto* c = dynamic_cast<P::PipelineDeclContext*>(child);
+    if (!c || broken.count(child) || !c->getStart() || !c->getStop()) continue;
+    for (std::size_t i = c->getStart()->getTokenIndex();
+         i <= c->getStop()->getTokenIndex(); ++i)
+      if (broken_names.count(p.tokens->get(i)->getText())) {
+        broken.insert(child);
+        break;
+      }
+  }
+  return broken;
+}
+
 }  // namespace
 
 std::unique_ptr<ast::File> loadDslBuffer(const llvm::SourceMgr& sm,
@@ -1076,12 +1155,29 @@ std::unique_ptr<ast::File> loadDslBuffer(const llvm::SourceMgr& sm,
   const llvm::MemoryBuffer* buf = sm.getMemoryBuffer(buffer_id);
   llvm::StringRef text = buf->getBuffer();
   if (!dsl::checkBytes(text, diags)) return nullptr;
+  ErrorLocations errors(diags.consumer());
+  diags.setConsumer(errors);
   auto parsed = dsl::parse(text, diags);
-  if (parsed->errors || !parsed->tree) return nullptr;
-  // The tree parsed without errors: building the AST from it reports every
-  // problem as a diagnostic and throws nothing a user could cause.
+  diags.setConsumer(errors.next());
+  if (!parsed->tree) return nullptr;
+  // With syntax errors, the declarations that parsed cleanly are still
+  // built (an editor keeps its semantic checks while another part is being
+  // typed); building a clean subtree reports every problem as a diagnostic
+  // and throws nothing a user could cause.
+  std::set<antlr4::tree::ParseTree*> skip;
+  if (parsed->errors) {
+    bool all = false;
+    skip = brokenDeclarations(*parsed, errors.at, all);
+    bool kept = false;
+    for (auto* child : parsed->tree->children)
+      if (!skip.count(child) &&
+          (dynamic_cast<P::ComponentDeclContext*>(child) ||
+           dynamic_cast<P::PipelineDeclContext*>(child)))
+        kept = true;
+    if (all || skip.empty() || !kept) return nullptr;
+  }
   Builder b(*parsed, path, diags, buf->getBufferEnd());
-  return b.build(parsed->tree);
+  return b.build(parsed->tree, skip);
 }
 
 }  // namespace pipec::frontend
