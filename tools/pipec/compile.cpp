@@ -1,5 +1,6 @@
 // `pipec compile`: the AST, the canonical IR, the environment of each
-// process, or the lowered plan.
+// process, the lowered plan, or manifests for a target (--target k8s).
+#include "backends/k8s/k8s.h"
 #include "frontend/ast_json.h"
 #include "frontend/suggest.h"
 #include "ir/json_dump.h"
@@ -8,6 +9,7 @@
 #include "llvm/Support/Path.h"
 #include "lowering/plan_json.h"
 #include "lowering/step.h"
+#include "runtime/parallel/harness.h"
 #include "tools/pipec/commands.h"
 #include "tools/pipec/common.h"
 
@@ -22,13 +24,19 @@ void printEnv(llvm::raw_ostream& os, const ir::EnvList& env) {
 }  // namespace
 
 int runCompile(const Args& args) {
-  ArgParser p("compile", "pipec compile --emit=ast|ir|env|plan [options] FILE",
-              "lower a component or pipeline and print one stage");
+  ArgParser p("compile",
+              "pipec compile --emit=ast|ir|env|plan | --target k8s [options] "
+              "FILE",
+              "lower a component or pipeline and print one stage, or "
+              "manifests for a target");
   FrontendFlags flags;
   flags.addTo(p);
   std::string emit = "ir", output, job, entry;
   std::vector<std::string> sets, inputs, files;
   bool locations = false;
+  std::string target;
+  std::vector<std::string> images;
+  backends::k8s::Options k8s;
   p.value("--emit", "ast|ir|env|plan",
           "ast: the file as parsed, with locations, as JSON; ir: the "
           "canonical IR as JSON; env: each step's environment; plan: "
@@ -51,19 +59,59 @@ int runCompile(const Args& args) {
           "the component or pipeline of a .pipe file to compile", &entry);
   p.flag("--locations", "--emit=ir: add file:line:col to declarations",
          &locations);
+  p.value("--target", "k8s",
+          "k8s: Kubernetes manifests (KubeDL jobs, batch/v1 Jobs, one Argo "
+          "Workflow) as multi-document YAML; -o FILE, or -o DIR/ for "
+          "DIR/NAME.yaml",
+          &target);
+  p.value("--namespace", "NS", "--target k8s: the namespace of every object",
+          &k8s.name_space);
+  p.list("--image", "COMPONENT=IMAGE",
+         "--target k8s: the image of a component's containers; repeatable",
+         &images);
+  p.value("--claim", "NAME",
+          "--target k8s: the run's PersistentVolumeClaim (default "
+          "NAME-data)",
+          &k8s.claim);
+  p.value("--claim-size", "SIZE", "--target k8s: its size (default 10Gi)",
+          &k8s.claim_size);
+  p.value("--storage-class", "CLASS",
+          "--target k8s: its storage class (default: the cluster's)",
+          &k8s.storage_class);
+  p.value("--service-account", "NAME",
+          "--target k8s: the service account of the Workflow and the pods",
+          &k8s.service_account);
+  p.flag("--single",
+         "--target k8s: one component's job (the lone component, or the "
+         "step --job), with its ConfigMaps and claim, no Workflow",
+         &k8s.single);
   p.positional("FILE", "a component or pipeline file", &files, 1, 1);
   std::string error;
   if (!p.parse(args, error, llvm::outs())) return usageError(p, error);
   if (p.helpRequested()) return kExitOk;
   if (std::string e = flags.validate(); !e.empty()) return usageError(p, e);
-  if (emit != "ast" && emit != "ir" && emit != "env" && emit != "plan")
+  if (!target.empty()) {
+    if (target != "k8s")
+      return usageError(p, "--target must be 'k8s', not '" + target + "'");
+    emit = "k8s";
+    for (const std::string& i : images) {
+      auto [comp, image] = llvm::StringRef(i).split('=');
+      if (comp.empty() || image.empty())
+        return usageError(p, "--image needs COMPONENT=IMAGE, not '" + i + "'");
+      k8s.images[comp.str()] = image.str();
+    }
+  } else if (k8s.single || !images.empty()) {
+    return usageError(p, "--single and --image need --target k8s");
+  }
+  if (emit != "ast" && emit != "ir" && emit != "env" && emit != "plan" &&
+      emit != "k8s")
     return usageError(
         p, "--emit must be 'ast', 'ir', 'env' or 'plan', not '" + emit + "'");
   if (!entry.empty() && emit == "ast")
     return usageError(p, "--entry needs --emit=ir, env or plan");
   // The IR is the pipeline before values are bound; the environment and the
   // plan have no declarations to locate.
-  bool lowered = emit == "env" || emit == "plan";
+  bool lowered = emit == "env" || emit == "plan" || emit == "k8s";
   if (!job.empty() && !lowered)
     return usageError(p, "--job needs --emit=env or --emit=plan");
   if (!sets.empty() && !lowered)
@@ -116,7 +164,36 @@ int runCompile(const Args& args) {
     }
     bool lone = module->root->kind != ir::ComponentKind::Pipeline;
     bool found = !chosen.empty() || job.empty();
-    if (emit == "plan" && found) {
+    if (emit == "k8s" && found) {
+      if (lone) k8s.single = true;
+      if (k8s.single && chosen.size() != 1) {
+        fe.finish();
+        return usageError(p, "--single needs --job STEP for a pipeline");
+      }
+      if (!job.empty() && !k8s.single) {
+        fe.finish();
+        return usageError(p, "--job with --target k8s needs --single");
+      }
+      k8s.harness = {
+          {"pipec_harness.py", runtime::parallel::harnessSource().str()},
+          {"pipec_tables.py", runtime::parallel::tablesSource().str()}};
+      std::string name = module->root->name.empty() ? module->root->display_name
+                                                    : module->root->name;
+      std::string yaml = backends::k8s::emitManifests(
+          name, flat, chosen, module->root_dir, k8s, fe.diags());
+      if (fe.diags().hasErrors()) {
+        fe.finish();
+        return kExitErrors;
+      }
+      if (!output.empty() && (llvm::sys::fs::is_directory(output) ||
+                              llvm::StringRef(output).endswith("/"))) {
+        llvm::sys::fs::create_directories(output);
+        output += "/" +
+                  backends::k8s::dnsLabel(name.empty() ? "pipeline" : name) +
+                  ".yaml";
+      }
+      os << yaml;
+    } else if (emit == "plan" && found) {
       os << lowering::dumpPlan(flat, chosen, module->root_dir);
     } else {
       for (const lowering::LoweredStep& s : chosen) {

@@ -1,0 +1,1058 @@
+// Kubernetes manifests for a lowered pipeline: job kinds per job type,
+// ConfigMaps, the run's claim, and one Argo Workflow whose steps of one
+// shape share a template.
+#include "backends/k8s/k8s.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <set>
+
+#include "ir/json_dump.h"
+#include "ir/settings.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Base64.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/xxhash.h"
+
+namespace pipec::backends::k8s {
+
+namespace {
+
+using lowering::InputData;
+using lowering::LoweredStep;
+
+constexpr const char* kHarnessDir = "/opt/pipec";
+constexpr const char* kStateDir = "/pipec/state";
+constexpr const char* kGitImage = "alpine/git:2.45.2";
+constexpr const char* kFetchImage = "curlimages/curl:8.8.0";
+constexpr const char* kDefaultImage = "python:3.11-slim";
+/// Job names leave room for KubeDL's `-<type>-<index>` Service names and
+/// the Indexed Job's `-<index>` host names within 63 characters.
+constexpr std::size_t kJobNameMax = 47;
+
+std::string hex8(llvm::StringRef text) {
+  return llvm::utohexstr(llvm::xxHash64(text) & 0xffffffffu, true, 8);
+}
+
+/// Text safe to splice into a double-quoted manifest string by Argo.
+bool spliceSafe(llvm::StringRef s) {
+  return !s.contains('"') && !s.contains('\\') && !s.contains("{{") &&
+         std::none_of(s.begin(), s.end(),
+                      [](char c) { return (unsigned char)c < 0x20; });
+}
+
+/// A valid ConfigMap key: [-._a-zA-Z0-9]+, at most 253 characters.
+bool configKey(llvm::StringRef s) {
+  return !s.empty() && s.size() <= 253 && s != "." && s != ".." &&
+         std::all_of(s.begin(), s.end(), [](char c) {
+           return llvm::isAlnum(c) || c == '-' || c == '.' || c == '_';
+         });
+}
+
+/// A claim path made of safe characters: others become '_'.
+std::string claimPath(llvm::StringRef rel) {
+  std::string out;
+  for (char c : rel)
+    out += llvm::isAlnum(c) || c == '-' || c == '.' || c == '_' || c == '/'
+               ? c
+               : '_';
+  return out;
+}
+
+/// Block-style YAML with every string double-quoted (kubectl reads YAML
+/// 1.1, where `on` or `0755` unquoted are not strings).
+class Y {
+ public:
+  Y() { e_.SetIndent(2); }
+  Y& map() {
+    e_ << YAML::BeginMap;
+    return *this;
+  }
+  Y& end() {
+    e_ << YAML::EndMap;
+    return *this;
+  }
+  Y& seq() {
+    e_ << YAML::BeginSeq;
+    return *this;
+  }
+  Y& endSeq() {
+    e_ << YAML::EndSeq;
+    return *this;
+  }
+  Y& key(llvm::StringRef k) {
+    e_ << YAML::Key << k.str() << YAML::Value;
+    return *this;
+  }
+  Y& str(llvm::StringRef v) {
+    e_ << YAML::DoubleQuoted << v.str();
+    return *this;
+  }
+  Y& s(llvm::StringRef k, llvm::StringRef v) { return key(k).str(v); }
+  Y& i(llvm::StringRef k, std::int64_t v) {
+    key(k);
+    e_ << v;
+    return *this;
+  }
+  Y& b(llvm::StringRef k, bool v) {
+    key(k);
+    e_ << v;
+    return *this;
+  }
+  Y& literal(llvm::StringRef k, llvm::StringRef v) {
+    key(k);
+    e_ << YAML::Literal << v.str();
+    return *this;
+  }
+  std::string text() const { return std::string(e_.c_str()) + "\n"; }
+  /// Without the final line end (a literal block adds its own).
+  std::string raw() const { return e_.c_str(); }
+
+ private:
+  YAML::Emitter e_;
+};
+
+/// Step-specific values of a manifest: literal in a lone job, a parameter
+/// of the shared template in a Workflow.
+class Vals {
+ public:
+  enum class Mode : std::uint8_t { Literal, AllParams, Chosen };
+  explicit Vals(Mode m, const std::set<std::string>* chosen = nullptr)
+      : mode_(m), chosen_(chosen) {}
+  std::string operator()(const std::string& key, const std::string& value) {
+    keys_.emplace_back(key, value);
+    bool param = mode_ == Mode::AllParams ||
+                 (mode_ == Mode::Chosen && chosen_->count(key));
+    return param ? "{{inputs.parameters." + key + "}}" : value;
+  }
+  /// Every (key, value) asked for, in order.
+  const std::vector<std::pair<std::string, std::string>>& keys() const {
+    return keys_;
+  }
+
+ private:
+  Mode mode_;
+  const std::set<std::string>* chosen_;
+  std::vector<std::pair<std::string, std::string>> keys_;
+};
+
+enum class InputKind : std::uint8_t { Unbound, Claim, OtherClaim, Http };
+
+/// Where one input's data is on the cluster.
+struct InputPlace {
+  InputKind kind = InputKind::Unbound;
+  std::string where;  ///< claim subPath, or the URL
+  std::string other_claim;
+};
+
+/// A local code folder shipped in a ConfigMap.
+struct CodeMap {
+  std::string name;
+  /// key -> (path in the folder, contents)
+  std::vector<std::pair<std::string, std::string>> items;
+  std::vector<std::string> paths;
+  std::vector<bool> binary;
+};
+
+/// What the emitter knows of one step.
+struct StepPlan {
+  const LoweredStep* s = nullptr;
+  const ir::FlatStep* f = nullptr;
+  std::string dns;  ///< job name, and the step's folder on the claim
+  std::string image;
+  std::vector<InputPlace> inputs;  ///< as s->inputs
+  const CodeMap* code = nullptr;
+  bool argv = false;  ///< run s->argv (else sh -c s->command)
+};
+
+struct KindInfo {
+  const char* api;
+  const char* kind;
+  const char* specs;
+  const char* container;
+  const char* port_name;
+  int port;
+};
+
+KindInfo kindInfo(ir::JobType jt) {
+  switch (jt) {
+    case ir::JobType::TensorFlow:
+      return {"training.kubedl.io/v1alpha1",
+              "TFJob",
+              "tfReplicaSpecs",
+              "tensorflow",
+              "tfjob-port",
+              2222};
+    case ir::JobType::PyTorch:
+      return {"training.kubedl.io/v1alpha1",
+              "PyTorchJob",
+              "pytorchReplicaSpecs",
+              "pytorch",
+              "pytorchjob-port",
+              23456};
+    case ir::JobType::XGBoost:
+      return {"training.kubedl.io/v1alpha1",
+              "XGBoostJob",
+              "xgbReplicaSpecs",
+              "xgboostjob",
+              "xgboostjob-port",
+              9999};
+    case ir::JobType::ElasticBatch:
+      return {"inference.kubedl.io/v1alpha1",
+              "ElasticBatchJob",
+              "elasticBatchReplicaSpecs",
+              "elasticbatch",
+              "elstcbatch-port",
+              23456};
+    case ir::JobType::Command:
+      break;
+  }
+  return {"batch/v1", "Job", "", "main", "", 0};
+}
+
+/// KubeDL replicas of a step: (replica type, count), and the type whose
+/// success decides the job.
+struct Replicas {
+  std::vector<std::pair<std::string, std::int64_t>> types;
+  std::string decides;
+  std::int64_t decides_count = 1;
+};
+
+Replicas replicasOf(const LoweredStep& s) {
+  Replicas r;
+  std::map<std::string, std::int64_t> roles;
+  for (const lowering::ProcessSlot& p : s.processes) ++roles[p.role];
+  switch (s.job_type) {
+    case ir::JobType::PyTorch:
+    case ir::JobType::XGBoost: {
+      std::int64_t n = roles["rank"];
+      r.types.emplace_back("Master", 1);
+      if (n > 1) r.types.emplace_back("Worker", n - 1);
+      r.decides = "Master";
+      break;
+    }
+    case ir::JobType::TensorFlow:
+      if (roles["chief"]) r.types.emplace_back("Chief", roles["chief"]);
+      if (roles["ps"]) r.types.emplace_back("PS", roles["ps"]);
+      if (roles["worker"]) r.types.emplace_back("Worker", roles["worker"]);
+      r.decides = roles["chief"] ? "Chief" : "Worker";
+      break;
+    case ir::JobType::ElasticBatch:
+      r.types.emplace_back("Worker", roles["worker"]);
+      r.decides = "Worker";
+      r.decides_count = roles["worker"];
+      break;
+    case ir::JobType::Command:
+      break;
+  }
+  return r;
+}
+
+/// Builds the objects of a run.
+class Emitter {
+ public:
+  Emitter(llvm::StringRef name, const ir::FlatPipeline& flat,
+          llvm::StringRef root_dir, const Options& o,
+          ir::DiagnosticEngine& diags)
+      : flat_(flat), root_dir_(root_dir), o_(o), diags_(diags) {
+    base_ = dnsLabel(name.empty() ? "pipeline" : name, kJobNameMax);
+    claim_ = o.claim.empty() ? dnsLabel(base_ + "-data") : o.claim;
+  }
+
+  std::string run(const std::vector<LoweredStep>& steps);
+
+ private:
+  void planStep(const LoweredStep& s, StepPlan& p);
+  InputPlace placeInput(const LoweredStep& s, const InputData& in);
+  const CodeMap* codeMap(const LoweredStep& s);
+
+  // Documents.
+  std::string claimDoc() const;
+  std::string harnessDoc() const;
+  std::string codeDoc(const CodeMap& c) const;
+  std::string configDoc(const StepPlan& p) const;
+  std::string workflowDoc(const std::vector<StepPlan>& plans);
+
+  // Pieces of a job manifest.
+  void jobManifest(Y& y, const StepPlan& p, Vals& v) const;
+  void podTemplate(Y& y, const StepPlan& p, Vals& v, const std::string& name,
+                   const KindInfo& k, bool parallel) const;
+  void container(Y& y, const StepPlan& p, Vals& v, const std::string& name,
+                 const KindInfo& k, bool parallel) const;
+  void volumeMounts(Y& y, const StepPlan& p, Vals& v, const std::string& name,
+                    bool parallel, bool gather) const;
+  void volumes(Y& y, const StepPlan& p, Vals& v, const std::string& name,
+               bool parallel) const;
+  void initContainers(Y& y, const StepPlan& p, Vals& v) const;
+  void labels(Y& y, const std::string& name, bool in_workflow) const;
+  void gatherTemplate(Y& y, const StepPlan& p, Vals& v) const;
+  std::string successCondition(const StepPlan& p) const;
+  std::string failureCondition(const StepPlan& p) const;
+  std::string parallelConfig(const StepPlan& p) const;
+
+  const ir::FlatPipeline& flat_;
+  llvm::StringRef root_dir_;
+  const Options& o_;
+  ir::DiagnosticEngine& diags_;
+  std::string base_, claim_;
+  std::map<std::string, CodeMap> codes_;  ///< by folder
+  /// Local data to copy onto the claim: (local path, claim path).
+  std::set<std::pair<std::string, std::string>> uploads_;
+  std::vector<std::string> step_dns_;  ///< by flat step index
+  bool in_workflow_ = false;
+};
+
+InputPlace Emitter::placeInput(const LoweredStep& s, const InputData& in) {
+  InputPlace p;
+  const ir::DataSource& d = in.source;
+  switch (d.kind) {
+    case ir::DataSource::Kind::None:
+      return p;
+    case ir::DataSource::Kind::StepOutput:
+      p.kind = InputKind::Claim;
+      p.where = "steps/" + step_dns_[d.step] + "/" + claimPath(d.output);
+      return p;
+    case ir::DataSource::Kind::Path:
+      break;
+  }
+  llvm::StringRef path = d.path;
+  if (d.is_uri) {
+    if (path.startswith("http://") || path.startswith("https://")) {
+      if (!spliceSafe(path) || path.contains(' ')) {
+        diags_.report(d.range, ir::diag::K8sBadValue, "the URL", path,
+                      "it holds a quote, a backslash, '{{', a blank or a "
+                      "control character");
+        return p;
+      }
+      p.kind = InputKind::Http;
+      p.where = path.str();
+      return p;
+    }
+    if (path.consume_front("pvc://")) {
+      auto [claim, sub] = path.split('/');
+      if (dnsLabel(claim) != claim || !spliceSafe(sub)) {
+        diags_.report(d.range, ir::diag::K8sBadValue, "the claim path", d.path,
+                      "write pvc://CLAIM/PATH with CLAIM a DNS-1123 label");
+        return p;
+      }
+      p.kind = InputKind::OtherClaim;
+      p.other_claim = claim.str();
+      p.where = claimPath(sub);
+      return p;
+    }
+    diags_
+        .report(d.range, ir::diag::K8sUnsupportedUri, in.channel, s.name,
+                d.path)
+        .note(llvm::SMRange(),
+              "bind it to pvc://CLAIM/PATH (data on a claim of the "
+              "namespace), an http(s) URL, or a local path that is copied "
+              "onto the run's claim");
+    return p;
+  }
+  std::string rel = ir::relativePath(d.path, root_dir_);
+  if (llvm::StringRef(rel).startswith("..") ||
+      llvm::sys::path::is_absolute(rel))
+    rel =
+        "outside-" + hex8(rel) + "/" + llvm::sys::path::filename(d.path).str();
+  p.kind = InputKind::Claim;
+  p.where = "inputs/" + claimPath(rel);
+  if (uploads_.emplace(d.path, p.where).second)
+    diags_
+        .report(d.range, ir::diag::K8sLocalInput, in.channel, s.name, rel,
+                p.where, claim_)
+        .note(llvm::SMRange(),
+              "the comment at the top of the manifests shows how to copy it");
+  return p;
+}
+
+const CodeMap* Emitter::codeMap(const LoweredStep& s) {
+  auto [it, fresh] = codes_.try_emplace(s.code);
+  CodeMap& c = it->second;
+  if (!fresh) return c.name.empty() ? nullptr : &c;
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (llvm::sys::fs::recursive_directory_iterator i(s.code, ec), e;
+       i != e && !ec; i.increment(ec)) {
+    llvm::StringRef leaf = llvm::sys::path::filename(i->path());
+    if (leaf == ".git" || leaf == "__pycache__") {
+      i.no_push();
+      continue;
+    }
+    if (i->type() == llvm::sys::fs::file_type::regular_file)
+      files.push_back(i->path());
+  }
+  if (ec) {
+    diags_.report(s.range, ir::diag::K8sCodeUnreadable, s.code, ec.message());
+    return nullptr;
+  }
+  std::sort(files.begin(), files.end());
+  std::uint64_t total = 0;
+  std::set<std::string> keys;
+  for (const std::string& f : files) {
+    auto buf = llvm::MemoryBuffer::getFile(f);
+    if (!buf) {
+      diags_.report(s.range, ir::diag::K8sCodeUnreadable, f,
+                    buf.getError().message());
+      return nullptr;
+    }
+    total += (*buf)->getBufferSize();
+    if (total > o_.code_limit) continue;
+    std::string rel = ir::relativePath(f, s.code);
+    std::string key = claimPath(rel);
+    std::replace(key.begin(), key.end(), '/', '_');
+    if (!configKey(key) || !keys.insert(key).second) {
+      key = "f" + std::to_string(c.items.size()) + "-" + hex8(rel);
+      keys.insert(key);
+    }
+    llvm::StringRef text = (*buf)->getBuffer();
+    bool bin = !llvm::json::isUTF8(text);
+    c.items.emplace_back(key, bin ? llvm::encodeBase64(text) : text.str());
+    c.paths.push_back(rel);
+    c.binary.push_back(bin);
+  }
+  if (total > o_.code_limit) {
+    diags_
+        .report(s.range, ir::diag::K8sCodeTooLarge,
+                ir::relativePath(s.code, root_dir_), s.component_id, total,
+                o_.code_limit)
+        .note(llvm::SMRange(),
+              "give 'code:' a git URL (cloned by an init container), or "
+              "build an image with the code in /ml/usercode and drop 'code:'");
+    c.items.clear();
+    return nullptr;
+  }
+  c.name = dnsLabel(
+      base_ + "-code-" + hex8(ir::relativePath(s.code, root_dir_)), 63);
+  return &c;
+}
+
+void Emitter::planStep(const LoweredStep& s, StepPlan& p) {
+  p.s = &s;
+  const ir::FlatStep* f = nullptr;
+  for (const ir::FlatStep& fs : flat_.steps)
+    if (fs.name == s.name) f = &fs;
+  p.f = f;
+  std::string comp = f && f->component ? f->component->name : "";
+  // An inline component has no name: its step's name stands for it.
+  auto img = o_.images.find(comp.empty() ? s.name : comp);
+  p.image = img != o_.images.end() ? img->second
+            : !s.image.empty()     ? s.image
+                                   : kDefaultImage;
+  for (const InputData& in : s.inputs) p.inputs.push_back(placeInput(s, in));
+  if (!s.code.empty() && !s.code_is_url) p.code = codeMap(s);
+  p.argv = !s.argv.empty();
+  std::int64_t ranks = 0;
+  for (const lowering::ProcessSlot& slot : s.processes)
+    if (slot.role == "rank") ++ranks;
+  if (s.job_type == ir::JobType::Command && ranks > 1)
+    diags_
+        .report(s.range, ir::diag::K8sMultiProcessCommand, s.name,
+                std::uint64_t(ranks))
+        .note(llvm::SMRange(),
+              "declare 'distribution: {{type: pytorch}}' (a KubeDL PyTorchJob "
+              "starts one pod per rank), or run one process per step");
+  for (const auto& [k, v] : s.env)
+    if (!configKey(k))
+      diags_.report(s.range, ir::diag::K8sBadValue, "the variable name", k,
+                    "a ConfigMap key holds only letters, digits, '-', '.' "
+                    "and '_'");
+}
+
+void Emitter::labels(Y& y, const std::string& name, bool in_workflow) const {
+  y.key("labels").map();
+  y.s("app.kubernetes.io/managed-by", "pipec");
+  y.s("pipec.dev/pipeline", base_);
+  y.s("pipec.dev/step", name);
+  if (in_workflow) y.s("workflows.argoproj.io/workflow", "{{workflow.name}}");
+  y.end();
+}
+
+void Emitter::initContainers(Y& y, const StepPlan& p, Vals& v) const {
+  const LoweredStep& s = *p.s;
+  bool git = !s.code.empty() && s.code_is_url;
+  bool http = std::any_of(
+      p.inputs.begin(), p.inputs.end(),
+      [](const InputPlace& i) { return i.kind == InputKind::Http; });
+  if (!git && !http) return;
+  y.key("initContainers").seq();
+  if (git) {
+    llvm::StringRef url = s.code;
+    url.consume_front("git+");
+    y.map().s("name", "fetch-code").s("image", kGitImage);
+    y.key("args").seq().str("clone").str("--depth").str("1").str("--");
+    y.str(url).str(s.work_dir).endSeq();
+    y.key("volumeMounts").seq().map();
+    y.s("name", "code").s("mountPath", s.work_dir).end().endSeq();
+    y.end();
+  }
+  for (std::size_t i = 0; i < p.inputs.size(); ++i) {
+    if (p.inputs[i].kind != InputKind::Http) continue;
+    const InputData& in = s.inputs[i];
+    std::string dir = s.ml_root + "/input/data/" + in.channel;
+    std::string file =
+        in.single_file
+            ? in.path
+            : dir + "/" +
+                  llvm::sys::path::filename(
+                      llvm::StringRef(p.inputs[i].where).split('?').first)
+                      .str();
+    std::string vol = "in-" + std::to_string(i);
+    y.map().s("name", "fetch-" + std::to_string(i)).s("image", kFetchImage);
+    y.key("args").seq().str("-fsSL").str("--retry").str("3").str("-o");
+    y.str(file).str(v(vol, p.inputs[i].where)).endSeq();
+    y.key("volumeMounts").seq().map();
+    y.s("name", vol).s("mountPath", dir).end().endSeq();
+    y.end();
+  }
+  y.endSeq();
+}
+
+void Emitter::volumeMounts(Y& y, const StepPlan& p, Vals& v,
+                           const std::string& name, bool parallel,
+                           bool gather) const {
+  const LoweredStep& s = *p.s;
+  y.key("volumeMounts").seq();
+  auto mount = [&](const std::string& vol, const std::string& path,
+                   const std::string& sub, bool ro) {
+    y.map().s("name", vol).s("mountPath", path);
+    if (!sub.empty()) y.s("subPath", sub);
+    if (ro) y.b("readOnly", true);
+    y.end();
+  };
+  mount("config", s.ml_root + "/input/config", "", true);
+  if (!gather) {
+    for (std::size_t i = 0; i < p.inputs.size(); ++i) {
+      const InputData& in = s.inputs[i];
+      const InputPlace& at = p.inputs[i];
+      std::string dir = s.ml_root + "/input/data/" + in.channel;
+      std::string key = "in-" + std::to_string(i);
+      switch (at.kind) {
+        case InputKind::Unbound:
+          break;
+        case InputKind::Claim:
+          // A single-file input is its own file under the channel folder.
+          if (in.single_file && in.source.kind == ir::DataSource::Kind::Path)
+            mount("data", in.path, v(key, at.where), true);
+          else
+            mount("data", dir, v(key, at.where), true);
+          break;
+        case InputKind::OtherClaim:
+          mount(key, in.single_file ? in.path : dir, v(key, at.where), true);
+          break;
+        case InputKind::Http:
+          mount(key, dir, "", true);
+          break;
+      }
+    }
+  }
+  for (const lowering::OutputData& out : s.outputs)
+    if (!gather ||
+        (s.task && llvm::StringRef(s.task->append_row_to)
+                       .startswith(llvm::StringRef(out.path).rtrim('/'))))
+      mount("data", llvm::StringRef(out.path).rtrim('/').str(),
+            "steps/" + name + "/" + claimPath(out.channel), false);
+  if (!gather) {
+    if (!s.code.empty()) mount("code", s.work_dir, "", !s.code_is_url);
+  } else if (p.code) {
+    mount("code", s.work_dir, "", true);
+  }
+  if (parallel) {
+    mount("harness", kHarnessDir, "", true);
+    mount("data", kStateDir, "state/" + name, false);
+  }
+  y.endSeq();
+}
+
+void Emitter::volumes(Y& y, const StepPlan& p, Vals& v, const std::string& name,
+                      bool parallel) const {
+  const LoweredStep& s = *p.s;
+  y.key("volumes").seq();
+  y.map().s("name", "data").key("persistentVolumeClaim").map();
+  y.s("claimName", claim_).end().end();
+  y.map().s("name", "config").key("configMap").map();
+  y.s("name", name + "-config").key("items").seq();
+  llvm::SmallVector<const char*, 3> files{"hyperparameters.json",
+                                          "training_job.json"};
+  if (parallel) files.push_back("parallel.json");
+  for (const char* f : files) y.map().s("key", f).s("path", f).end();
+  y.endSeq().end().end();
+  for (std::size_t i = 0; i < p.inputs.size(); ++i) {
+    std::string key = "in-" + std::to_string(i);
+    if (p.inputs[i].kind == InputKind::OtherClaim) {
+      y.map().s("name", key).key("persistentVolumeClaim").map();
+      y.s("claimName", v("claim-" + std::to_string(i), p.inputs[i].other_claim))
+          .b("readOnly", true)
+          .end()
+          .end();
+    } else if (p.inputs[i].kind == InputKind::Http) {
+      y.map().s("name", key).key("emptyDir").map().end().end();
+    }
+  }
+  if (!s.code.empty()) {
+    y.map().s("name", "code");
+    if (p.code) {
+      y.key("configMap").map().s("name", p.code->name).key("items").seq();
+      for (std::size_t i = 0; i < p.code->items.size(); ++i)
+        y.map()
+            .s("key", p.code->items[i].first)
+            .s("path", p.code->paths[i])
+            .end();
+      y.endSeq().end();
+    } else {
+      y.key("emptyDir").map().end();
+    }
+    y.end();
+  }
+  if (parallel) {
+    y.map().s("name", "harness").key("configMap").map();
+    y.s("name", dnsLabel(base_ + "-pipec-harness")).end().end();
+  }
+  y.endSeq();
+}
+
+void Emitter::container(Y& y, const StepPlan& p, Vals& v,
+                        const std::string& name, const KindInfo& k,
+                        bool parallel) const {
+  const LoweredStep& s = *p.s;
+  y.map().s("name", parallel ? "harness" : k.container).s("image", p.image);
+  y.key("command").seq();
+  if (parallel) {
+    y.str("python3").str(std::string(kHarnessDir) + "/pipec_harness.py");
+    y.str("--indexed").str(s.ml_root + "/input/config/parallel.json");
+  } else if (p.argv) {
+    for (const std::string& w : s.argv) y.str(w);
+  } else {
+    y.str("sh").str("-c").str(s.command);
+  }
+  y.endSeq();
+  y.s("workingDir", s.work_dir);
+  if (k.port) {
+    y.key("ports").seq().map().s("name", k.port_name);
+    y.i("containerPort", k.port).end().endSeq();
+  }
+  y.key("env").seq();
+  for (const auto& [key, value] : s.env) {
+    y.map().s("name", key).key("valueFrom").map().key("configMapKeyRef").map();
+    y.s("name", name + "-config").s("key", key).end().end().end();
+  }
+  y.endSeq();
+  if (s.resources.gpu_count > 0) {
+    std::int64_t per = std::max<std::int64_t>(
+        1,
+        s.resources.gpu_count /
+            std::max<std::int64_t>(1, s.resources.process_count_per_instance));
+    y.key("resources").map().key("limits").map();
+    y.s("nvidia.com/gpu", std::to_string(per)).end().end();
+  }
+  volumeMounts(y, p, v, name, parallel, false);
+  y.end();
+}
+
+void Emitter::podTemplate(Y& y, const StepPlan& p, Vals& v,
+                          const std::string& name, const KindInfo& k,
+                          bool parallel) const {
+  y.key("template").map();
+  y.key("metadata").map();
+  labels(y, name, in_workflow_);
+  y.end();
+  y.key("spec").map();
+  if (!o_.service_account.empty())
+    y.s("serviceAccountName", o_.service_account);
+  if (std::string(k.kind) == "Job") y.s("restartPolicy", "Never");
+  initContainers(y, p, v);
+  y.key("containers").seq();
+  container(y, p, v, name, k, parallel);
+  y.endSeq();
+  volumes(y, p, v, name, parallel);
+  y.end();
+  y.end();
+}
+
+void Emitter::jobManifest(Y& y, const StepPlan& p, Vals& v) const {
+  const LoweredStep& s = *p.s;
+  std::string name = v("name", p.dns);
+  bool parallel = s.task.has_value();
+  KindInfo k = kindInfo(parallel ? ir::JobType::Command : s.job_type);
+  y.map().s("apiVersion", k.api).s("kind", k.kind);
+  y.key("metadata").map().s("name", name).s("namespace", o_.name_space);
+  labels(y, name, in_workflow_);
+  y.end();
+  y.key("spec").map();
+  if (std::string(k.kind) == "Job") {
+    if (parallel) {
+      std::int64_t n = s.task->instance_count;
+      y.s("completionMode", "Indexed").i("completions", n).i("parallelism", n);
+      y.i("backoffLimit",
+          n * std::max<std::int64_t>(1, s.task->settings.max_retries));
+    } else {
+      y.i("backoffLimit", 0);
+    }
+    podTemplate(y, p, v, name, k, parallel);
+  } else {
+    y.s("cleanPodPolicy", "Running");
+    Replicas r = replicasOf(s);
+    y.key(k.specs).map();
+    for (const auto& [type, count] : r.types) {
+      y.key(type).map().i("replicas", count).s("restartPolicy", "Never");
+      podTemplate(y, p, v, name, k, false);
+      y.end();
+    }
+    y.end();
+  }
+  y.end();
+  y.end();
+}
+
+std::string Emitter::successCondition(const StepPlan& p) const {
+  const LoweredStep& s = *p.s;
+  if (s.task)
+    return "status.succeeded > " + std::to_string(s.task->instance_count - 1);
+  if (s.job_type == ir::JobType::Command) return "status.succeeded > 0";
+  Replicas r = replicasOf(s);
+  return "status.replicaStatuses." + r.decides + ".succeeded > " +
+         std::to_string(r.decides_count - 1);
+}
+
+std::string Emitter::failureCondition(const StepPlan& p) const {
+  const LoweredStep& s = *p.s;
+  if (s.task)
+    return "status.failed > " +
+           std::to_string(
+               s.task->instance_count *
+               std::max<std::int64_t>(1, s.task->settings.max_retries));
+  if (s.job_type == ir::JobType::Command) return "status.failed > 0";
+  return "status.replicaStatuses." + replicasOf(s).decides + ".failed > 0";
+}
+
+void Emitter::gatherTemplate(Y& y, const StepPlan& p, Vals& v) const {
+  const LoweredStep& s = *p.s;
+  std::string name = v("name", p.dns);
+  y.key("container").map().s("image", p.image);
+  y.key("command").seq().str("python3");
+  y.str(std::string(kHarnessDir) + "/pipec_harness.py").str("--gather");
+  y.str(s.ml_root + "/input/config/parallel.json").endSeq();
+  y.s("workingDir", s.work_dir);
+  volumeMounts(y, p, v, name, true, true);
+  y.end();
+  volumes(y, p, v, name, true);
+}
+
+std::string Emitter::parallelConfig(const StepPlan& p) const {
+  const lowering::ParallelTask& t = *p.s->task;
+  llvm::json::Array args;
+  for (const std::string& a : t.program_arguments) args.push_back(a);
+  std::string output_dir =
+      t.append_row_to.empty()
+          ? std::string(kStateDir) + "/logs/user"
+          : llvm::sys::path::parent_path(t.append_row_to).str();
+  llvm::json::Object cfg{
+      {"entry_script", t.entry_script},
+      {"code_dir", p.s->work_dir},
+      {"program_arguments", std::move(args)},
+      {"input_kind", t.input_type == ir::Type::Table ? "table" : "files"},
+      {"input_path", t.input_path},
+      {"logging_level", llvm::StringRef(t.settings.logging_level).upper()},
+      {"append_rows", !t.append_row_to.empty()},
+      {"append_row_to", t.append_row_to},
+      {"output_dir", output_dir},
+      {"log_dir", std::string(kStateDir) + "/logs"},
+      {"state_dir", kStateDir},
+      {"per_instance", t.settings.max_concurrency_per_instance},
+      {"instance_count", t.instance_count},
+      {"settings", ir::settingsJson(t.settings)},
+  };
+  return llvm::formatv("{0:2}", llvm::json::Value(std::move(cfg))).str() + "\n";
+}
+
+std::string Emitter::claimDoc() const {
+  Y y;
+  y.map().s("apiVersion", "v1").s("kind", "PersistentVolumeClaim");
+  y.key("metadata").map().s("name", claim_).s("namespace", o_.name_space);
+  y.key("labels").map().s("app.kubernetes.io/managed-by", "pipec");
+  y.s("pipec.dev/pipeline", base_).end().end();
+  y.key("spec").map();
+  y.key("accessModes").seq().str("ReadWriteMany").endSeq();
+  if (!o_.storage_class.empty()) y.s("storageClassName", o_.storage_class);
+  y.key("resources").map().key("requests").map();
+  y.s("storage", o_.claim_size).end().end();
+  y.end().end();
+  return y.text();
+}
+
+std::string Emitter::harnessDoc() const {
+  Y y;
+  y.map().s("apiVersion", "v1").s("kind", "ConfigMap");
+  y.key("metadata").map().s("name", dnsLabel(base_ + "-pipec-harness"));
+  y.s("namespace", o_.name_space).end();
+  y.key("data").map();
+  for (const auto& [file, text] : o_.harness) y.s(file, text);
+  y.end().end();
+  return y.text();
+}
+
+std::string Emitter::codeDoc(const CodeMap& c) const {
+  Y y;
+  y.map().s("apiVersion", "v1").s("kind", "ConfigMap");
+  y.key("metadata").map().s("name", c.name).s("namespace", o_.name_space);
+  y.end();
+  for (bool bin : {false, true}) {
+    bool any = false;
+    for (std::size_t i = 0; i < c.items.size(); ++i) {
+      if (c.binary[i] != bin) continue;
+      if (!any) y.key(bin ? "binaryData" : "data").map();
+      any = true;
+      y.s(c.items[i].first, c.items[i].second);
+    }
+    if (any) y.end();
+  }
+  y.end();
+  return y.text();
+}
+
+std::string Emitter::configDoc(const StepPlan& p) const {
+  const LoweredStep& s = *p.s;
+  Y y;
+  y.map().s("apiVersion", "v1").s("kind", "ConfigMap");
+  y.key("metadata").map().s("name", p.dns + "-config");
+  y.s("namespace", o_.name_space);
+  y.key("labels").map().s("app.kubernetes.io/managed-by", "pipec");
+  y.s("pipec.dev/pipeline", base_).s("pipec.dev/step", p.dns).end();
+  y.key("annotations").map().s("pipec.dev/step-name", s.name).end();
+  y.end();
+  std::map<std::string, std::string> data;
+  for (const auto& [k, v] : s.env) data[k] = v;
+  data["hyperparameters.json"] = s.hyperparameters_json;
+  data["training_job.json"] = s.training_job_json;
+  if (s.task) data["parallel.json"] = parallelConfig(p);
+  y.key("data").map();
+  for (const auto& [k, v] : data) y.s(k, v);
+  y.end().end();
+  return y.text();
+}
+
+std::string Emitter::workflowDoc(const std::vector<StepPlan>& plans) {
+  in_workflow_ = true;
+  // Steps whose manifests differ only in their values share a template.
+  struct Group {
+    std::string name;
+    std::set<std::string> params;
+    std::vector<std::size_t> members;
+    std::vector<std::vector<std::pair<std::string, std::string>>> values;
+  };
+  std::map<std::string, std::size_t> by_shape;
+  std::vector<Group> groups;
+  std::vector<std::size_t> group_of(plans.size());
+  std::set<std::string> names{"main"};
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    Y y;
+    Vals v(Vals::Mode::AllParams);
+    jobManifest(y, plans[i], v);
+    std::string shape = y.text();
+    if (plans[i].s->task) {
+      Y g;
+      g.map();
+      gatherTemplate(g, plans[i], v);
+      g.end();
+      shape += g.text();
+    }
+    auto [it, fresh] = by_shape.try_emplace(shape, groups.size());
+    if (fresh) {
+      Group g;
+      const ir::FlatStep* f = plans[i].f;
+      std::string base = dnsLabel(
+          f && f->component && !f->component->name.empty() ? f->component->name
+                                                           : plans[i].s->name,
+          kJobNameMax);
+      g.name = base;
+      for (int n = 2; !names.insert(g.name).second; ++n)
+        g.name = base + "-" + std::to_string(n);
+      names.insert(g.name + "-gather");
+      groups.push_back(std::move(g));
+    }
+    Group& g = groups[it->second];
+    group_of[i] = it->second;
+    g.members.push_back(i);
+    g.values.push_back(v.keys());
+  }
+  for (Group& g : groups) {
+    // A value that differs between members is a parameter; the name always.
+    g.params.insert("name");
+    for (std::size_t m = 1; m < g.values.size(); ++m)
+      for (std::size_t k = 0; k < g.values[m].size(); ++k)
+        if (g.values[m][k].second != g.values[0][k].second)
+          g.params.insert(g.values[m][k].first);
+  }
+
+  Y y;
+  y.map().s("apiVersion", "argoproj.io/v1alpha1").s("kind", "Workflow");
+  y.key("metadata").map().s("name", base_).s("namespace", o_.name_space);
+  y.key("labels").map().s("app.kubernetes.io/managed-by", "pipec");
+  y.s("pipec.dev/pipeline", base_).end().end();
+  y.key("spec").map().s("entrypoint", "main");
+  if (!o_.service_account.empty())
+    y.s("serviceAccountName", o_.service_account);
+  y.key("templates").seq();
+  y.map().s("name", "main").key("dag").map().key("tasks").seq();
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    const StepPlan& p = plans[i];
+    const Group& g = groups[group_of[i]];
+    std::size_t m =
+        std::find(g.members.begin(), g.members.end(), i) - g.members.begin();
+    auto args = [&](Y& t) {
+      t.key("arguments").map().key("parameters").seq();
+      std::set<std::string> seen;
+      for (const auto& [k, val] : g.values[m])
+        if (g.params.count(k) && seen.insert(k).second)
+          t.map().s("name", k).s("value", val).end();
+      t.endSeq().end();
+    };
+    std::string deps;
+    for (std::size_t d : p.s->deps) {
+      if (!deps.empty()) deps += " && ";
+      deps += step_dns_[d];
+      if (flat_.steps[d].parallel) deps += "-gather";
+    }
+    y.map().s("name", p.dns).s("template", g.name);
+    if (!deps.empty()) y.s("depends", deps);
+    args(y);
+    y.end();
+    if (p.s->task) {
+      y.map().s("name", p.dns + "-gather").s("template", g.name + "-gather");
+      y.s("depends", p.dns);
+      args(y);
+      y.end();
+    }
+  }
+  y.endSeq().end().end();
+  for (const Group& g : groups) {
+    const StepPlan& p = plans[g.members[0]];
+    auto inputs = [&](Y& t) {
+      t.key("inputs").map().key("parameters").seq();
+      std::set<std::string> seen;
+      for (const auto& [k, val] : g.values[0])
+        if (g.params.count(k) && seen.insert(k).second)
+          t.map().s("name", k).end();
+      t.endSeq().end();
+    };
+    Y m;
+    Vals v(Vals::Mode::Chosen, &g.params);
+    jobManifest(m, p, v);
+    y.map().s("name", g.name);
+    inputs(y);
+    y.key("resource").map().s("action", "create").b("setOwnerReference", true);
+    y.s("successCondition", successCondition(p));
+    y.s("failureCondition", failureCondition(p));
+    y.literal("manifest", m.raw());
+    y.end().end();
+    if (p.s->task) {
+      Vals gv(Vals::Mode::Chosen, &g.params);
+      y.map().s("name", g.name + "-gather");
+      inputs(y);
+      gatherTemplate(y, p, gv);
+      y.end();
+    }
+  }
+  y.endSeq().end().end();
+  return y.text();
+}
+
+std::string Emitter::run(const std::vector<LoweredStep>& steps) {
+  // Names: unique DNS labels per flat step.
+  std::set<std::string> taken;
+  step_dns_.resize(flat_.steps.size());
+  for (std::size_t i = 0; i < flat_.steps.size(); ++i) {
+    // A lone component's one step is named after it.
+    std::string n =
+        flat_.steps[i].step == nullptr
+            ? base_
+            : dnsLabel(base_ + "-" + flat_.steps[i].name, kJobNameMax);
+    if (!taken.insert(n).second) {
+      n = dnsLabel(
+          base_ + "-" + flat_.steps[i].name + "-" + hex8(flat_.steps[i].name),
+          kJobNameMax);
+      taken.insert(n);
+    }
+    step_dns_[i] = n;
+  }
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < flat_.steps.size(); ++i)
+    index[flat_.steps[i].name] = i;
+  std::vector<StepPlan> plans(steps.size());
+  bool parallel = false;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    plans[i].dns = step_dns_[index[steps[i].name]];
+    planStep(steps[i], plans[i]);
+    parallel |= steps[i].task.has_value();
+  }
+  // Steps of one shape share a template only when their words are equal;
+  // otherwise they run `sh -c` with the values in variables.
+  std::map<const ir::Component*, std::vector<std::size_t>> by_component;
+  for (std::size_t i = 0; i < plans.size(); ++i)
+    if (plans[i].f) by_component[plans[i].f->component].push_back(i);
+  if (!o_.single)
+    for (const auto& [c, members] : by_component)
+      for (std::size_t m : members)
+        if (plans[m].s->argv != plans[members[0]].s->argv)
+          for (std::size_t x : members) plans[x].argv = false;
+
+  std::string out = "# pipec compile --target k8s: " + base_ + "\n";
+  if (!uploads_.empty()) {
+    out += "# Local data this run reads from the claim '" + claim_ +
+           "'; copy it there first (README, \"Kubernetes\"):\n";
+    for (const auto& [local, at] : uploads_)
+      out += "#   " + ir::relativePath(local, root_dir_) + " -> " + at + "\n";
+  }
+  std::vector<std::string> docs;
+  docs.push_back(claimDoc());
+  if (parallel && !o_.harness.empty()) docs.push_back(harnessDoc());
+  for (const auto& [dir, c] : codes_)
+    if (!c.name.empty()) docs.push_back(codeDoc(c));
+  for (const StepPlan& p : plans) docs.push_back(configDoc(p));
+  if (o_.single) {
+    for (const StepPlan& p : plans) {
+      Y y;
+      Vals v(Vals::Mode::Literal);
+      jobManifest(y, p, v);
+      docs.push_back(y.text());
+    }
+  } else {
+    docs.push_back(workflowDoc(plans));
+  }
+  for (const std::string& d : docs) out += "---\n" + d;
+  return out;
+}
+
+}  // namespace
+
+std::string dnsLabel(llvm::StringRef text, std::size_t max) {
+  std::string out;
+  for (char c : text) {
+    char l = llvm::toLower(c);
+    bool ok = llvm::isAlnum(l);
+    if (!ok && (out.empty() || out.back() == '-')) continue;
+    out += ok ? l : '-';
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  if (out.empty() || !llvm::isAlpha(out[0])) out.insert(0, "p-");
+  if (out.size() > max) {
+    out.resize(max - 9);
+    while (!out.empty() && out.back() == '-') out.pop_back();
+    out += "-" + hex8(text);
+  }
+  return out;
+}
+
+std::string emitManifests(llvm::StringRef name, const ir::FlatPipeline& flat,
+                          const std::vector<lowering::LoweredStep>& steps,
+                          llvm::StringRef root_dir, const Options& opts,
+                          ir::DiagnosticEngine& diags) {
+  Emitter e(name, flat, root_dir, opts, diags);
+  return e.run(steps);
+}
+
+}  // namespace pipec::backends::k8s

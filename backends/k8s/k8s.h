@@ -1,0 +1,53 @@
+// `pipec compile --target k8s`: a lowered pipeline as Kubernetes manifests
+// (KubeDL jobs, batch/v1 Jobs, Indexed Jobs for parallel steps, one Argo
+// Workflow for a pipeline), as deterministic multi-document YAML.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ir/diagnostics.h"
+#include "ir/flatten.h"
+#include "ir/ir.h"
+#include "lowering/step.h"
+
+namespace pipec::backends::k8s {
+
+/// What the user chooses about the cluster (BACKENDS.md, "Options").
+struct Options {
+  std::string name_space = "default";
+  /// Image per component name, or step name for an inline component
+  /// (`--image NAME=IMAGE`); wins over the component's own image.
+  std::map<std::string, std::string> images;
+  /// The run's PersistentVolumeClaim; empty: `<pipeline>-data`.
+  std::string claim;
+  std::string claim_size = "10Gi";
+  std::string storage_class;    ///< empty: the cluster's default class
+  std::string service_account;  ///< empty: the namespace's default
+  /// Emit the one step's job (and its ConfigMaps and claim), no Workflow.
+  bool single = false;
+  /// The Python files of the parallel harness (file name, text), shipped in
+  /// a ConfigMap when a parallel step is present.
+  std::vector<std::pair<std::string, std::string>> harness;
+  /// A local code folder of at most this many bytes goes into a ConfigMap.
+  std::uint64_t code_limit = 512 * 1024;
+};
+
+/// The manifests of `steps` (every step of `flat`, lowered with /ml as
+/// root; one step when `opts.single`) as multi-document YAML. `name` names
+/// the pipeline (or the lone component); `root_dir` is where relative local
+/// paths start. What the cluster cannot run is reported to `diags` (E15xx);
+/// the text is meaningless when errors were reported.
+std::string emitManifests(llvm::StringRef name, const ir::FlatPipeline& flat,
+                          const std::vector<lowering::LoweredStep>& steps,
+                          llvm::StringRef root_dir, const Options& opts,
+                          ir::DiagnosticEngine& diags);
+
+/// `text` as a DNS-1035 label of at most `max` characters: lower case,
+/// other characters as '-', starting with a letter; when it had to be cut,
+/// the end is replaced by '-' and 8 hex digits of a hash of `text`.
+std::string dnsLabel(llvm::StringRef text, std::size_t max = 63);
+
+}  // namespace pipec::backends::k8s

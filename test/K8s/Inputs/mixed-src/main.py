@@ -1,0 +1,2 @@
+import os, sys
+print("hello", sys.argv[1:])

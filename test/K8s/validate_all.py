@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Validates with k8s-validate (against the upstream schemas in
+../shared/schemas) the manifests `pipec compile --target k8s` emits for
+every example, every input of test/K8s and every corpus file that checks
+clean (no error, no warning). Zero failures, or exit 1.
+
+The validator is copied into BUILD/k8s-validate and its node modules
+installed there from its package-lock (`npm ci --prefer-offline`), since
+../shared is read-only. Exits 77 (skipped) when node or npm is missing.
+
+Usage: validate_all.py PIPEC SRC_ROOT VALIDATOR_DIR SCHEMAS_DIR BUILD_DIR [CORPUS]
+"""
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+
+def install(validator_src, build):
+    dest = os.path.join(build, "k8s-validate")
+    if os.path.isfile(os.path.join(dest, "node_modules", ".package-lock.json")):
+        return dest
+    if not shutil.which("node") or not shutil.which("npm"):
+        print("skipped: node and npm are needed to run k8s-validate")
+        sys.exit(77)
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(validator_src, dest,
+                    ignore=shutil.ignore_patterns("node_modules"))
+    subprocess.run(["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund"],
+                   cwd=dest, check=True, stdout=subprocess.DEVNULL)
+    return dest
+
+
+def main():
+    pipec, src, validator_src, schemas, build = sys.argv[1:6]
+    corpus = sys.argv[6] if len(sys.argv) > 6 else ""
+    validator = install(validator_src, build)
+    files = sorted(glob.glob(os.path.join(src, "examples", "*", "pipeline.*")))
+    files += sorted(glob.glob(os.path.join(src, "test", "K8s", "Inputs", "*.yaml")))
+    expected = len(files)
+    if corpus and os.path.isdir(corpus):
+        for root, _, names in sorted(os.walk(corpus)):
+            for n in sorted(names):
+                if not n.endswith((".yaml", ".yml", ".pipe")):
+                    continue
+                f = os.path.join(root, n)
+                r = subprocess.run([pipec, "check", "--Werror", f],
+                                   stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+                if r.returncode == 0:
+                    files.append(f)
+    else:
+        print("note: no corpus at '%s'; examples only" % corpus)
+    failures = 0
+    with tempfile.TemporaryDirectory() as out:
+        for i, f in enumerate(files):
+            dest = os.path.join(out, "%04d.yaml" % i)
+            r = subprocess.run([pipec, "compile", "--target", "k8s", f,
+                                "-o", dest], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+            if r.returncode != 0:
+                failures += 1
+                print("FAIL compile %s:\n%s" % (f, r.stderr))
+            else:
+                print("compiled %s -> %s" % (f, os.path.basename(dest)))
+        r = subprocess.run(["node", os.path.join(validator, "validate.mjs"),
+                            "--schemas", schemas, "--show-file", out],
+                           stdout=subprocess.PIPE, text=True)
+        print(r.stdout, end="")
+        if r.returncode != 0:
+            failures += 1
+    print("%d files (%d examples and test inputs, %d from the corpus), "
+          "%d failures" % (len(files), expected, len(files) - expected,
+                           failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
