@@ -166,9 +166,99 @@ def takes_context(fn):
     return positional >= 2
 
 
+def start_logging(cfg):
+    """The entry script's logger on stderr, and Azure's EntryScript shim."""
+    import logging
+
+    logging.basicConfig(
+        level=getattr(logging, cfg["logging_level"], logging.INFO),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logger = logging.getLogger("entry_script")
+    install_entry_script_shim(cfg, logger)
+
+
+def load_task(cfg):
+    """Loads the entry script of `cfg` with its program arguments and runs
+    init(): (module, run, tables)."""
+    entry = cfg["entry_script"]
+    sys.argv = [entry] + list(cfg["program_arguments"])
+    tables = None
+    if cfg["input_kind"] == "table":
+        from pipec_tables import Tables
+
+        tables = Tables.with_pandas()
+    module = load_entry_script(entry, cfg["code_dir"])
+    run = getattr(module, "run", None)
+    if not callable(run):
+        raise AttributeError("entry script '%s' has no run() function" % entry)
+    init = getattr(module, "init", None)
+    if callable(init):
+        init()
+    return module, run, tables
+
+
+def run_batch(run, with_context, tables, append, index, payload, running):
+    """Runs mini-batch `index` (a request's payload): (items given, items
+    that succeeded, the rows for append_row_to as bytes). Raises what run()
+    or loading the mini-batch raised. `running()` marks the start of run()."""
+    keys = None
+    if isinstance(payload, list):
+        batch = payload
+    elif "p" in payload:
+        batch = payload["p"]
+        keys = payload.get("pk")
+    else:
+        batch = tables.load(payload)
+        keys = payload.get("pk")
+    given = len(batch)
+    if with_context:
+        kv = {}
+        if keys is not None:
+            if tables is not None:
+                kv = tables.key_values(batch, keys["k"], keys["v"])
+            else:
+                kv = dict(zip(keys["k"], keys["v"]))
+        context = MiniBatchContext(index, kv)
+        running()
+        result = run(batch, context)
+    else:
+        running()
+        result = run(batch)
+    if type(result) is list or type(result) is tuple:
+        ok = len(result)
+        body = b""
+        if append and ok:
+            body = ("\n".join(map(str, result)) + "\n").encode(
+                "utf-8", "surrogateescape")
+    elif type(result).__name__ == "DataFrame" and hasattr(result, "to_csv"):
+        ok = len(result)
+        body = b""
+        if append and ok:
+            try:
+                text = result.to_csv(sep=" ", header=False, index=False,
+                                     lineterminator="\n")
+            except TypeError:
+                text = result.to_csv(sep=" ", header=False, index=False,
+                                     line_terminator="\n")
+            body = text.encode("utf-8", "surrogateescape")
+    elif (result is None or isinstance(result, (str, bytes, dict))
+          or not hasattr(result, "__len__")):
+        raise TypeError(
+            "run() returned %s; it must return a list, a tuple or a pandas "
+            "DataFrame with one element per item that succeeded"
+            % type(result).__name__)
+    else:
+        ok = len(result)
+        body = b""
+        if append and ok:
+            body = ("\n".join(map(str, result)) + "\n").encode(
+                "utf-8", "surrogateescape")
+    return given, min(ok, given), body
+
+
 def main():
     import json
-    import logging
     import mmap
     import traceback
 
@@ -183,29 +273,9 @@ def main():
         os.set_inheritable(fd, False)
     slot = memoryview(mmap.mmap(SLOT_FD, mmap.PAGESIZE)).cast("q")
 
-    logging.basicConfig(
-        level=getattr(logging, cfg["logging_level"], logging.INFO),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logger = logging.getLogger("entry_script")
-    install_entry_script_shim(cfg, logger)
-
-    entry = cfg["entry_script"]
-    sys.argv = [entry] + list(cfg["program_arguments"])
-    tables = None
+    start_logging(cfg)
     try:
-        if cfg["input_kind"] == "table":
-            from pipec_tables import Tables
-
-            tables = Tables.with_pandas()
-        module = load_entry_script(entry, cfg["code_dir"])
-        run = getattr(module, "run", None)
-        if not callable(run):
-            raise AttributeError("entry script '%s' has no run() function"
-                                 % entry)
-        init = getattr(module, "init", None)
-        if callable(init):
-            init()
+        module, run, tables = load_task(cfg)
     except BaseException:
         text = traceback.format_exc()
         sys.stderr.write(text)
@@ -236,63 +306,10 @@ def main():
             slot[0] = begun * 2
             seq, index, payload = loads(line)
             try:
-                keys = None
-                if isinstance(payload, list):
-                    batch = payload
-                elif "p" in payload:
-                    batch = payload["p"]
-                    keys = payload.get("pk")
-                else:
-                    batch = tables.load(payload)
-                    keys = payload.get("pk")
-                given = len(batch)
-                if with_context:
-                    kv = {}
-                    if keys is not None:
-                        if tables is not None:
-                            kv = tables.key_values(batch, keys["k"], keys["v"])
-                        else:
-                            kv = dict(zip(keys["k"], keys["v"]))
-                    context = MiniBatchContext(index, kv)
-                    slot[0] = begun * 2 + 1
-                    result = run(batch, context)
-                else:
-                    slot[0] = begun * 2 + 1
-                    result = run(batch)
-                if type(result) is list or type(result) is tuple:
-                    ok = len(result)
-                    body = b""
-                    if append and ok:
-                        body = ("\n".join(map(str, result)) + "\n").encode(
-                            "utf-8", "surrogateescape")
-                elif type(result).__name__ == "DataFrame" and hasattr(
-                        result, "to_csv"):
-                    ok = len(result)
-                    body = b""
-                    if append and ok:
-                        try:
-                            text = result.to_csv(sep=" ", header=False,
-                                                 index=False,
-                                                 lineterminator="\n")
-                        except TypeError:
-                            text = result.to_csv(sep=" ", header=False,
-                                                 index=False,
-                                                 line_terminator="\n")
-                        body = text.encode("utf-8", "surrogateescape")
-                elif (result is None or isinstance(result, (str, bytes, dict))
-                      or not hasattr(result, "__len__")):
-                    raise TypeError(
-                        "run() returned %s; it must return a list, a tuple or "
-                        "a pandas DataFrame with one element per item that "
-                        "succeeded" % type(result).__name__)
-                else:
-                    ok = len(result)
-                    body = b""
-                    if append and ok:
-                        body = ("\n".join(map(str, result)) + "\n").encode(
-                            "utf-8", "surrogateescape")
-                add(b"K %d %d %d %d\n%s" % (seq, given, min(ok, given),
-                                            len(body), body))
+                given, ok, body = run_batch(
+                    run, with_context, tables, append, index, payload,
+                    lambda: slot.__setitem__(0, begun * 2 + 1))
+                add(b"K %d %d %d %d\n%s" % (seq, given, ok, len(body), body))
             except Exception:
                 text = traceback.format_exc()
                 sys.stderr.write("mini-batch %d failed:\n%s" % (index, text))
@@ -309,5 +326,337 @@ def main():
     sys.stderr.flush()
 
 
+# --- Indexed mode: a parallel step on Kubernetes (backends/k8s) -------------
+# `--indexed CONFIG` is pod JOB_COMPLETION_INDEX=i of N (an Indexed Job): it
+# splits the input as every pod does (the same list everywhere), takes
+# mini-batches i, i+N, i+2N, ..., skips those already committed, and runs
+# the rest in `per_instance` processes (`--indexed-worker CONFIG J`), each
+# committing every mini-batch on the shared volume (written, synced,
+# renamed). `--gather CONFIG` checks that every mini-batch was committed,
+# applies the error thresholds and writes append_row_to in mini-batch order.
+# Commits live under state_dir/<key>, the key a hash of the mini-batches,
+# the entry script and the program arguments, so a run over other data
+# never reuses them.
+
+_ROW_END = None
+
+
+def _table_specs(path):
+    """The files of a table input: (file, fmt, sep, header mode, encoding)."""
+    import glob
+    import json
+
+    def by_ext(f, sep=None, header="each", enc="utf-8"):
+        low = f.lower()
+        if low.endswith(".jsonl") or low.endswith(".json"):
+            return (f, "jsonl", None, "none", enc)
+        return (f, "csv", sep or ("\t" if low.endswith(".tsv") else ","),
+                header, enc)
+
+    if os.path.isfile(path):
+        return [by_ext(path)]
+    mltable = os.path.join(path, "MLTable")
+    if not os.path.isfile(mltable):
+        return [by_ext(os.path.join(path, n)) for n in sorted(os.listdir(path))
+                if n.lower().endswith((".csv", ".tsv", ".jsonl"))]
+    with open(mltable, encoding="utf-8") as fh:
+        text = fh.read()
+    try:
+        import yaml
+
+        doc = yaml.safe_load(text)
+    except ImportError:
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            raise RuntimeError(
+                "reading the MLTable file %s needs PyYAML in the image "
+                "(pip install pyyaml), or write it as JSON" % mltable)
+    files = []
+    for p in doc.get("paths") or []:
+        for kind in ("file", "folder", "pattern"):
+            if kind not in p:
+                continue
+            where = os.path.normpath(os.path.join(path, p[kind]))
+            if kind == "file":
+                files.append(where)
+            elif kind == "folder":
+                files += sorted(os.path.join(where, n)
+                                for n in os.listdir(where)
+                                if os.path.isfile(os.path.join(where, n)))
+            else:
+                files += sorted(glob.glob(where, recursive=True))
+    fmt, sep, header, enc = "csv", ",", "each", "utf-8"
+    for t in doc.get("transformations") or []:
+        if "read_json_lines" in t:
+            fmt, header = "jsonl", "none"
+            enc = (t["read_json_lines"] or {}).get("encoding", enc)
+        if "read_delimited" in t:
+            a = t["read_delimited"] or {}
+            sep = a.get("delimiter", sep)
+            h = a.get("header", "all_files_same_headers")
+            header = {"no_header": "none", "from_first_file": "first"}.get(
+                h, "each")
+            enc = a.get("encoding", enc)
+    enc = {"utf8": "utf-8", "ascii": "ascii", "latin1": "latin-1",
+           "iso88591": "latin-1"}.get(str(enc).lower(), enc)
+    return [(f, fmt, sep if fmt == "csv" else None, header, enc)
+            for f in files]
+
+
+def _rows(data, start, quotes):
+    """(begin, end, blank) of each row of `data` from `start`; rows end at
+    LF, CRLF or a lone CR (outside double quotes when `quotes`)."""
+    import re
+
+    global _ROW_END
+    if _ROW_END is None:
+        _ROW_END = re.compile(rb'"|\r\n|\r|\n')
+    pos, begin, inside = start, start, False
+    for m in _ROW_END.finditer(data, start):
+        if m.group() == b'"':
+            inside = quotes and not inside
+            continue
+        if inside:
+            continue
+        end = m.end()
+        yield begin, end, not data[begin:m.start()].strip(b" \t")
+        begin = end
+        pos = end
+    if pos < len(data) and begin < len(data):
+        yield begin, len(data), not data[begin:].strip(b" \t")
+
+
+def split_input(cfg):
+    """Every mini-batch of the step, in order, as the payloads the worker
+    loop takes (the same list in every pod)."""
+    settings = cfg["settings"]
+    size = max(1, int(settings["mini_batch_size"]))
+    path = cfg["input_path"]
+    if settings.get("partition_keys"):
+        raise RuntimeError("partition_keys are not supported on Kubernetes "
+                           "yet; run the step with pipec run")
+    batches = []
+    if cfg["input_kind"] != "table":
+        names = []
+        if os.path.isfile(path):
+            names = [path]
+        else:
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                names += [os.path.join(root, f) for f in files]
+            names.sort(key=lambda n: os.fsencode(os.path.relpath(n, path)))
+        if settings["batch_by"] == "size":
+            cur, total = [], 0
+            for n in names:
+                cur.append(n)
+                total += os.path.getsize(n)
+                if total >= size:
+                    batches.append(cur)
+                    cur, total = [], 0
+            if cur:
+                batches.append(cur)
+        else:
+            batches = [names[i:i + size] for i in range(0, len(names), size)]
+        return batches
+    header_text = None
+    for n, (f, fmt, sep, header, enc) in enumerate(_table_specs(path)):
+        with open(f, "rb") as fh:
+            data = fh.read()
+        start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+        rows = _rows(data, start, fmt == "csv")
+        h = None
+        if fmt == "csv" and (header == "each" or
+                             (header == "first" and n == 0)):
+            for b, e, blank in rows:
+                h = data[b:e].decode(enc).rstrip("\r\n") + "\n"
+                break
+            if header == "first":
+                header_text = h
+        elif fmt == "csv" and header == "first":
+            h = header_text
+        begin, count, used = None, 0, 0
+        for b, e, blank in rows:
+            if begin is None:
+                begin = b
+            if not blank:
+                count += 1
+            used = e - begin
+            full = used >= size if settings["batch_by"] == "size" else (
+                count >= size)
+            if full:
+                batches.append({"f": f, "b": begin, "e": e, "n": count,
+                                "fmt": fmt, "sep": sep, "h": h, "enc": enc})
+                begin, count = None, 0
+        if begin is not None and count:
+            batches.append({"f": f, "b": begin, "e": len(data), "n": count,
+                            "fmt": fmt, "sep": sep, "h": h, "enc": enc})
+    return batches
+
+
+def _commit_dir(cfg, batches):
+    import hashlib
+    import json
+
+    # Paths relative to the input: the key is the data's, not the mount's.
+    h = hashlib.sha256()
+    h.update(json.dumps([cfg["entry_script"], cfg["program_arguments"],
+                         batches], sort_keys=True).replace(
+                             json.dumps(cfg["input_path"])[1:-1], "").encode())
+    return os.path.join(cfg["state_dir"], h.hexdigest()[:16])
+
+
+def _write_atomic(path, data):
+    tmp = "%s.tmp-%d" % (path, os.getpid())
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.rename(tmp, path)
+
+
+def _committed(state, k):
+    return (os.path.exists(os.path.join(state, "done", str(k))) or
+            os.path.exists(os.path.join(state, "failed", str(k))))
+
+
+def _load_cfg(path):
+    import json
+
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def indexed_pod(cfg_path):
+    """One pod of the Indexed Job: its processes over its mini-batches."""
+    import subprocess
+
+    cfg = _load_cfg(cfg_path)
+    index = int(os.environ.get("JOB_COMPLETION_INDEX", "0"))
+    batches = split_input(cfg)
+    state = _commit_dir(cfg, batches)
+    for d in ("done", "failed"):
+        os.makedirs(os.path.join(state, d), exist_ok=True)
+    # What the gather reads instead of the input, which it does not mount.
+    _write_atomic(os.path.join(state, "count"), b"%d\n" % len(batches))
+    _write_atomic(os.path.join(cfg["state_dir"], "current"),
+                  os.path.basename(state).encode())
+    n = max(1, int(cfg["instance_count"]))
+    left = [k for k in range(index, len(batches), n)
+            if not _committed(state, k)]
+    sys.stderr.write("pod %d of %d: %d mini-batches of %d left\n"
+                     % (index, n, len(left), len(batches)))
+    if not left:
+        return 0
+    per = max(1, int(cfg["per_instance"]))
+    procs = [subprocess.Popen([sys.executable, os.path.abspath(__file__),
+                               "--indexed-worker", cfg_path, str(j),
+                               str(per)]) for j in range(per)]
+    codes = [p.wait() for p in procs]
+    return 0 if all(c == 0 for c in codes) else 3
+
+
+def indexed_worker(cfg_path, j, per):
+    """Process j of `per` in a pod: runs its share of the pod's mini-batches
+    and commits each."""
+    import traceback
+
+    cfg = _load_cfg(cfg_path)
+    index = int(os.environ.get("JOB_COMPLETION_INDEX", "0"))
+    n = max(1, int(cfg["instance_count"]))
+    batches = split_input(cfg)
+    state = _commit_dir(cfg, batches)
+    # The pod's mini-batches dealt in a fixed order, so that what a process
+    # takes never depends on what the others committed before it started.
+    mine = [k for k in list(range(index, len(batches), n))[j::per]
+            if not _committed(state, k)]
+    cfg["worker_index"] = index * per + j
+    cfg["instance_index"] = index
+    os.environ["PIPEC_WORKER_INDEX"] = str(cfg["worker_index"])
+    os.environ["PIPEC_INSTANCE_INDEX"] = str(index)
+    start_logging(cfg)
+    _, run, tables = load_task(cfg)
+    with_context = takes_context(run)
+    tries = 1 + max(0, int(cfg["settings"].get("max_retries", 0)))
+    for k in mine:
+        for attempt in range(tries):
+            try:
+                given, ok, body = run_batch(run, with_context, tables,
+                                            cfg["append_rows"], k,
+                                            batches[k], lambda: None)
+                _write_atomic(os.path.join(state, "done", str(k)),
+                              b"%d %d\n" % (given, ok) + body)
+                break
+            except Exception:
+                text = traceback.format_exc()
+                sys.stderr.write("mini-batch %d failed:\n%s" % (k, text))
+                if attempt + 1 == tries:
+                    given = len(batches[k]) if isinstance(batches[k], list) \
+                        else batches[k]["n"]
+                    _write_atomic(os.path.join(state, "failed", str(k)),
+                                  b"%d\n" % given + text.encode("utf-8",
+                                                                 "replace"))
+    return 0
+
+
+def gather(cfg_path):
+    """After every pod: thresholds, then append_row_to in mini-batch order."""
+    cfg = _load_cfg(cfg_path)
+    settings = cfg["settings"]
+    try:
+        with open(os.path.join(cfg["state_dir"], "current")) as fh:
+            state = os.path.join(cfg["state_dir"], fh.read().strip())
+        with open(os.path.join(state, "count")) as fh:
+            count = int(fh.read())
+    except (OSError, ValueError) as e:
+        sys.stderr.write("no pod of this step ran: %s\n" % e)
+        return 1
+    failed_batches = failed_items = 0
+    parts = []
+    for k in range(count):
+        done = os.path.join(state, "done", str(k))
+        if os.path.exists(done):
+            with open(done, "rb") as fh:
+                head, _, body = fh.read().partition(b"\n")
+            given, ok = map(int, head.split())
+            failed_items += given - ok
+            parts.append(body)
+        elif os.path.exists(os.path.join(state, "failed", str(k))):
+            with open(os.path.join(state, "failed", str(k)), "rb") as fh:
+                failed_items += int(fh.readline())
+            failed_batches += 1
+        else:
+            sys.stderr.write("mini-batch %d of %d was never committed\n"
+                             % (k, count))
+            return 1
+    total = max(1, count)
+    limits = [("mini_batch_error_threshold", failed_batches),
+              ("error_threshold", failed_items)]
+    for name, failed in limits:
+        limit = int(settings.get(name, -1))
+        if limit >= 0 and failed > limit:
+            sys.stderr.write("%d failed, more than %s %d\n"
+                             % (failed, name, limit))
+            return 1
+    if 100.0 * failed_batches / total > float(
+            settings.get("allowed_failed_percent", 100)):
+        sys.stderr.write("%d of %d mini-batches failed, more than "
+                         "allowed_failed_percent\n" % (failed_batches, total))
+        return 1
+    if cfg["append_row_to"]:
+        os.makedirs(os.path.dirname(cfg["append_row_to"]), exist_ok=True)
+        _write_atomic(cfg["append_row_to"], b"".join(parts))
+    sys.stderr.write("gathered %d mini-batches (%d failed)\n"
+                     % (count, failed_batches))
+    return 0
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--indexed":
+        sys.exit(indexed_pod(sys.argv[2]))
+    if len(sys.argv) > 4 and sys.argv[1] == "--indexed-worker":
+        sys.exit(indexed_worker(sys.argv[2], int(sys.argv[3]),
+                                int(sys.argv[4])))
+    if len(sys.argv) > 2 and sys.argv[1] == "--gather":
+        sys.exit(gather(sys.argv[2]))
     main()
