@@ -65,55 +65,74 @@ std::string claimPath(llvm::StringRef rel) {
 }
 
 /// Block-style YAML with every string double-quoted (kubectl reads YAML
-/// 1.1, where `on` or `0755` unquoted are not strings).
+/// 1.1, where `on` or `0755` unquoted are not strings). A signature writer
+/// (`Y(Y::kSignature)`) takes the same calls and only appends them to a
+/// string, length-prefixed: equal signatures are equal documents, at a
+/// fraction of the emitter's cost.
 class Y {
  public:
+  struct Signature {};
+  static constexpr Signature kSignature{};
   Y() { e_.SetIndent(2); }
-  Y& map() {
-    e_ << YAML::BeginMap;
-    return *this;
-  }
-  Y& end() {
-    e_ << YAML::EndMap;
-    return *this;
-  }
-  Y& seq() {
-    e_ << YAML::BeginSeq;
-    return *this;
-  }
-  Y& endSeq() {
-    e_ << YAML::EndSeq;
-    return *this;
-  }
+  explicit Y(Signature) : sig_(true) {}
+  Y& map() { return tok('{', YAML::BeginMap); }
+  Y& end() { return tok('}', YAML::EndMap); }
+  Y& seq() { return tok('[', YAML::BeginSeq); }
+  Y& endSeq() { return tok(']', YAML::EndSeq); }
   Y& key(llvm::StringRef k) {
+    if (sig_) return put('k', k);
     e_ << YAML::Key << k.str() << YAML::Value;
     return *this;
   }
   Y& str(llvm::StringRef v) {
+    if (sig_) return put('s', v);
     e_ << YAML::DoubleQuoted << v.str();
     return *this;
   }
   Y& s(llvm::StringRef k, llvm::StringRef v) { return key(k).str(v); }
   Y& i(llvm::StringRef k, std::int64_t v) {
     key(k);
+    if (sig_) return put('i', std::to_string(v));
     e_ << v;
     return *this;
   }
   Y& b(llvm::StringRef k, bool v) {
     key(k);
+    if (sig_) return put('b', v ? "1" : "0");
     e_ << v;
     return *this;
   }
   Y& literal(llvm::StringRef k, llvm::StringRef v) {
     key(k);
+    if (sig_) return put('l', v);
     e_ << YAML::Literal << v.str();
     return *this;
   }
-  std::string text() const { return std::string(e_.c_str()) + "\n"; }
+  std::string text() const {
+    return sig_ ? text_ : std::string(e_.c_str()) + "\n";
+  }
   /// Without the final line end (a literal block adds its own).
-  std::string raw() const { return e_.c_str(); }
+  std::string raw() const { return sig_ ? text_ : e_.c_str(); }
 
  private:
+  template <typename M>
+  Y& tok(char c, M m) {
+    if (sig_)
+      text_ += c;
+    else
+      e_ << m;
+    return *this;
+  }
+  Y& put(char tag, llvm::StringRef v) {
+    text_ += tag;
+    text_ += std::to_string(v.size());
+    text_ += ':';
+    text_ += v;
+    return *this;
+  }
+
+  bool sig_ = false;
+  std::string text_;
   YAML::Emitter e_;
 };
 
@@ -433,10 +452,7 @@ const CodeMap* Emitter::codeMap(const LoweredStep& s) {
 
 void Emitter::planStep(const LoweredStep& s, StepPlan& p) {
   p.s = &s;
-  const ir::FlatStep* f = nullptr;
-  for (const ir::FlatStep& fs : flat_.steps)
-    if (fs.name == s.name) f = &fs;
-  p.f = f;
+  const ir::FlatStep* f = p.f;
   std::string comp = f && f->component ? f->component->name : "";
   // An inline component has no name: its step's name stands for it.
   auto img = o_.images.find(comp.empty() ? s.name : comp);
@@ -846,15 +862,15 @@ std::string Emitter::workflowDoc(const std::vector<StepPlan>& plans) {
   };
   std::map<std::string, std::size_t> by_shape;
   std::vector<Group> groups;
-  std::vector<std::size_t> group_of(plans.size());
+  std::vector<std::size_t> group_of(plans.size()), member_of(plans.size());
   std::set<std::string> names{"main"};
   for (std::size_t i = 0; i < plans.size(); ++i) {
-    Y y;
+    Y y(Y::kSignature);
     Vals v(Vals::Mode::AllParams);
     jobManifest(y, plans[i], v);
     std::string shape = y.text();
     if (plans[i].s->task) {
-      Y g;
+      Y g(Y::kSignature);
       g.map();
       gatherTemplate(g, plans[i], v);
       g.end();
@@ -876,6 +892,7 @@ std::string Emitter::workflowDoc(const std::vector<StepPlan>& plans) {
     }
     Group& g = groups[it->second];
     group_of[i] = it->second;
+    member_of[i] = g.members.size();
     g.members.push_back(i);
     g.values.push_back(v.keys());
   }
@@ -985,7 +1002,9 @@ std::string Emitter::run(const std::vector<LoweredStep>& steps) {
   std::vector<StepPlan> plans(steps.size());
   bool parallel = false;
   for (std::size_t i = 0; i < steps.size(); ++i) {
-    plans[i].dns = step_dns_[index[steps[i].name]];
+    std::size_t at = index[steps[i].name];
+    plans[i].dns = step_dns_[at];
+    plans[i].f = &flat_.steps[at];
     planStep(steps[i], plans[i]);
     parallel |= steps[i].task.has_value();
   }
