@@ -32,6 +32,7 @@ class Flattener {
       if (auto it = o_.root_inputs.find(p.name); it != o_.root_inputs.end()) {
         d.kind = DataSource::Kind::Path;
         d.path = it->second;
+        d.is_uri = llvm::StringRef(d.path).contains("://");
       } else if (p.default_path) {
         d.kind = DataSource::Kind::Path;
         d.path = *p.default_path;

@@ -235,6 +235,11 @@ bool parseOverrides(const ir::Component& root,
       ok = false;
       continue;
     }
+    // A URI (pvc://, https://) stays as written; the target decides.
+    if (path.contains("://")) {
+      out.root_inputs[name.str()] = path.str();
+      continue;
+    }
     llvm::SmallString<256> abs(path);
     llvm::sys::fs::make_absolute(abs);
     llvm::sys::path::remove_dots(abs, true);
