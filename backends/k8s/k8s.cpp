@@ -1057,7 +1057,10 @@ std::string dnsLabel(llvm::StringRef text, std::size_t max) {
     out += ok ? l : '-';
   }
   while (!out.empty() && out.back() == '-') out.pop_back();
-  if (out.empty() || !llvm::isAlpha(out[0])) out.insert(0, "p-");
+  if (out.empty())
+    out = "p";
+  else if (!llvm::isAlpha(out[0]))
+    out.insert(0, "p-");
   if (out.size() > max) {
     out.resize(max - 9);
     while (!out.empty() && out.back() == '-') out.pop_back();
