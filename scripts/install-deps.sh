@@ -11,7 +11,7 @@ PACKAGES="
   libyaml-cpp-dev libfmt-dev libboost-graph-dev
   antlr4 libantlr4-runtime-dev
   googletest libgtest-dev
-  python3 python3-venv python3-pandas python3-sklearn python3-xgboost python3-torch
+  python3 python3-venv python3-pandas python3-sklearn python3-xgboost python3-torch python3-yaml
   nodejs neovim
   dash shellcheck make parallel procps
 "

@@ -1,6 +1,8 @@
 // `pipec compile`: the AST, the canonical IR, the environment of each
-// process, the lowered plan, or manifests for a target (--target k8s).
+// process, the lowered plan, or a target's files (--target k8s: manifests;
+// --target sh: a POSIX script).
 #include "backends/k8s/k8s.h"
+#include "backends/sh/script.h"
 #include "frontend/ast_json.h"
 #include "frontend/suggest.h"
 #include "ir/json_dump.h"
@@ -21,20 +23,38 @@ void printEnv(llvm::raw_ostream& os, const ir::EnvList& env) {
   for (const auto& [k, v] : env) os << k << "=" << v << "\n";
 }
 
+// Writes `text` to `output` (standard output when empty or "-").
+int writeOutput(const std::string& output, const std::string& text,
+                Frontend& fe) {
+  fe.finish();
+  if (output.empty() || output == "-") {
+    llvm::outs() << text;
+    return kExitOk;
+  }
+  std::error_code ec;
+  llvm::raw_fd_ostream file(output, ec, llvm::sys::fs::OF_Text);
+  if (ec) {
+    llvm::errs() << "pipec compile: error: cannot write '" << output
+                 << "': " << ec.message() << "\n";
+    return kExitErrors;
+  }
+  file << text;
+  return kExitOk;
+}
+
 }  // namespace
 
 int runCompile(const Args& args) {
   ArgParser p("compile",
-              "pipec compile --emit=ast|ir|env|plan | --target k8s [options] "
-              "FILE",
-              "lower a component or pipeline and print one stage, or "
-              "manifests for a target");
+              "pipec compile --emit=ast|ir|env|plan | --target k8s|sh "
+              "[options] FILE",
+              "lower a component or pipeline and print one stage, or write "
+              "it for another target");
   FrontendFlags flags;
   flags.addTo(p);
-  std::string emit = "ir", output, job, entry;
+  std::string emit, target, output, job, entry;
   std::vector<std::string> sets, inputs, files;
   bool locations = false;
-  std::string target;
   std::vector<std::string> images;
   backends::k8s::Options k8s;
   p.value("--emit", "ast|ir|env|plan",
@@ -59,10 +79,11 @@ int runCompile(const Args& args) {
           "the component or pipeline of a .pipe file to compile", &entry);
   p.flag("--locations", "--emit=ir: add file:line:col to declarations",
          &locations);
-  p.value("--target", "k8s",
+  p.value("--target", "k8s|sh",
           "k8s: Kubernetes manifests (KubeDL jobs, batch/v1 Jobs, one Argo "
           "Workflow) as multi-document YAML; -o FILE, or -o DIR/ for "
-          "DIR/NAME.yaml",
+          "DIR/NAME.yaml; sh: one POSIX script that runs the pipeline as "
+          "'pipec run' does (sh run.sh [--workdir DIR] [--jobs N])",
           &target);
   p.value("--namespace", "NS", "--target k8s: the namespace of every object",
           &k8s.name_space);
@@ -90,28 +111,35 @@ int runCompile(const Args& args) {
   if (!p.parse(args, error, llvm::outs())) return usageError(p, error);
   if (p.helpRequested()) return kExitOk;
   if (std::string e = flags.validate(); !e.empty()) return usageError(p, e);
+  if (!target.empty() && !emit.empty())
+    return usageError(p, "--target and --emit cannot be used together");
+  if (target.empty() && emit.empty()) emit = "ir";
   if (!target.empty()) {
-    if (target != "k8s")
-      return usageError(p, "--target must be 'k8s', not '" + target + "'");
-    emit = "k8s";
+    if (target != "k8s" && target != "sh")
+      return usageError(p,
+                        "--target must be 'k8s' or 'sh', not '" + target + "'");
+    emit = target;
     for (const std::string& i : images) {
       auto [comp, image] = llvm::StringRef(i).split('=');
       if (comp.empty() || image.empty())
         return usageError(p, "--image needs COMPONENT=IMAGE, not '" + i + "'");
       k8s.images[comp.str()] = image.str();
     }
-  } else if (k8s.single || !images.empty()) {
-    return usageError(p, "--single and --image need --target k8s");
   }
+  if (emit != "k8s" && (k8s.single || !images.empty()))
+    return usageError(p, "--single and --image need --target k8s");
+  if (emit == "sh" && (!job.empty() || locations))
+    return usageError(p, "--target sh takes no --job or --locations");
   if (emit != "ast" && emit != "ir" && emit != "env" && emit != "plan" &&
-      emit != "k8s")
+      emit != "k8s" && emit != "sh")
     return usageError(
         p, "--emit must be 'ast', 'ir', 'env' or 'plan', not '" + emit + "'");
   if (!entry.empty() && emit == "ast")
     return usageError(p, "--entry needs --emit=ir, env or plan");
   // The IR is the pipeline before values are bound; the environment and the
   // plan have no declarations to locate.
-  bool lowered = emit == "env" || emit == "plan" || emit == "k8s";
+  bool lowered =
+      emit == "env" || emit == "plan" || emit == "k8s" || emit == "sh";
   if (!job.empty() && !lowered)
     return usageError(p, "--job needs --emit=env or --emit=plan");
   if (!sets.empty() && !lowered)
@@ -147,6 +175,16 @@ int runCompile(const Args& args) {
       return kExitErrors;
     }
     ir::FlatPipeline flat = ir::flatten(*module->root, fo);
+    if (emit == "sh") {
+      backends::sh::ScriptOptions so;
+      so.source = files[0];
+      if (!backends::sh::emitScript(*module->root, flat, so, os, fe.diags())) {
+        fe.finish();
+        return kExitErrors;
+      }
+      os.flush();
+      return writeOutput(output, text, fe);
+    }
     lowering::LoweringOptions lo;
     lo.is_file = [](llvm::StringRef path) -> std::optional<bool> {
       llvm::sys::fs::file_status st;
@@ -214,20 +252,7 @@ int runCompile(const Args& args) {
     }
   }
   os.flush();
-  fe.finish();
-  if (output.empty() || output == "-") {
-    llvm::outs() << text;
-    return kExitOk;
-  }
-  std::error_code ec;
-  llvm::raw_fd_ostream file(output, ec, llvm::sys::fs::OF_Text);
-  if (ec) {
-    llvm::errs() << "pipec compile: error: cannot write '" << output
-                 << "': " << ec.message() << "\n";
-    return kExitErrors;
-  }
-  file << text;
-  return kExitOk;
+  return writeOutput(output, text, fe);
 }
 
 }  // namespace pipec::driver
