@@ -452,6 +452,12 @@ int Run::execute(RunPlan& plan) {
                 signalName(interrupt), stopped, session.status->display(dir_))
         .origin("pipec run");
   }
+  if (opts_.on_done) {
+    std::map<std::string, std::string> status;
+    for (std::size_t i = 0; i < plan.steps.size(); ++i)
+      status[plan.steps[i].name] = stepStatusName(session.scheduler->status(i));
+    opts_.on_done(dir_, status);
+  }
   session.status->summary(*session.scheduler, reports, seconds);
   if (interrupt) return 128 + interrupt;
   return ok ? 0 : 1;

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -79,6 +80,12 @@ struct RunOptions {
   std::string cwd;              ///< where relative names are looked up
   std::string pipec_exe;        ///< this program, for parallel steps
   std::string parallel_engine;  ///< another engine program, or empty
+  /// Called once the run's processes are stopped, before the summary, with
+  /// the run directory and each step's status name (stepStatusName()) by
+  /// step name: where `pipec run` draws the run's graph.
+  std::function<void(const std::string& run_dir,
+                     const std::map<std::string, std::string>& status)>
+      on_done;
 };
 
 /// One run, in two phases around the front end. open() settles the run

@@ -14,6 +14,8 @@ int runCheck(const Args& args);
 int runCompile(const Args& args);
 /// `pipec fmt FILE...`
 int runFmt(const Args& args);
+/// `pipec graph FILE`
+int runGraph(const Args& args);
 /// `pipec internal-parallel-step SPEC.json` (hidden: started by `pipec run`)
 int runInternalParallelStep(const Args& args);
 /// `pipec lsp` (the language server on stdin/stdout)

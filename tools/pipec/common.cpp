@@ -248,4 +248,21 @@ bool parseOverrides(const ir::Component& root,
   return ok;
 }
 
+bool writeOutputFile(llvm::StringRef command, const std::string& output,
+                     llvm::StringRef text) {
+  if (output.empty() || output == "-") {
+    llvm::outs() << text;
+    return true;
+  }
+  std::error_code ec;
+  llvm::raw_fd_ostream file(output, ec, llvm::sys::fs::OF_None);
+  if (!ec) file << text;
+  if (!ec && file.has_error()) ec = file.error();
+  file.clear_error();
+  if (!ec) return true;
+  llvm::errs() << "pipec " << command << ": error: cannot write '" << output
+               << "': " << ec.message() << "\n";
+  return false;
+}
+
 }  // namespace pipec::driver

@@ -69,4 +69,13 @@ bool parseOverrides(const ir::Component& root,
                     const std::vector<std::string>& inputs,
                     ir::FlattenOptions& out, ir::DiagnosticEngine& diags);
 
+/// `dot_text` rendered to SVG by Graphviz's `dot` (an error when Graphviz is
+/// not installed or `dot` fails).
+llvm::Expected<std::string> renderSvg(llvm::StringRef dot_text);
+
+/// Writes `text` to `output` (standard output when empty or "-"); on an
+/// error says so as `pipec COMMAND: error: ...` and returns false.
+bool writeOutputFile(llvm::StringRef command, const std::string& output,
+                     llvm::StringRef text);
+
 }  // namespace pipec::driver

@@ -23,23 +23,11 @@ void printEnv(llvm::raw_ostream& os, const ir::EnvList& env) {
   for (const auto& [k, v] : env) os << k << "=" << v << "\n";
 }
 
-// Writes `text` to `output` (standard output when empty or "-").
+// Finishes the diagnostics, then writes `text` to `output`.
 int writeOutput(const std::string& output, const std::string& text,
                 Frontend& fe) {
   fe.finish();
-  if (output.empty() || output == "-") {
-    llvm::outs() << text;
-    return kExitOk;
-  }
-  std::error_code ec;
-  llvm::raw_fd_ostream file(output, ec, llvm::sys::fs::OF_Text);
-  if (ec) {
-    llvm::errs() << "pipec compile: error: cannot write '" << output
-                 << "': " << ec.message() << "\n";
-    return kExitErrors;
-  }
-  file << text;
-  return kExitOk;
+  return writeOutputFile("compile", output, text) ? kExitOk : kExitErrors;
 }
 
 }  // namespace

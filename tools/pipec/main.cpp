@@ -12,6 +12,7 @@ const std::vector<Command>& commands() {
       {"check", "report every problem in component and pipeline files",
        runCheck},
       {"compile", "print the IR or the environment of each step", runCompile},
+      {"graph", "draw a pipeline as DOT, Mermaid or SVG", runGraph},
       {"fmt", "print the canonical layout of .pipe files", runFmt},
       {"internal-parallel-step", "run one parallel step (used by pipec run)",
        runInternalParallelStep, /*hidden=*/true},

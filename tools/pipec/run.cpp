@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "backends/graph/graph.h"
 #include "frontend/suggest.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -206,6 +207,24 @@ int runRun(const Args& argv) {
   runtime::parallel::ShardService shard_service;
   opts.elastic_master = &shard_service;
   Frontend fe(flags);
+  // The run's graph with each step's status: graph.svg, or graph.dot
+  // without Graphviz.
+  const ir::Component* drawn = nullptr;
+  opts.on_done = [&drawn](const std::string& dir,
+                          const std::map<std::string, std::string>& status) {
+    if (!drawn) return;
+    backends::graph::GraphOptions go;
+    go.status = status;
+    std::string dot =
+        backends::graph::render(*drawn, backends::graph::Format::Dot, go);
+    auto svg = renderSvg(dot);
+    std::string path = dir + (svg ? "/graph.svg" : "/graph.dot");
+    if (!svg) llvm::consumeError(svg.takeError());
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
+    if (!ec) os << (svg ? *svg : dot);
+    if (os.has_error()) os.clear_error();  // a picture is not worth a failure
+  };
   runtime::Run run(opts, fs, fe.diags(), llvm::outs());
   if (!run.open()) return kExitErrors;
   auto module = fe.compile(args.file, args.entry);
@@ -215,6 +234,7 @@ int runRun(const Args& argv) {
     return kExitErrors;
   ir::FlatPipeline flat = ir::flatten(*module->root, fo);
   if (!checkFollow(opts.follow, flat, fe.diags())) return kExitErrors;
+  drawn = module->root;
   return run.run(*module->root, flat, fo.root_inputs, std::move(args));
 }
 
