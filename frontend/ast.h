@@ -186,6 +186,8 @@ struct Component {
   std::string description;
   std::optional<Name> job_type;
   std::optional<Scalar> image;
+  /// `cache: false`: the step's results are never reused (side effects).
+  std::optional<Scalar> cache;
   std::optional<Scalar> code;
   std::optional<TemplateString> command;
   std::vector<PortDecl> inputs;  ///< Azure: scalar inputs are parameters

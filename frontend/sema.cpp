@@ -470,6 +470,7 @@ class Sema::Impl {
 
     lowerJobType(a, c);
     if (a.image && !a.image->is_null) c.image = a.image->text;
+    c.cache = boolOf(a.cache, "cache").value_or(true);
     const std::optional<ast::Scalar>& code =
         a.parallel.task_code ? a.parallel.task_code : a.code;
     if (code && !code->is_null) {

@@ -33,6 +33,7 @@ constexpr llvm::StringRef kComponentKeys[] = {"$schema",
                                               "type",
                                               "job_type",
                                               "image",
+                                              "cache",
                                               "code",
                                               "command",
                                               "inputs",
@@ -75,6 +76,7 @@ constexpr llvm::StringRef kJobKeys[] = {"type",
                                         "distribution",
                                         "command",
                                         "code",
+                                        "cache",
                                         "environment",
                                         "compute",
                                         "display_name",
@@ -322,6 +324,8 @@ class Loader {
         c.job_type = nameValue(k, v);
       } else if (key == "image") {
         c.image = scalar(k, v);
+      } else if (key == "cache") {
+        c.cache = scalar(k, v);
       } else if (key == "code") {
         c.code = scalar(k, v);
       } else if (key == "command") {
@@ -687,6 +691,8 @@ class Loader {
         inlineComponent().code = scalar(k, v);
       } else if (key == "image") {
         inlineComponent().image = scalar(k, v);
+      } else if (key == "cache") {
+        inlineComponent().cache = scalar(k, v);
       } else if (key == "job_type") {
         inlineComponent().job_type = nameValue(k, v);
       } else if (key == "environment") {

@@ -195,6 +195,9 @@ struct Component {
   ComponentKind kind = ComponentKind::Command;
   JobType job_type = JobType::Command;
   std::string image;
+  /// Whether `pipec run` may reuse a result of the component's steps
+  /// (`cache: false` for steps with side effects).
+  bool cache = true;
   /// Absolute local folder or a git URL; empty when the component has none.
   std::string code;
   bool code_is_url = false;

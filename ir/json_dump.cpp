@@ -248,6 +248,7 @@ class Dumper {
     if (c.kind != ComponentKind::Pipeline) {
       o["job_type"] = jobTypeName(c.job_type);
       o["image"] = c.image;
+      if (!c.cache) o["cache"] = false;
       o["code"] = c.code_is_url ? c.code : path(c.code);
       o["command"] = templateSource(c.command);
       o["resources"] = resources(c.resources);

@@ -98,6 +98,7 @@ Value stepJson(const ir::FlatPipeline& flat, const LoweredStep& s,
       {"outputs", std::move(outputs)},
   };
   if (!s.image.empty()) step["image"] = s.image;
+  if (!s.cache) step["cache"] = false;
   if (!s.code.empty())
     step["code"] = s.code_is_url ? s.code : ir::relativePath(s.code, root_dir);
   if (s.task) {

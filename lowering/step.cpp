@@ -161,6 +161,7 @@ LoweredStep lowerStep(const ir::FlatPipeline& flat, std::size_t index,
   s.resources = f.resources;
   s.component_id = c.displayId();
   s.image = c.image;
+  s.cache = c.cache;
   s.code = c.code;
   s.code_is_url = c.code_is_url;
   s.deps = f.deps;

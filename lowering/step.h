@@ -69,6 +69,8 @@ struct LoweredStep {
   ir::Resources resources;
   std::string component_id;  ///< "train@1.0.0"
   std::string image;
+  /// The component allows reusing results (`cache:`).
+  bool cache = true;
 
   std::string ml_root;   ///< "/ml", or where the target puts it
   std::string work_dir;  ///< <ml_root>/usercode: the cwd of every process

@@ -45,39 +45,6 @@ bool writeAll(int fd, const char* p, std::size_t n) {
   return true;
 }
 
-// Copies one regular file: a reflink when the file system shares blocks,
-// else copy_file_range, else read/write.
-llvm::Error copyFile(const std::string& from, const std::string& to,
-                     mode_t mode) {
-  Fd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
-  if (in.fd < 0) return fail("cannot read", from, errno);
-  Fd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                mode & 07777));
-  if (out.fd < 0) return fail("cannot create", to, errno);
-  if (::ioctl(out.fd, FICLONE, in.fd) == 0) return llvm::Error::success();
-  for (;;) {
-    ssize_t n = ::copy_file_range(in.fd, nullptr, out.fd, nullptr, 1 << 30, 0);
-    if (n == 0) return llvm::Error::success();
-    if (n > 0) continue;
-    if (errno == EINTR) continue;
-    if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
-        errno != EOPNOTSUPP)
-      return fail("cannot copy to", to, errno);
-    break;
-  }
-  char buf[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(in.fd, buf, sizeof buf);
-    if (n == 0) return llvm::Error::success();
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail("cannot read", from, errno);
-    }
-    if (!writeAll(out.fd, buf, std::size_t(n)))
-      return fail("cannot write", to, errno);
-  }
-}
-
 // Removes the entries of the open directory `dir` recursively.
 bool clearDir(int dir) {
   DIR* d = ::fdopendir(dir);
@@ -108,6 +75,37 @@ bool clearDir(int dir) {
 }
 
 }  // namespace
+
+llvm::Error copyFile(const std::string& from, const std::string& to,
+                     mode_t mode) {
+  Fd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.fd < 0) return fail("cannot read", from, errno);
+  Fd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                mode & 07777));
+  if (out.fd < 0) return fail("cannot create", to, errno);
+  if (::ioctl(out.fd, FICLONE, in.fd) == 0) return llvm::Error::success();
+  for (;;) {
+    ssize_t n = ::copy_file_range(in.fd, nullptr, out.fd, nullptr, 1 << 30, 0);
+    if (n == 0) return llvm::Error::success();
+    if (n > 0) continue;
+    if (errno == EINTR) continue;
+    if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
+        errno != EOPNOTSUPP)
+      return fail("cannot copy to", to, errno);
+    break;
+  }
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(in.fd, buf, sizeof buf);
+    if (n == 0) return llvm::Error::success();
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail("cannot read", from, errno);
+    }
+    if (!writeAll(out.fd, buf, std::size_t(n)))
+      return fail("cannot write", to, errno);
+  }
+}
 
 FileSystem::~FileSystem() = default;
 

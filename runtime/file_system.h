@@ -2,6 +2,8 @@
 // layout and the plan can be tested on an in-memory tree.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 
@@ -54,6 +56,12 @@ class FileSystem {
 
   bool exists(llvm::StringRef path) { return kind(path) != Kind::Missing; }
 };
+
+/// Copies the regular file `from` to `to` (created or truncated, with
+/// `mode`): a reflink when the file system shares blocks, else
+/// copy_file_range, else read/write.
+llvm::Error copyFile(const std::string& from, const std::string& to,
+                     mode_t mode);
 
 /// The machine's file system, through plain system calls.
 class RealFileSystem : public FileSystem {

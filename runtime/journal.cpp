@@ -35,10 +35,10 @@ llvm::Error Journal::open(llvm::StringRef path, std::uint64_t now_ms) {
   lines.pop_back();
   for (llvm::StringRef line : lines) {
     auto [tag, rest] = line.split(' ');
-    auto [hash, step] = rest.split(' ');
-    std::uint64_t h;
-    if (tag != "ok" || step.empty() || hash.getAsInteger(16, h)) continue;
-    done_[step.str()] = h;
+    auto [hex, step] = rest.split(' ');
+    std::optional<Digest> key = Digest::parse(hex);
+    if (tag != "ok" || step.empty() || !key) continue;
+    done_[step.str()] = *key;
   }
   if (!text.empty() && text.back() != '\n') {
     // Start the next entry on a line of its own.
@@ -48,18 +48,15 @@ llvm::Error Journal::open(llvm::StringRef path, std::uint64_t now_ms) {
   return llvm::Error::success();
 }
 
-bool Journal::finished(llvm::StringRef step, std::uint64_t hash) const {
+bool Journal::finished(llvm::StringRef step, const Digest& key) const {
   auto it = done_.find(step.str());
-  return it != done_.end() && it->second == hash;
+  return it != done_.end() && it->second == key;
 }
 
-void Journal::record(llvm::StringRef step, std::uint64_t hash,
+void Journal::record(llvm::StringRef step, const Digest& key,
                      std::uint64_t now_ms) {
   if (fd_ < 0) return;
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx",
-                static_cast<unsigned long long>(hash));
-  std::string line = "ok " + std::string(hex) + " " + step.str() + "\n";
+  std::string line = "ok " + key.hex() + " " + step.str() + "\n";
   // One write: O_APPEND keeps concurrent lines whole.
   while (::write(fd_, line.data(), line.size()) < 0 && errno == EINTR) {
   }

@@ -61,6 +61,8 @@ struct LocalRunner::Active {
   bool failed = false;
   bool interrupted = false;
   bool master_started = false;
+  bool cached = false;
+  bool warned = false;  // passed with a warning: not stored in the cache
   std::string detail, log;
   LogTail log_tail;
 };
@@ -368,7 +370,37 @@ void LocalRunner::start(std::size_t step) {
     complete(a);
     return;
   }
+  if (restoreFromCache(a)) {
+    complete(a);
+    return;
+  }
   beginCode(a);
+}
+
+bool LocalRunner::restoreFromCache(Active& a) {
+  const StepPlan& s = plan_.steps[a.step];
+  if (!opts_.cache || !opts_.restore[a.step]) return false;
+  std::string dropped;
+  auto hit = opts_.cache->restore(s, s.key, dropped);
+  if (!dropped.empty())
+    reportAt(diags_, observer_, s, ir::diag::CacheEntryUnused, s.name,
+             "dropped: " + dropped);
+  if (hit && *hit) {
+    a.cached = true;
+    a.detail = "from run " + (*hit)->run;
+    return true;
+  }
+  if (hit) return false;
+  reportAt(diags_, observer_, s, ir::diag::CacheEntryUnused, s.name,
+           llvm::toString(hit.takeError()));
+  // What was restored goes; the step starts from a fresh folder.
+  llvm::Error e = fs_.removeTree(s.ml_root + "/output");
+  if (!e) e = layoutStep(plan_, s, fs_);
+  if (e) {
+    fail(a, DiagKind::RunStepNotStarted, llvm::toString(std::move(e)), "");
+    return true;
+  }
+  return false;
 }
 
 bool LocalRunner::spawnInto(Active& a, Proc p, const std::string& exe,
@@ -733,6 +765,7 @@ void LocalRunner::parallelWarnings(Active& a) {
       return;
     }
     a.detail = "warning: " + brief;
+    a.warned = true;
     a.log = result;
   }
 }
@@ -748,6 +781,7 @@ void LocalRunner::complete(Active& a) {
   r.seconds = double(now - a.start_ms) / 1000.0;
   r.status = a.interrupted ? StepStatus::Interrupted
              : a.failed    ? StepStatus::Failed
+             : a.cached    ? StepStatus::Cached
                            : StepStatus::Succeeded;
   if (a.master_started)
     opts_.elastic_master->stop(s, r.status == StepStatus::Succeeded);
@@ -768,8 +802,14 @@ void LocalRunner::complete(Active& a) {
         reportAt(diags_, observer_, s, ir::diag::RunEmptyOutput, s.name, o,
                  dir + "/");
     }
-    if (journal_) journal_->record(s.name, s.hash, now);
+    if (opts_.cache && opts_.store[a.step] && !a.warned)
+      if (llvm::Error e =
+              opts_.cache->store(s, s.key, plan_.run_id, opts_.replace[a.step]))
+        reportAt(diags_, observer_, s, ir::diag::CacheStoreFailed, s.name,
+                 llvm::toString(std::move(e)));
   }
+  if (r.status == StepStatus::Succeeded || r.status == StepStatus::Cached)
+    if (journal_) journal_->record(s.name, s.key, now);
   reports_[a.step] = r;
   done_.push_back({a.step, r.status});
   std::size_t step = a.step;

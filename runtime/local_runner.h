@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ir/diagnostics.h"
+#include "runtime/cache.h"
 #include "runtime/file_system.h"
 #include "runtime/journal.h"
 #include "runtime/plan.h"
@@ -66,6 +67,11 @@ struct RunnerOptions {
   /// machine sees the same ("all" unsets it, "none" makes it -1). Empty:
   /// pipec's own values of both pass through.
   std::string gpus;
+  /// The step cache (null: none). Step i is looked up in it when
+  /// `restore[i]`, and stored into it after it succeeded when `store[i]`
+  /// (replacing an entry of the same key when `replace[i]`).
+  StepCache* cache = nullptr;
+  std::vector<bool> restore, store, replace;
 };
 
 /// Checks a --gpus value: "all", "none", or a comma-separated list of GPU
@@ -115,6 +121,8 @@ class LocalRunner : public StepRunner {
   };
   /// Clears (on resume) and lays out the folder of `step`. Thread-safe.
   Prepared setUp(std::size_t step) const;
+  /// Restores step `a` from the cache; false when it has to run.
+  bool restoreFromCache(Active& a);
   void beginCode(Active& a);
   void beginVenv(Active& a);
   void beginMain(Active& a);

@@ -155,27 +155,6 @@ void planParallel(const RunPlan& plan, const PlanOptions& opts, StepPlan& s) {
   s.parallel = std::move(spec);
 }
 
-std::uint64_t stepHash(const StepPlan& s) {
-  Hasher h;
-  h.add(s.name);
-  h.add(s.command);
-  for (const auto& [k, val] : s.env) {
-    h.add(k);
-    h.add(val);
-  }
-  for (const InputLink& l : s.links) h.add(l.target);
-  for (const lowering::OutputData& o : s.outputs) h.add(o.channel);
-  h.add(s.code);
-  h.add(s.requirements);
-  h.add(ir::jobTypeName(s.job_type));
-  h.add(s.resources.instance_count);
-  h.add(s.resources.process_count_per_instance);
-  h.add(s.resources.tf_chief + 10 * s.resources.tf_ps +
-        100 * s.resources.tf_worker + 1000 * s.resources.tf_evaluator);
-  if (s.parallel) h.add(llvm::formatv("{0}", toJson(*s.parallel)).str());
-  return h.value();
-}
-
 }  // namespace
 
 std::optional<RunPlan> buildPlan(const ir::Component& root,
@@ -188,6 +167,7 @@ std::optional<RunPlan> buildPlan(const ir::Component& root,
   plan.run_dir = opts.run_dir;
   plan.python = opts.python;
   plan.pipec_exe = opts.pipec_exe;
+  plan.gpus = opts.gpus;
   if (opts.python_explicit) plan.bin_dir = plan.run_dir + "/bin";
 
   // Pipeline inputs nobody gave data to.
@@ -218,8 +198,13 @@ std::optional<RunPlan> buildPlan(const ir::Component& root,
     linkInputs(plan, flat, opts, root_unbound, fs, s, diags);
     planCode(plan, *f.component, fs, s, diags);
     if (s.task) planParallel(plan, opts, s);
-    s.hash = stepHash(s);
     plan.steps.push_back(std::move(s));
+    StepPlan& added = plan.steps.back();
+    if (auto key = stepKey(plan, i, opts.content))
+      added.key = *key;
+    else
+      diags.report(added.range, diag::CacheKeyFailed, added.name,
+                   llvm::toString(key.takeError()));
   }
   for (const auto& [name, where] : flat.outputs)
     plan.outputs.emplace_back(name, plan.run_dir + "/" +

@@ -11,6 +11,7 @@
 #include "ir/diagnostics.h"
 #include "ir/flatten.h"
 #include "lowering/step.h"
+#include "runtime/cache.h"
 #include "runtime/file_system.h"
 #include "runtime/parallel_spec.h"
 
@@ -50,9 +51,10 @@ struct StepPlan : lowering::LoweredStep {
   std::optional<ParallelStepSpec> parallel;
   std::string parallel_spec_path;
 
-  /// Identifies what the step does (command, environment, inputs, ...):
-  /// a journal entry counts on resume only while this stays the same.
-  std::uint64_t hash = 0;
+  /// The cache key (stepKey()): everything the step's result depends on.
+  /// A journal entry counts on resume, and a cache entry is used, only
+  /// while it stays the same.
+  Digest key;
 };
 
 struct RunPlan {
@@ -67,6 +69,9 @@ struct RunPlan {
   /// step's PATH; empty when the interpreter was not chosen explicitly.
   std::string bin_dir;
   std::string pipec_exe;  ///< this binary, for internal-parallel-step
+  /// What every step sees of the GPUs (--gpus, or the variables that pass
+  /// through), for the keys.
+  std::string gpus;
 };
 
 struct PlanOptions {
@@ -80,6 +85,10 @@ struct PlanOptions {
   std::string parallel_engine;
   /// `--input` bindings (for messages that say where a path came from).
   std::map<std::string, std::string> root_inputs;
+  std::string gpus;  ///< --gpus
+  /// Hashes code folders and input data into the keys; null: their paths
+  /// stand for them.
+  ContentHasher* content = nullptr;
 };
 
 /// Plans `flat` (from `root`). Reports every problem found before running

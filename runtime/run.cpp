@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
@@ -273,8 +274,13 @@ bool Run::open() {
     dir_ = opts_.resume_dir;
     id_ = llvm::sys::path::filename(dir_).str();
     if (!lock("--resume")) return false;
+    // RUN_DIR is WORKDIR/runs/ID.
+    cache_dir_ =
+        llvm::sys::path::parent_path(llvm::sys::path::parent_path(dir_)).str() +
+        "/cache";
   } else {
     std::string runs = opts_.workdir + "/runs";
+    cache_dir_ = opts_.workdir + "/cache";
     bool chosen = !opts_.run_id.empty();
     id_ = chosen ? opts_.run_id : newRunId();
     dir_ = runs + "/" + id_;
@@ -343,6 +349,12 @@ int Run::run(const ir::Component& root, const ir::FlatPipeline& flat,
   PlanOptions po;
   po.root_inputs = root_inputs;
   po.pipec_exe = opts_.pipec_exe;
+  // The GPUs steps see are in every key: --gpus, else what passes through.
+  po.gpus = opts_.gpus;
+  if (po.gpus.empty())
+    for (const char* name : {"NVIDIA_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES"})
+      if (const char* v = std::getenv(name))
+        po.gpus += std::string(name) + "=" + v + "\n";
   po.parallel_engine = opts_.parallel_engine;
   if (!python_.empty()) {
     po.python = python_;
@@ -350,8 +362,25 @@ int Run::run(const ir::Component& root, const ir::FlatPipeline& flat,
   }
   po.run_id = id_;
   po.run_dir = dir_;
+  // Keys hash contents; the records of earlier runs spare reading files
+  // that did not change.
+  StepCache cache(cache_dir_);
+  ContentHasher content;
+  cache.loadRecords(content);
+  po.content = &content;
   auto plan = buildPlan(root, flat, po, fs_, diags_);
   if (!plan) return 1;
+  if (opts_.verbosity == Verbosity::Verbose)
+    out_ << "cache keys: " << content.stats() << " stat call(s), "
+         << content.reads() << " file(s) read (" << content.bytesRead()
+         << " bytes)\n";
+  if (opts_.no_cache) {
+    // Neither used nor filled.
+  } else if (llvm::Error e = cache.saveRecords(content))
+    diags_
+        .report(llvm::SMRange(), ir::diag::CacheUnwritable, cache_dir_,
+                llvm::toString(std::move(e)))
+        .origin("pipec run");
   args.inputs.clear();
   for (const auto& [name, path] : root_inputs)
     args.inputs.push_back(name + "=" + path);
@@ -370,13 +399,24 @@ int Run::run(const ir::Component& root, const ir::FlatPipeline& flat,
   return execute(*plan);
 }
 
-void Run::markResumed(const RunPlan& plan, Session& session) {
-  // A step counts as finished when the journal has it with the same
-  // definition and everything it read from counts as finished too.
+std::vector<bool> Run::forcedSteps(const RunPlan& plan) const {
+  std::vector<bool> forced(plan.steps.size(), false);
+  for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+    const StepPlan& s = plan.steps[i];
+    forced[i] = llvm::is_contained(opts_.rerun, s.name);
+    for (std::size_t d : s.deps) forced[i] = forced[i] || forced[d];
+  }
+  return forced;
+}
+
+void Run::markResumed(const RunPlan& plan, const std::vector<bool>& forced,
+                      Session& session) {
+  // A step counts as finished when the journal has it with the same key
+  // and everything it read from counts as finished too.
   std::vector<bool> resumed(plan.steps.size(), false);
   for (std::size_t i = 0; i < plan.steps.size(); ++i) {
     const StepPlan& s = plan.steps[i];
-    bool ok = session.journal.finished(s.name, s.hash);
+    bool ok = !forced[i] && session.journal.finished(s.name, s.key);
     for (std::size_t d : s.deps) ok = ok && resumed[d];
     resumed[i] = ok;
     if (ok) {
@@ -398,8 +438,9 @@ int Run::execute(RunPlan& plan) {
   session.scheduler = std::make_unique<Scheduler>(std::move(deps), opts_.jobs);
   session.status = std::make_unique<ConsoleStatus>(out_, plan, opts_.verbosity,
                                                    opts_.terminal);
+  std::vector<bool> forced = forcedSteps(plan);
   if (resuming_) {
-    markResumed(plan, session);
+    markResumed(plan, forced, session);
     for (StepPlan& s : plan.steps)
       if (s.parallel) s.parallel->resume = true;
   }
@@ -428,6 +469,18 @@ int Run::execute(RunPlan& plan) {
     ro.follow = opts_.follow;
     ro.clear_step_dirs = resuming_;
     ro.gpus = opts_.gpus;
+    StepCache cache(cache_dir_);
+    if (!opts_.no_cache) {
+      ro.cache = &cache;
+      for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+        const StepPlan& s = plan.steps[i];
+        bool allowed = opts_.cache_only.empty() ||
+                       llvm::is_contained(opts_.cache_only, s.name);
+        ro.restore.push_back(s.cache && !forced[i] && allowed);
+        ro.store.push_back(s.cache);
+        ro.replace.push_back(forced[i]);
+      }
+    }
     LocalRunner runner(plan, fs_, procs, &session.journal, diags_,
                        *session.status, ro);
     ok = session.scheduler->run(runner);

@@ -18,6 +18,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
+#include "runtime/cache.h"
 #include "runtime/file_system.h"
 #include "runtime/local_runner.h"
 #include "runtime/status.h"
@@ -86,6 +87,14 @@ struct RunOptions {
   std::function<void(const std::string& run_dir,
                      const std::map<std::string, std::string>& status)>
       on_done;
+  /// The step cache (runtime/README.md, "Step cache"): --no-cache neither
+  /// uses nor fills it.
+  bool no_cache = false;
+  /// --rerun: these steps (names checked by the caller) and everything
+  /// downstream of them run, and replace their cache entries.
+  std::vector<std::string> rerun;
+  /// --cache-only: only these steps may come from the cache (empty: all).
+  std::vector<std::string> cache_only;
 };
 
 /// One run, in two phases around the front end. open() settles the run
@@ -126,7 +135,10 @@ class Run {
   bool lock(const char* origin);
   bool prepareDirectory(const RunPlan& plan, RunArgs args);
   int execute(RunPlan& plan);
-  void markResumed(const RunPlan& plan, Session& session);
+  void markResumed(const RunPlan& plan, const std::vector<bool>& forced,
+                   Session& session);
+  /// Whether each step is forced to run (--rerun and its dependants).
+  std::vector<bool> forcedSteps(const RunPlan& plan) const;
   /// Reports that the run directory cannot be made or written.
   void failed(ir::DiagKind kind, const std::string& why, const char* origin);
 
@@ -135,7 +147,8 @@ class Run {
   ir::DiagnosticEngine& diags_;
   llvm::raw_ostream& out_;
   std::string dir_, id_;
-  std::string python_;  ///< resolved, or empty: python3
+  std::string cache_dir_;  ///< WORKDIR/cache
+  std::string python_;     ///< resolved, or empty: python3
   bool resuming_ = false;
   std::unique_ptr<Lock> lock_;
 };

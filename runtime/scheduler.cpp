@@ -20,6 +20,8 @@ const char* stepStatusName(StepStatus s) {
       return "skipped";
     case StepStatus::Resumed:
       return "resumed";
+    case StepStatus::Cached:
+      return "cached";
     case StepStatus::Interrupted:
       return "interrupted";
     case StepStatus::NotRun:
@@ -79,7 +81,7 @@ bool Scheduler::run(StepRunner& runner) {
     StepRunner::Result r = runner.wait();
     --running;
     status_[r.step] = r.status;
-    if (r.status == StepStatus::Succeeded) {
+    if (r.status == StepStatus::Succeeded || r.status == StepStatus::Cached) {
       for (std::size_t d : dependants_[r.step])
         if (--waiting_on[d] == 0 && status_[d] == StepStatus::Pending)
           ready.insert(d);

@@ -16,10 +16,11 @@ enum class StepStatus : unsigned char {
   Failed,       ///< ended badly, or could not start
   Skipped,      ///< a dependency failed
   Resumed,      ///< finished in an earlier session (--resume)
+  Cached,       ///< its outputs restored from the step cache
   Interrupted,  ///< stopped by a signal
   NotRun,       ///< never started because the run was interrupted
 };
-/// "ok", "FAILED", "skipped", "resumed", "interrupted", "not run", ...
+/// "ok", "FAILED", "skipped", "resumed", "cached", "interrupted", ...
 const char* stepStatusName(StepStatus s);
 
 /// Runs the steps the scheduler hands it (ninja's CommandRunner).
@@ -31,7 +32,7 @@ class StepRunner {
   virtual void start(std::size_t step) = 0;
   struct Result {
     std::size_t step;
-    StepStatus status;  ///< Succeeded, Failed or Interrupted
+    StepStatus status;  ///< Succeeded, Cached, Failed or Interrupted
   };
   /// Blocks until a started step ends.
   virtual Result wait() = 0;

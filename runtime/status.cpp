@@ -263,7 +263,8 @@ void ConsoleStatus::summary(const Scheduler& scheduler,
     else if (statuses[i] == StepStatus::Resumed)
       text += display(plan_.steps[i].logs_dir) + "/";
     if ((statuses[i] == StepStatus::Failed ||
-         statuses[i] == StepStatus::Succeeded) &&
+         statuses[i] == StepStatus::Succeeded ||
+         statuses[i] == StepStatus::Cached) &&
         !r.detail.empty())
       text += " (" + r.detail + ")";
     os_ << llvm::StringRef(text).rtrim() << "\n";

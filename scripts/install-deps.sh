@@ -8,7 +8,7 @@ PACKAGES="
   build-essential cmake ninja-build ccache git
   g++ clang clang-14 clang-format-14 libclang-rt-14-dev
   llvm-14-dev llvm-14-tools
-  libyaml-cpp-dev libfmt-dev libboost-graph-dev graphviz
+  libyaml-cpp-dev libfmt-dev libboost-graph-dev graphviz libxxhash-dev
   antlr4 libantlr4-runtime-dev
   googletest libgtest-dev
   python3 python3-venv python3-pandas python3-sklearn python3-xgboost python3-torch python3-yaml

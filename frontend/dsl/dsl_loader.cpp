@@ -19,9 +19,9 @@ namespace {
 
 // The attributes and settings each place accepts.
 constexpr llvm::StringRef kCommonAttrs[] = {
-    "version", "description",      "display_name", "job", "image",
-    "code",    "command",          "resources",    "env", "distribution",
-    "tags",    "is_deterministic", "properties"};
+    "version",      "description", "display_name",     "job",       "image",
+    "cache",        "code",        "command",          "resources", "env",
+    "distribution", "tags",        "is_deterministic", "properties"};
 constexpr llvm::StringRef kParallelKeys[] = {"input_data",
                                              "append_row_to",
                                              "entry_script",
@@ -715,6 +715,7 @@ class Builder {
       if (k == "display_name") c.display_name = s->text;
       if (k == "job") c.job_type = ast::Name{s->text, s->range};
       if (k == "image") c.image = s;
+      if (k == "cache") c.cache = s;
       if (k == "code") c.code = s;
     }
   }

@@ -8,6 +8,8 @@ namespace pipec::driver {
 
 using Args = std::vector<std::string>;
 
+/// `pipec cache ls|du|prune`
+int runCache(const Args& args);
 /// `pipec check FILE...`
 int runCheck(const Args& args);
 /// `pipec compile --emit=ast|ir|env|plan FILE`

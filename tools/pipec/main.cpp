@@ -9,6 +9,7 @@ namespace pipec::driver {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> all = {
+      {"cache", "list, measure or prune the step cache", runCache},
       {"check", "report every problem in component and pipeline files",
        runCheck},
       {"compile", "print the IR or the environment of each step", runCompile},

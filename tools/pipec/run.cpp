@@ -45,8 +45,9 @@ struct RunFlags {
   runtime::RunArgs args;  // as given: FILE, --set, --input, --entry
   std::vector<std::string> files;
   std::string workdir, jobs, python, follow, resume, run_id, gpus, grace = "5";
+  std::vector<std::string> rerun, cache_only;
   bool quiet = false, verbose = false, keep_going = false, dry_run = false,
-       strict = false;
+       strict = false, no_cache = false;
 
   void addTo(ArgParser& p);
   /// Checks the values into `out`; returns a usage error or "".
@@ -101,6 +102,17 @@ void RunFlags::addTo(ArgParser& p) {
           "(sets NVIDIA_VISIBLE_DEVICES and CUDA_VISIBLE_DEVICES; default: "
           "both pass through)",
           &gpus);
+  p.flag("--no-cache",
+         "run every step; neither use nor fill the step cache (WORKDIR/cache)",
+         &no_cache);
+  p.list("--rerun", "STEP",
+         "run STEP and everything downstream of it even when cached, "
+         "replacing their cache entries; repeatable, or STEP,STEP",
+         &rerun);
+  p.list("--cache-only", "STEP",
+         "only STEP may come from the cache, every other step runs; "
+         "repeatable, or STEP,STEP",
+         &cache_only);
   p.positional("PIPELINE_OR_COMPONENT", "a pipeline or component file", &files,
                0, 1);
 }
@@ -131,6 +143,18 @@ std::string RunFlags::validate(runtime::RunOptions& o) const {
   o.gpus = gpus;
   o.dry_run = dry_run;
   o.strict = strict;
+  o.no_cache = no_cache;
+  for (const auto* from : {&rerun, &cache_only}) {
+    auto& to = from == &rerun ? o.rerun : o.cache_only;
+    for (const std::string& list : *from) {
+      llvm::SmallVector<llvm::StringRef, 4> names;
+      llvm::StringRef(list).split(names, ',', -1, false);
+      for (llvm::StringRef n : names) to.push_back(n.trim().str());
+    }
+  }
+  if (no_cache && (!rerun.empty() || !cache_only.empty()))
+    return "--no-cache runs every step: --rerun and --cache-only do not go "
+           "with it";
   o.verbosity = quiet     ? runtime::Verbosity::Quiet
                 : verbose ? runtime::Verbosity::Verbose
                           : runtime::Verbosity::Normal;
@@ -146,19 +170,18 @@ std::string RunFlags::validate(runtime::RunOptions& o) const {
   return "";
 }
 
-// --follow names a step of `flat`; otherwise reports it.
-bool checkFollow(const std::string& follow, const ir::FlatPipeline& flat,
-                 ir::DiagnosticEngine& diags) {
-  if (follow.empty()) return true;
+// `step` (given with `option`) names a step of `flat`; otherwise reports it.
+bool checkStepName(const std::string& step, const char* option,
+                   const ir::FlatPipeline& flat, ir::DiagnosticEngine& diags) {
   std::vector<std::string> names;
   for (const ir::FlatStep& s : flat.steps) {
-    if (s.name == follow) return true;
+    if (s.name == step) return true;
     names.push_back(s.name);
   }
   diags
-      .report(llvm::SMRange(), diag::UnknownJob, follow,
-              frontend::didYouMean(follow, names))
-      .origin("--follow");
+      .report(llvm::SMRange(), diag::UnknownJob, step,
+              frontend::didYouMean(step, names))
+      .origin(option);
   return false;
 }
 
@@ -233,7 +256,13 @@ int runRun(const Args& argv) {
   if (!parseOverrides(*module->root, args.sets, args.inputs, fo, fe.diags()))
     return kExitErrors;
   ir::FlatPipeline flat = ir::flatten(*module->root, fo);
-  if (!checkFollow(opts.follow, flat, fe.diags())) return kExitErrors;
+  bool named = opts.follow.empty() ||
+               checkStepName(opts.follow, "--follow", flat, fe.diags());
+  for (const std::string& s : opts.rerun)
+    named = checkStepName(s, "--rerun", flat, fe.diags()) && named;
+  for (const std::string& s : opts.cache_only)
+    named = checkStepName(s, "--cache-only", flat, fe.diags()) && named;
+  if (!named) return kExitErrors;
   drawn = module->root;
   return run.run(*module->root, flat, fo.root_inputs, std::move(args));
 }

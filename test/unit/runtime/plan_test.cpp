@@ -127,9 +127,9 @@ TEST(Plan, SettingsBoundToPipelineInputsTakeTheRunsValue) {
 TEST(Plan, TheHashFollowsWhatTheStepDoes) {
   Planned a, b, c({{"lr", ir::Value::makeFloat(0.25)}});
   ASSERT_TRUE(a.plan && b.plan && c.plan);
-  EXPECT_EQ(a.plan->steps[1].hash, b.plan->steps[1].hash);
-  EXPECT_NE(a.plan->steps[1].hash, c.plan->steps[1].hash);
-  EXPECT_EQ(a.plan->steps[0].hash, c.plan->steps[0].hash);
+  EXPECT_EQ(a.plan->steps[1].key, b.plan->steps[1].key);
+  EXPECT_NE(a.plan->steps[1].key, c.plan->steps[1].key);
+  EXPECT_EQ(a.plan->steps[0].key, c.plan->steps[0].key);
 }
 
 TEST(Plan, AMissingInputPathIsReportedWhereItIsWritten) {
