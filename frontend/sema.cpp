@@ -318,8 +318,7 @@ class Sema::Impl {
                     "parent.inputs.NAME");
       return std::nullopt;
     }
-    std::string name = matchName(
-        ref->path[2], parentInputNames(*setting_scope_), "pipeline input");
+    std::string name = matchParentInput(ref->path[2], *setting_scope_);
     if (name.empty()) return std::nullopt;
     const ir::Param* p = setting_scope_->findParam(name);
     if (!p || !ir::isAssignable(p->type, want)) {
@@ -1128,6 +1127,8 @@ class Sema::Impl {
       // Resolve every input value to a source first: inline components get
       // their port types from there.
       std::vector<Source> in_sources, out_sources;
+      in_sources.reserve(j.inputs.size());
+      out_sources.reserve(j.outputs.size());
       for (const auto& [n, v] : j.inputs)
         in_sources.push_back(resolveSource(v, ctx, step.name, false));
       for (const auto& [n, v] : j.outputs)
@@ -1434,8 +1435,7 @@ class Sema::Impl {
                       path[2].text, "a job output");
         return Source{};
       }
-      std::string name =
-          matchName(path[2], parentInputNames(ctx.owner), "pipeline input");
+      std::string name = matchParentInput(path[2], ctx.owner);
       if (name.empty()) return Source{};
       s.kind = Source::Kind::ParentInput;
       s.name = name;
@@ -1454,9 +1454,12 @@ class Sema::Impl {
                       path[2].text, "a job input");
         return Source{};
       }
-      std::vector<std::string> names;
-      for (const ir::Port& p : ctx.owner.outputs) names.push_back(p.name);
-      std::string name = matchName(path[2], names, "pipeline output");
+      std::string name = path[2].text;
+      if (!ctx.owner.findOutput(name)) {  // a near miss
+        std::vector<std::string> names;
+        for (const ir::Port& p : ctx.owner.outputs) names.push_back(p.name);
+        name = matchName(path[2], names, "pipeline output");
+      }
       if (name.empty()) return Source{};
       s.kind = Source::Kind::ParentOutput;
       s.name = name;
@@ -1488,13 +1491,17 @@ class Sema::Impl {
       if (!producer.component || ctx.step_of[j] < 0)
         return Source{};  // reported
       const ir::Component& pc = *producer.component;
-      std::vector<std::string> outs;
-      for (const ir::Port& p : pc.outputs) outs.push_back(p.name);
-      // Inline producers declare outputs from their job.
-      if (producer.is_inline && pc.outputs.empty())
-        for (const auto& [n, v] : producer.job->outputs) outs.push_back(n.text);
-      std::string out = matchName(path[4], outs, "output",
-                                  fmt::format(" of step '{}'", step));
+      std::string out = path[4].text;
+      if (!pc.findOutput(out)) {
+        std::vector<std::string> outs;
+        for (const ir::Port& p : pc.outputs) outs.push_back(p.name);
+        // Inline producers declare outputs from their job.
+        if (producer.is_inline && pc.outputs.empty())
+          for (const auto& [n, v] : producer.job->outputs)
+            outs.push_back(n.text);
+        out = matchName(path[4], outs, "output",
+                        fmt::format(" of step '{}'", step));
+      }
       if (out.empty()) return Source{};
       s.kind = Source::Kind::StepOutput;
       s.step = step;
@@ -1514,6 +1521,12 @@ class Sema::Impl {
       return s;
     }
     return bad();
+  }
+
+  // A pipeline input or parameter of `owner`, as matchName() finds it.
+  std::string matchParentInput(const ast::Name& n, const ir::Component& owner) {
+    if (owner.findInput(n.text) || owner.findParam(n.text)) return n.text;
+    return matchName(n, parentInputNames(owner), "pipeline input");
   }
 
   static std::vector<std::string> parentInputNames(const ir::Component& owner) {
@@ -1564,13 +1577,18 @@ class Sema::Impl {
   void bindInput(ir::Step& step, const ir::Component& c, const ast::Name& n,
                  const ast::JobValue& v, const Source& src,
                  std::vector<std::pair<std::size_t, llvm::SMRange>>& edges) {
-    std::vector<std::string> names;
-    for (const ir::Port& p : c.inputs) names.push_back(p.name);
-    for (const ir::Param& p : c.params) names.push_back(p.name);
-    std::string name = matchKey(n, names, step.name, "input");
-    if (name.empty()) return;
-    const ir::Port* port = c.findInput(name);
-    const ir::Param* param = port ? nullptr : c.findParam(name);
+    const ir::Port* port = c.findInput(n.text);
+    const ir::Param* param = port ? nullptr : c.findParam(n.text);
+    std::string name = n.text;
+    if (!port && !param) {  // a near miss: case, or a did-you-mean
+      std::vector<std::string> names;
+      for (const ir::Port& p : c.inputs) names.push_back(p.name);
+      for (const ir::Param& p : c.params) names.push_back(p.name);
+      name = matchKey(n, names, step.name, "input");
+      if (name.empty()) return;
+      port = c.findInput(name);
+      param = port ? nullptr : c.findParam(name);
+    }
     if (src.kind == Source::Kind::None) return;  // empty or already reported
     Type target = port ? port->type : param->type;
     const char* target_kind = port ? "input" : "parameter";
@@ -1647,11 +1665,15 @@ class Sema::Impl {
       ir::Step& step, const ir::Component& c, const ir::Component& owner,
       const ast::Name& n, const ast::JobValue& v, const Source& src,
       std::map<std::string, std::pair<std::string, llvm::SMRange>>& written) {
-    std::vector<std::string> names;
-    for (const ir::Port& p : c.outputs) names.push_back(p.name);
-    std::string name = matchKey(n, names, step.name, "output");
-    if (name.empty()) return;
-    const ir::Port* port = c.findOutput(name);
+    const ir::Port* port = c.findOutput(n.text);
+    std::string name = n.text;
+    if (!port) {  // a near miss: case, or a did-you-mean
+      std::vector<std::string> names;
+      for (const ir::Port& p : c.outputs) names.push_back(p.name);
+      name = matchKey(n, names, step.name, "output");
+      if (name.empty()) return;
+      port = c.findOutput(name);
+    }
     ir::OutputBinding b;
     b.range = v.range;
     b.mode = v.mode;

@@ -2,6 +2,7 @@
 #include "frontend/session.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "frontend/dsl/dsl_loader.h"
 #include "frontend/sema.h"
@@ -141,14 +142,19 @@ class Session::Resolver : public ComponentResolver {
     return it->second;
   }
 
+  /// A new compile starts: what it reads is recorded again.
+  void newCompile() { path_memo_.clear(); }
+
   void fileChanged(llvm::StringRef abs) {
     links_.clear();  // an edit may come with new links
+    path_memo_.clear();
     for (const std::string& d : component_dirs_)
       if (isUnder(abs, d)) indexed_ = false;
     if (!indexed_) index_.clear();
   }
   void setComponentDirs(std::vector<std::string> dirs) {
     component_dirs_ = std::move(dirs);
+    path_memo_.clear();
   }
 
  private:
@@ -175,6 +181,20 @@ class Session::Resolver : public ComponentResolver {
   ir::DiagnosticEngine& diags() { return s_.diags_; }
 
   std::shared_ptr<const ast::Component> resolvePath(
+      const ast::ComponentRef& ref, const ast::Component& from) {
+    // Every step of a large pipeline names the same few files: within one
+    // compile, a reference resolved once from a file resolves the same way.
+    std::string key = from.file;
+    key += '\n';
+    key += ref.spelling.text;
+    if (auto it = path_memo_.find(key); it != path_memo_.end())
+      return it->second;
+    auto found = resolvePathUncached(ref, from);
+    if (found) path_memo_.emplace(std::move(key), found);
+    return found;
+  }
+
+  std::shared_ptr<const ast::Component> resolvePathUncached(
       const ast::ComponentRef& ref, const ast::Component& from) {
     llvm::StringRef text = llvm::StringRef(ref.spelling.text).trim();
     if (text.startswith("file:")) text = text.drop_front(5);
@@ -329,6 +349,9 @@ class Session::Resolver : public ComponentResolver {
   std::vector<std::string> component_dirs_;
   std::map<std::string, std::string> roots_;
   llvm::StringMap<std::string> links_;  // resolveLinks() answers
+  /// resolvePath() answers of this compile, by "from-file\nspelling".
+  std::unordered_map<std::string, std::shared_ptr<const ast::Component>>
+      path_memo_;
   bool indexed_ = false;
   std::vector<Indexed> index_;
 };
@@ -680,6 +703,7 @@ llvm::Expected<CheckResult> Session::check(llvm::StringRef path,
   std::string abs = absolute(path);
   read_.clear();
   read_set_.clear();
+  resolver_->newCompile();
   noteRead(abs);
   std::vector<ir::Diagnostic> check_diags;
   std::unique_ptr<ir::Module> module;

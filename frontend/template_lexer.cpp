@@ -54,6 +54,15 @@ class Lexer {
     };
     std::size_t i = 0, n = value_.size();
     while (i < n) {
+      // Text up to the next `$` (or `]` inside a group) goes in at once.
+      if (value_[i] != '$' && (group < 0 || value_[i] != ']')) {
+        std::size_t next =
+            group < 0 ? value_.find('$', i) : value_.find_first_of("$]", i);
+        if (next == llvm::StringRef::npos) next = n;
+        text.append(value_.data() + i, next - i);
+        i = next;
+        continue;
+      }
       llvm::StringRef rest = value_.substr(i);
       bool dollar_lt = rest.startswith("$<<");
       bool dollar_brace = rest.startswith("${{");

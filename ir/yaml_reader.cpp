@@ -3,6 +3,7 @@
 #include "ir/yaml_reader.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 #include "llvm/ADT/STLExtras.h"
@@ -91,7 +92,26 @@ bool checkBytes(const char* begin, const char* end, unsigned max_run,
   auto* e = reinterpret_cast<const unsigned char*>(end);
   unsigned commas = 0, doc_ends = 0;
   bool line_start = true, in_comment = false, after_blank = true;
+  // Bytes that need no more than the run bookkeeping below: printable ASCII
+  // other than `,` and `#` (1), and the space (2).
+  static constexpr auto kPlain = [] {
+    std::array<std::uint8_t, 256> t{};
+    for (int c = 0x21; c < 0x7F; ++c) t[c] = 1;
+    t[','] = t['#'] = 0;
+    t[' '] = 2;
+    return t;
+  }();
   while (p < e) {
+    if (!line_start && kPlain[*p]) {
+      // The common case, a byte at a time without the general checks.
+      bool text = false;
+      const unsigned char* q = p;
+      for (std::uint8_t k; q < e && (k = kPlain[*q]) != 0; ++q) text |= k == 1;
+      after_blank = q[-1] == ' ';
+      if (text && !in_comment) commas = 0;
+      p = q;
+      continue;
+    }
     unsigned char c = *p;
     if (line_start) {
       line_start = false;
