@@ -1,10 +1,13 @@
 // Completion proposals at a cursor, and `pipec fmt` on a buffer.
+#include <algorithm>
 #include <cctype>
 #include <set>
 
 #include "frontend/dsl/dsl_loader.h"
 #include "frontend/index.h"
 #include "frontend/yaml_loader.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -49,7 +52,10 @@ class Completer {
  public:
   Completer(const SymbolIndex& index, llvm::StringRef path,
             llvm::StringRef text, std::size_t offset)
-      : index_(index), text_(text), offset_(std::min(offset, text.size())) {
+      : index_(index),
+        path_(path),
+        text_(text),
+        offset_(std::min(offset, text.size())) {
     llvm::StringRef ext = llvm::sys::path::extension(path);
     pipe_ = ext == ".pipe";
     line_start_ = text_.rfind('\n', offset_ ? offset_ - 1 : 0);
@@ -291,8 +297,11 @@ class Completer {
     const ComponentSummary* c = summary(here_);
     std::size_t colon = body.find(':');
     if (colon != llvm::StringRef::npos) {
-      // A value: enum values of the parameter bound here.
       std::string key = body.take_front(colon).trim().str();
+      // A job's component: the component files beside this one.
+      if (key == "component" && path.size() == 2 && path[0] == "jobs")
+        return componentFiles();
+      // A value: enum values of the parameter bound here.
       if (path.size() == 3 && path[0] == "jobs" && path[2] == "inputs" && c)
         if (const ComponentSummary* sc = stepComponent(*c, path[1]))
           for (std::size_t id : sc->params) {
@@ -327,7 +336,43 @@ class Completer {
     if (last(1) == "task") return keys(YamlSection::Task);
   }
 
+  /// Component YAML files under this file's folder (a few levels down, at
+  /// most kMaxEntries directory entries looked at), as `./relative/path`.
+  void componentFiles() {
+    constexpr unsigned kMaxDepth = 3, kMaxEntries = 2000;
+    llvm::SmallString<256> self(path_);
+    llvm::sys::path::remove_dots(self, true);
+    llvm::StringRef dir = llvm::sys::path::parent_path(self);
+    if (dir.empty()) return;
+    std::vector<std::pair<std::string, std::string>> found;  // path, detail
+    std::error_code ec;
+    unsigned seen = 0;
+    for (llvm::sys::fs::recursive_directory_iterator it(dir, ec), end;
+         it != end && !ec && ++seen <= kMaxEntries; it.increment(ec)) {
+      llvm::StringRef p = it->path();
+      llvm::StringRef base = llvm::sys::path::filename(p);
+      bool hidden = base.startswith(".") || base == "node_modules";
+      if (it->type() == llvm::sys::fs::file_type::directory_file) {
+        if (hidden || it.level() + 1 >= int(kMaxDepth)) it.no_push();
+        continue;
+      }
+      if (hidden || !(p.endswith(".yaml") || p.endswith(".yml")) || p == self)
+        continue;
+      std::string name, version;
+      if (!peekComponentId(p, name, version)) continue;
+      std::string rel = "./" + p.drop_front(dir.size() + 1).str();
+      found.emplace_back(
+          std::move(rel),
+          "component " + name +
+              (version.empty() ? "" : " (version " + version + ")"));
+    }
+    std::sort(found.begin(), found.end());
+    for (auto& [rel, detail] : found)
+      add(Kind::Component, std::move(rel), std::move(detail));
+  }
+
   const SymbolIndex& index_;
+  llvm::StringRef path_;
   llvm::StringRef text_;
   std::size_t offset_;
   std::size_t line_start_ = 0;
