@@ -345,27 +345,17 @@ class Completer {
     llvm::StringRef dir = llvm::sys::path::parent_path(self);
     if (dir.empty()) return;
     std::vector<std::pair<std::string, std::string>> found;  // path, detail
-    std::error_code ec;
-    unsigned seen = 0;
-    for (llvm::sys::fs::recursive_directory_iterator it(dir, ec), end;
-         it != end && !ec && ++seen <= kMaxEntries; it.increment(ec)) {
-      llvm::StringRef p = it->path();
-      llvm::StringRef base = llvm::sys::path::filename(p);
-      bool hidden = base.startswith(".") || base == "node_modules";
-      if (it->type() == llvm::sys::fs::file_type::directory_file) {
-        if (hidden || it.level() + 1 >= int(kMaxDepth)) it.no_push();
-        continue;
-      }
-      if (hidden || !(p.endswith(".yaml") || p.endswith(".yml")) || p == self)
-        continue;
-      std::string name, version;
-      if (!peekComponentId(p, name, version)) continue;
-      std::string rel = "./" + p.drop_front(dir.size() + 1).str();
-      found.emplace_back(
-          std::move(rel),
-          "component " + name +
-              (version.empty() ? "" : " (version " + version + ")"));
-    }
+    forEachSourceFile(
+        dir, kMaxDepth, kMaxEntries, false, [&](llvm::StringRef p) {
+          if (p == self) return;
+          std::string name, version;
+          if (!peekComponentId(p, name, version)) return;
+          std::string rel = "./" + p.drop_front(dir.size() + 1).str();
+          found.emplace_back(
+              std::move(rel),
+              "component " + name +
+                  (version.empty() ? "" : " (version " + version + ")"));
+        });
     std::sort(found.begin(), found.end());
     for (auto& [rel, detail] : found)
       add(Kind::Component, std::move(rel), std::move(detail));
@@ -388,6 +378,26 @@ class Completer {
 std::vector<Completion> complete(const SymbolIndex& index, llvm::StringRef path,
                                  llvm::StringRef text, std::size_t offset) {
   return Completer(index, path, text, offset).run();
+}
+
+void forEachSourceFile(llvm::StringRef root, unsigned max_depth,
+                       unsigned max_entries, bool with_pipe,
+                       llvm::function_ref<void(llvm::StringRef)> on_file) {
+  std::error_code ec;
+  unsigned seen = 0;
+  for (llvm::sys::fs::recursive_directory_iterator it(root, ec), end;
+       it != end && !ec && ++seen <= max_entries; it.increment(ec)) {
+    llvm::StringRef p = it->path();
+    llvm::StringRef base = llvm::sys::path::filename(p);
+    bool hidden = base.startswith(".") || base == "node_modules";
+    if (it->type() == llvm::sys::fs::file_type::directory_file) {
+      if (hidden || it.level() + 1 >= int(max_depth)) it.no_push();
+      continue;
+    }
+    if (!hidden && (p.endswith(".yaml") || p.endswith(".yml") ||
+                    (with_pipe && p.endswith(".pipe"))))
+      on_file(p);
+  }
 }
 
 std::optional<std::string> formatPipeText(llvm::StringRef text) {

@@ -10,6 +10,7 @@
 
 #include "frontend/session.h"
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
 
 namespace pipec::frontend {
@@ -138,6 +139,14 @@ struct Completion {
 /// values of a parameter; both get binding paths inside `$<<` and `${{`.
 std::vector<Completion> complete(const SymbolIndex& index, llvm::StringRef path,
                                  llvm::StringRef text, std::size_t offset);
+
+/// Calls `on_file` with each YAML (`.yaml`, `.yml`) file under `root`, and
+/// `.pipe` file when `with_pipe`, at most `max_depth` levels down, hidden
+/// folders and `node_modules` skipped, stopping after `max_entries`
+/// directory entries: how editor features look for files nobody opened.
+void forEachSourceFile(llvm::StringRef root, unsigned max_depth,
+                       unsigned max_entries, bool with_pipe,
+                       llvm::function_ref<void(llvm::StringRef)> on_file);
 
 /// The `.pipe` text laid out as `pipec fmt` does, or nothing when it does
 /// not parse.

@@ -3,6 +3,9 @@
 #include "tools/lsp/server.h"
 
 #include "frontend/sema.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "tools/lsp/workspace.h"
 
@@ -302,6 +305,7 @@ class Server::Handlers {
     if (!sym.decl.path.empty() && !ws_.isOpen(sym.decl.path) &&
         llvm::sys::path::is_absolute(sym.decl.path))
       files.push_back(sym.decl.path);
+    for (const std::string& f : closedUsers(sym, files)) files.push_back(f);
     for (const std::string& f : files) collect(ensure(f));
     if (!sym.decl.path.empty() &&
         seen.insert({sym.decl.path, sym.decl.start.line, sym.decl.start.utf16})
@@ -310,6 +314,40 @@ class Server::Handlers {
       d.span = sym.decl;
       d.declaration = true;
       out.push_back(d);
+    }
+    return out;
+  }
+
+  /// Closed files under the workspace folders that may use the component
+  /// declaring `sym` (a channel or parameter): YAML and .pipe files whose
+  /// text names the declaring file. At most kMaxEntries directory entries
+  /// and kMaxDepth levels are looked at; hidden folders and node_modules
+  /// are skipped. `known` files are left out.
+  std::vector<std::string> closedUsers(const frontend::Symbol& sym,
+                                       const std::vector<std::string>& known) {
+    constexpr unsigned kMaxDepth = 4, kMaxEntries = 5000;
+    std::vector<std::string> out;
+    if (sym.kind == frontend::Symbol::Kind::Step || sym.decl.path.empty() ||
+        !llvm::sys::path::is_absolute(sym.decl.path))
+      return out;
+    std::string needle = llvm::sys::path::filename(sym.decl.path).str();
+    std::set<std::string> skip(known.begin(), known.end());
+    for (const std::string& root : server_.options_.roots) {
+      frontend::forEachSourceFile(
+          root, kMaxDepth, kMaxEntries, true, [&](llvm::StringRef p) {
+            llvm::SmallString<256> abs(p);
+            llvm::sys::path::remove_dots(abs, true);
+            if (skip.count(std::string(abs))) return;
+            std::uint64_t size = 0;
+            if (llvm::sys::fs::file_size(abs, size) || size > (4u << 20))
+              return;  // unreadable, or no pipeline or component
+            auto text = llvm::MemoryBuffer::getFile(abs);
+            if (!text ||
+                (*text)->getBuffer().find(needle) == llvm::StringRef::npos)
+              return;
+            skip.insert(std::string(abs));
+            out.push_back(std::string(abs));
+          });
     }
     return out;
   }
@@ -657,6 +695,25 @@ void Server::request(llvm::StringRef method, const json::Value& id,
       for (const json::Value& e : *encs)
         if (e.getAsString() == llvm::StringRef("utf-8"))
           encoding_ = Encoding::Utf8;
+    auto addRoot = [&](llvm::StringRef uri_or_path) {
+      std::optional<std::string> path = pathFromUri(uri_or_path);
+      if (!path && llvm::sys::path::is_absolute(uri_or_path))
+        path = uri_or_path.str();
+      if (path && llvm::sys::fs::is_directory(*path))
+        options_.roots.push_back(*path);
+    };
+    if (p) {
+      if (const json::Array* folders = p->getArray("workspaceFolders"))
+        for (const json::Value& f : *folders)
+          if (const json::Object* o = f.getAsObject())
+            if (auto uri = o->getString("uri")) addRoot(*uri);
+      if (options_.roots.empty()) {
+        if (auto uri = p->getString("rootUri"))
+          addRoot(*uri);
+        else if (auto root = p->getString("rootPath"))
+          addRoot(*root);
+      }
+    }
     if (p)
       if (const json::Object* init = p->getObject("initializationOptions"))
         if (auto d = init->getInteger("debounceMs"); d && *d >= 0 && *d < 10000)

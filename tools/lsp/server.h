@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "frontend/session.h"
 #include "llvm/Support/JSON.h"
@@ -25,6 +26,10 @@ struct ServerOptions {
   unsigned debounce_ms = 10;
   /// Diagnostic codes link to `docs_url#CODE` when set.
   std::string docs_url;
+  /// The workspace folders the client named in `initialize` (rootUri,
+  /// rootPath, workspaceFolders): where rename and references look for
+  /// closed files that use a component.
+  std::vector<std::string> roots;
 };
 
 /// One LSP server. handle() is called by the reading thread for each
