@@ -13,11 +13,13 @@
 #include "frontend/suggest.h"
 #include "frontend/template_lexer.h"
 #include "ir/mangle.h"
+#include "ir/mltable.h"
 #include "ir/program_arguments.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
 namespace pipec::frontend {
@@ -919,6 +921,37 @@ class Sema::Impl {
     }
   }
 
+  // A parallel step whose input_data is a local MLTable folder now: its
+  // MLTable file is checked here, with the diagnostics the engine would
+  // report when the step starts (an MLTable made by an upstream step, or
+  // on a datastore, is checked then). Each file is read once per check.
+  void checkLocalMLTable(const ir::Step& step, const ir::Component& owner) {
+    auto it = step.inputs.find(step.parallel->input_data);
+    if (it == step.inputs.end()) return;
+    const ir::Binding& b = it->second;
+    std::string dir;
+    if (b.kind == ir::Binding::Kind::Path && !b.is_uri) {
+      dir = b.path;
+    } else if (b.kind == ir::Binding::Kind::ParentInput) {
+      const ir::Port* in = owner.findInput(b.name);
+      if (in && in->default_path &&
+          !llvm::StringRef(*in->default_path).contains("://"))
+        dir = *in->default_path;
+    }
+    if (dir.empty()) return;
+    std::string file = dir + "/MLTable";
+    if (!llvm::sys::fs::is_regular_file(file) ||
+        !checked_mltables_.insert(file).second)
+      return;
+    auto buf = llvm::MemoryBuffer::getFile(file, /*IsText=*/false,
+                                           /*RequiresNullTerminator=*/false);
+    if (!buf) return;  // the run reports what it cannot read
+    unsigned id =
+        diags_.sourceMgr().AddNewSourceBuffer(std::move(*buf), llvm::SMLoc());
+    ir::mltable::parse(diags_.sourceMgr(), id, diags_);
+  }
+  std::set<std::string> checked_mltables_;
+
   void applyParallel(const ast::ParallelDecl& a, const ir::Component& c,
                      ir::ParallelSettings& p) {
     if (a.input_data)
@@ -934,6 +967,7 @@ class Sema::Impl {
     if (mbs && !mbs->is_null) {
       llvm::StringRef text = llvm::StringRef(mbs->text).trim();
       auto size = ir::parseBatchSize(text);
+      if (size) p.mini_batch_files = size->bytes ? 0 : size->value;
       if (size && !size->bytes) {
         p.mini_batch_size = size->value;
         p.batch_by = table ? ir::ParallelSettings::BatchBy::Size
@@ -1205,6 +1239,7 @@ class Sema::Impl {
         if (!info.is_inline)
           checkWorkerCount(j.resources, j.parallel, step.resources,
                            *step.parallel, j.name.range);
+        checkLocalMLTable(step, owner);
       } else if (j.parallel.present && !info.is_inline) {
         diags_.report(j.name.range, diag::ComponentKindMismatch, j.name.text,
                       "parallel", componentKindName(c.kind));

@@ -101,6 +101,11 @@ struct ParallelSettings {
   std::string input_data;  ///< the input port that is split
   BatchBy batch_by = BatchBy::Count;
   std::uint64_t mini_batch_size = 10;  ///< files, or bytes for BatchBy::Size
+  /// Files per mini-batch when a table input is an MLTable that only lists
+  /// files (known when the step runs): mini_batch_size as written when it
+  /// is a count, 10 (Azure's default for files) when it is not given, 0
+  /// when it is a size (then files up to that many bytes).
+  std::uint64_t mini_batch_files = 10;
   std::vector<std::string> partition_keys;
   std::int64_t max_concurrency_per_instance = 1;
   std::int64_t mini_batch_error_threshold = -1;  ///< -1: never fail

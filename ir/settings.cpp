@@ -173,6 +173,7 @@ std::string applySetting(const SettingInfo& s, llvm::StringRef text,
       auto size = parseBatchSize(t);
       if (!size) return settingNeeds(s);
       p->mini_batch_size = size->value;
+      p->mini_batch_files = size->bytes ? 0 : size->value;
       p->batch_by = size->bytes || table_input
                         ? ParallelSettings::BatchBy::Size
                         : ParallelSettings::BatchBy::Count;
@@ -191,6 +192,7 @@ llvm::json::Object settingsJson(const ParallelSettings& p) {
   llvm::json::Object o{{"input_data", p.input_data},
                        {"batch_by", batchByName(p.batch_by)},
                        {"mini_batch_size", std::int64_t(p.mini_batch_size)},
+                       {"mini_batch_files", std::int64_t(p.mini_batch_files)},
                        {"partition_keys", std::move(keys)},
                        {"entry_script", p.entry_script},
                        {"append_row_to", p.append_row_to}};
@@ -220,6 +222,8 @@ llvm::Error settingsFromJson(const llvm::json::Object& o, ParallelSettings& p) {
   }
   if (auto x = o.getInteger("mini_batch_size"))
     p.mini_batch_size = std::uint64_t(*x);
+  if (auto x = o.getInteger("mini_batch_files"))
+    p.mini_batch_files = std::uint64_t(*x);
   if (const llvm::json::Array* a = o.getArray("partition_keys"))
     for (const auto& x : *a)
       if (auto w = x.getAsString()) p.partition_keys.push_back(w->str());

@@ -44,6 +44,11 @@ struct SourceOptions {
   ir::Type input_type = ir::Type::Folder;
   ir::ParallelSettings::BatchBy batch_by = ir::ParallelSettings::BatchBy::Count;
   std::uint64_t mini_batch_size = 10;  ///< files, or bytes for tables
+  /// Files per mini-batch when a table input turns out to be an MLTable
+  /// that only lists files; 0: by size (mini_batch_size bytes of files).
+  std::uint64_t mini_batch_files = 10;
+  /// Where problems located in an MLTable file are reported (may be null).
+  ir::DiagnosticEngine* diags = nullptr;
   std::vector<std::string> partition_keys;
   /// A private folder for spilled sort runs and partition files.
   std::string scratch_dir;

@@ -268,6 +268,23 @@ class Engine {
   std::uint64_t final_failed_ = 0;    // failed after every retry
   std::uint64_t failed_batches_ = 0;  // final failures and partial results
   std::uint64_t failed_items_ = 0;
+  // Short returns not counted as failures (error_threshold -1).
+  std::uint64_t short_batches_ = 0;
+  // A run() that returned `ok` of `given` items. As Azure documents it,
+  // the gap is failed items and the mini-batch a failed one; with
+  // error_threshold -1 (the default) failed items are not checked, and
+  // such a return is no failure at all (Azure's partition example returns
+  // one row per partition with error_threshold -1 and passes). True when
+  // it counted as a failure.
+  bool countShort(std::uint64_t given, std::uint64_t ok) {
+    if (settings_.error_threshold < 0) {
+      ++short_batches_;
+      return false;
+    }
+    ++failed_batches_;
+    failed_items_ += given - ok;
+    return true;
+  }
   std::uint64_t items_done_ = 0;  // items of durable mini-batches
   std::uint64_t resumed_ = 0;     // skipped: committed by an earlier run
   std::uint64_t retried_ = 0, backups_ = 0, workers_lost_ = 0;
@@ -581,10 +598,7 @@ bool Engine::nextBatch(std::uint64_t& index) {
         ++committed_;
         ++resumed_;
         items_done_ += c->items;
-        if (c->ok < c->items) {
-          ++failed_batches_;
-          failed_items_ += c->items - c->ok;
-        }
+        if (c->ok < c->items) countShort(c->items, c->ok);
         log(Level::Debug, "mini-batch " + std::to_string(mb.index) +
                               " was committed by an earlier run");
         continue;
@@ -872,13 +886,13 @@ void Engine::onResult(Worker& w, std::uint64_t seq, std::uint64_t given,
   if (!pending_->since_ns || at.sent_wall_ns < pending_->since_ns)
     pending_->since_ns = at.sent_wall_ns;
   if (ok < given) {
-    ++failed_batches_;
-    failed_items_ += given - ok;
-    log(Level::Warning, "mini-batch " + std::to_string(a.batch.index) + " (" +
-                            a.batch.label + "): run() returned " +
-                            std::to_string(ok) + " of " +
-                            std::to_string(given) + " items");
-    record(a, "partial", ok);
+    bool counted = countShort(given, ok);
+    log(counted ? Level::Warning : Level::Info,
+        "mini-batch " + std::to_string(a.batch.index) + " (" + a.batch.label +
+            "): run() returned " + std::to_string(ok) + " of " +
+            std::to_string(given) + " items" +
+            (counted ? "" : " (not a failure: error_threshold is -1)"));
+    record(a, counted ? "partial" : "short", ok);
   } else {
     record(a, "ok", ok);
   }
@@ -1268,6 +1282,10 @@ std::string Engine::resultSentence() const {
     sentence += ", " + std::to_string(failed_batches_) + " failed (" +
                 plural(failed_items_, "item", "items") +
                 "), within the thresholds";
+  if (short_batches_)
+    sentence += "; " + std::to_string(short_batches_) + " returned fewer " +
+                "items than they got, not counted as failed because " +
+                "error_threshold is -1";
   if (resumed_)
     sentence +=
         " (" + std::to_string(resumed_) + " committed by an earlier run)";
@@ -1406,6 +1424,8 @@ int Engine::run() {
   so.input_type = spec_.input_type;
   so.batch_by = settings_.batch_by;
   so.mini_batch_size = settings_.mini_batch_size;
+  so.mini_batch_files = settings_.mini_batch_files;
+  so.diags = io_.diags;
   so.partition_keys = settings_.partition_keys;
   so.scratch_dir = spec_.state_dir + "/scratch";
   Problem p;

@@ -3,10 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "ir/mltable.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/GlobPattern.h"
 #include "runtime/parallel/encoding.h"
 #include "runtime/parallel/problem.h"
 
@@ -31,7 +34,39 @@ struct TableFile {
   bool encoding_given = false;
   /// Bytes of the byte order mark the file starts with (rows begin after).
   std::uint32_t bom = 0;
+  /// The values of the MLTable's path columns for this file
+  /// (MLTable::pathColumns(): `Path`, then the partition format's).
+  std::vector<std::string> path_values;
 };
+
+/// One entry of the `paths` of an MLTable that only lists files, checked
+/// but not yet listed: its files are listed as mini-batches are made.
+struct ListedPath {
+  std::string abs;  ///< a file, or the folder to walk
+  bool folder = false;
+  /// For `pattern:`: relative paths under `abs` (the MLTable's folder)
+  /// that match it.
+  std::optional<llvm::GlobPattern> glob;
+};
+
+/// A table input resolved: its files and, for an MLTable, what it says.
+struct TableInput {
+  /// The files of a table (empty for a list of files: see `listed`).
+  std::vector<TableFile> files;
+  /// The paths of an MLTable that only lists files, in order.
+  std::vector<ListedPath> listed;
+  /// The MLTable, when the input has one. Without read_delimited or
+  /// read_json_lines it only lists files: run() gets their paths.
+  std::optional<ir::mltable::MLTable> mltable;
+  bool filesOnly() const { return mltable && !mltable->isTable(); }
+};
+
+/// Resolves `input` as resolveTableFiles does, keeping the MLTable. Problems
+/// located in the MLTable file are reported to `diags` (when given; its
+/// SourceMgr gets the file) with a caret, and `problem` names the file.
+bool resolveTableInput(const std::string& input, const std::string& scratch,
+                       ir::DiagnosticEngine* diags, TableInput& out,
+                       Problem& problem);
 
 /// The table files of `input`: a CSV or JSON Lines file, a folder with an
 /// MLTable file (paths: file/folder/pattern; read_delimited or

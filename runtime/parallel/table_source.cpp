@@ -47,22 +47,9 @@ TableFile tableFileFor(std::string path, std::string rel) {
   return t;
 }
 
-// The encoding an MLTable read transformation names in `args`, if any.
-bool setEncoding(const ir::yaml::Node* args, TableFile& proto,
-                 std::string& why) {
-  const ir::yaml::Node* n =
-      args && args->isMap() ? args->get("encoding") : nullptr;
-  std::string name = n && n->isScalar() ? n->value : std::string();
-  if (name.empty()) return true;
-  std::optional<TextEncoding> e = parseEncoding(name);
-  if (!e) {
-    why = "encoding '" + name +
-          "' is not supported (supported: " + kSupportedEncodings + ")";
-    return false;
-  }
-  proto.encoding = *e;
-  proto.encoding_given = true;
-  return true;
+bool bad(Problem& problem, const std::string& file, std::string why) {
+  problem = {ir::diag::ParallelTableInvalid, file, std::move(why)};
+  return false;
 }
 
 // Sorted files under `dir` (relative to `base` in rel), those with a table
@@ -85,165 +72,175 @@ llvm::Error filesUnder(const std::string& dir, const std::string& rel_prefix,
   return llvm::Error::success();
 }
 
-std::string scalarOf(const ir::yaml::Node* n) {
-  return n && n->isScalar() ? n->value : std::string();
-}
+// Where the problems of one MLTable file go: kept (the first error becomes
+// the problem's text, so job_result.txt and pipec run's summary say it)
+// and passed on to the caller's diagnostics when given (the engine's,
+// printed to the step's log with a caret; its SourceMgr gets the file).
+struct MLTableContext : ir::DiagnosticConsumer {
+  std::string file;
+  llvm::SourceMgr local_sm;
+  llvm::SourceMgr* sm_ = nullptr;
+  ir::DiagnosticConsumer* forward = nullptr;
+  std::vector<ir::Diagnostic> stored;
+  std::optional<ir::DiagnosticEngine> engine;
+  ir::DiagnosticEngine* diags = nullptr;
 
-// Reads an MLTable file (through the one YAML reader, with its limits): its
-// paths and its read transformation. Problems name the file and, when they
-// are about a place in it, the line and column.
-bool readMLTable(const std::string& dir, const std::string& scratch,
-                 std::vector<TableFile>& out, Problem& problem) {
-  using ir::yaml::Node;
-  std::string file = dir + "/MLTable";
-  llvm::SourceMgr sm;
-  auto at = [&](const Node* n) {
-    if (!n) return file;
-    ir::LineCol lc = ir::resolveLoc(sm, n->range.Start);
-    return file + ":" + std::to_string(lc.line) + ":" +
-           std::to_string(lc.column);
-  };
-  auto bad = [&](const Node* n, std::string why) {
-    problem = {ir::diag::ParallelTableInvalid, at(n), std::move(why)};
+  MLTableContext(std::string f, ir::DiagnosticEngine* outer)
+      : file(std::move(f)) {
+    sm_ = outer ? &outer->sourceMgr() : &local_sm;
+    if (outer) forward = &outer->consumer();
+    engine.emplace(*sm_, *this);
+    diags = &*engine;
+  }
+  void handle(const ir::Diagnostic& d) override {
+    stored.push_back(d);
+    if (forward) forward->handle(d);
+  }
+  llvm::SourceMgr& sm() { return *sm_; }
+  // The problem after errors were reported: the first, with its place.
+  bool fail(Problem& problem) {
+    std::string why = "see the errors reported at it";
+    for (const ir::Diagnostic& d : stored)
+      if (d.severity == ir::Severity::Error) {
+        ir::LineCol lc = ir::resolveLoc(sm(), d.range.Start);
+        why = std::to_string(lc.line) + ":" + std::to_string(lc.column) + ": " +
+              d.message;
+        break;
+      }
+    problem = {ir::diag::MLTableInvalid, file, why};
     return false;
-  };
+  }
+};
+
+// Reads an MLTable file (through the one YAML reader and the MLTable reader
+// of ir/, so `pipec check` and the engine say the same) and resolves its
+// paths to files, each with the values of its path columns.
+bool readMLTable(const std::string& dir, const std::string& scratch,
+                 ir::DiagnosticEngine* outer, TableInput& in,
+                 Problem& problem) {
+  namespace mt = ir::mltable;
+  std::string file = dir + "/MLTable";
+  MLTableContext cx(file, outer);
   auto buf = llvm::MemoryBuffer::getFile(file, /*IsText=*/false,
                                          /*RequiresNullTerminator=*/false);
-  if (!buf) return bad(nullptr, "cannot read it: " + buf.getError().message());
-  unsigned id = sm.AddNewSourceBuffer(std::move(*buf), llvm::SMLoc());
-  ir::StoringDiagnosticConsumer yaml_errors;
-  ir::DiagnosticEngine diags(sm, yaml_errors);
-  std::unique_ptr<ir::yaml::Document> doc = ir::yaml::parse(sm, id, diags);
-  for (const ir::Diagnostic& d : yaml_errors.diags)
-    if (d.severity == ir::Severity::Error) {
-      ir::LineCol lc = ir::resolveLoc(sm, d.range.Start);
-      problem = {ir::diag::ParallelTableInvalid,
-                 file + ":" + std::to_string(lc.line) + ":" +
-                     std::to_string(lc.column),
-                 d.message};
+  if (!buf) {
+    problem = {ir::diag::ParallelTableInvalid, file,
+               "cannot read it: " + buf.getError().message()};
+    return false;
+  }
+  unsigned id = cx.sm().AddNewSourceBuffer(std::move(*buf), llvm::SMLoc());
+  std::optional<mt::MLTable> table = mt::parse(cx.sm(), id, *cx.diags);
+  if (!table) return cx.fail(problem);
+  TableFile proto;
+  proto.json_lines = table->format == mt::MLTable::Format::JsonLines;
+  proto.sep = table->delimiter;
+  proto.header = TableFile::Header(int(table->header));
+  if (!table->encoding.empty()) {
+    std::optional<TextEncoding> e = parseEncoding(table->encoding);
+    if (!e) {
+      problem = {
+          ir::diag::ParallelTableInvalid,
+          file + ":" +
+              std::to_string(
+                  ir::resolveLoc(cx.sm(), table->encoding_range.Start).line),
+          "encoding '" + table->encoding + "' is not supported"};
       return false;
     }
-  if (!doc) return bad(nullptr, "not valid YAML");
-  const Node* root = doc->root();
-  if (!root->isMap()) return bad(root, "expected a mapping with 'paths'");
-  // The read transformation applies to every path.
-  TableFile proto;
-  bool format_known = false;
-  if (const Node* tr = root->get("transformations")) {
-    if (!tr->isSeq()) return bad(tr, "'transformations' must be a list");
-    for (const Node* step : tr->items) {
-      std::string name;
-      const Node* args = nullptr;
-      if (step->isScalar()) {
-        name = step->value;
-      } else if (step->isMap() && step->entries.size() == 1) {
-        name = scalarOf(step->entries[0].first);
-        args = step->entries[0].second;
-      } else {
-        return bad(step,
-                   "each transformation must be a name or a one-key mapping");
-      }
-      if (name == "read_delimited") {
-        format_known = true;
-        proto.json_lines = false;
-        if (args && args->isMap()) {
-          std::string d = scalarOf(args->get("delimiter"));
-          if (d == "\\t" || d == "tab") d = "\t";
-          if (d.size() > 1)
-            return bad(args->get("delimiter"),
-                       "delimiter '" + d + "' must be one character");
-          if (!d.empty()) proto.sep = d[0];
-          std::string h = scalarOf(args->get("header"));
-          if (h.empty() || h == "all_files_same_headers" ||
-              h == "all_files_different_headers")
-            proto.header = TableFile::Header::Each;
-          else if (h == "from_first_file")
-            proto.header = TableFile::Header::FromFirst;
-          else if (h == "no_header")
-            proto.header = TableFile::Header::None;
-          else
-            return bad(args->get("header"),
-                       "header '" + h +
-                           "' is not one of no_header, from_first_file, "
-                           "all_files_same_headers, "
-                           "all_files_different_headers");
-        }
-        if (std::string why; !setEncoding(args, proto, why))
-          return bad(args->get("encoding"), why);
-      } else if (name == "read_json_lines") {
-        format_known = true;
-        proto.json_lines = true;
-        if (std::string why; !setEncoding(args, proto, why))
-          return bad(args->get("encoding"), why);
-      } else {
-        return bad(step, "transformation '" + name +
-                             "' is not supported by pipec (supported: "
-                             "read_delimited, read_json_lines)");
-      }
-    }
+    proto.encoding = *e;
+    proto.encoding_given = true;
   }
-  const Node* paths = root->get("paths");
-  if (!paths || !paths->isSeq() || paths->items.empty())
-    return bad(paths ? paths : root, "'paths' must be a non-empty list");
-  for (const Node* p : paths->items) {
-    if (!p->isMap() || p->entries.size() != 1)
-      return bad(p,
-                 "each entry of 'paths' must be one of file:, folder:, "
-                 "pattern:");
-    std::string kind = scalarOf(p->entries[0].first);
-    std::string where = scalarOf(p->entries[0].second);
-    if (llvm::StringRef(where).contains("://"))
-      return bad(p, "path '" + where + "' is not a local path");
+  std::vector<mt::PathColumn> columns = table->pathColumns();
+  for (const mt::PathEntry& p : table->paths) {
+    const std::string& where = p.value;
+    if (llvm::StringRef(where).contains("://")) {
+      cx.diags
+          ->report(p.range, ir::diag::MLTablePathInvalid, where,
+                   "is not a local path")
+          .note(llvm::SMRange(),
+                "pipec run reads local files: copy the data next to the "
+                "MLTable file and write a relative path");
+      return cx.fail(problem);
+    }
     llvm::StringRef rel = where;
     while (rel.consume_front("./")) {
     }
-    std::string abs =
-        llvm::sys::path::is_absolute(rel) ? rel.str() : dir + "/" + rel.str();
+    std::string abs = llvm::sys::path::is_absolute(rel) ? rel.str()
+                      : rel == "." || rel.empty()       ? dir
+                                                        : dir + "/" + rel.str();
     std::vector<TableFile> found;
-    if (kind == "file") {
-      struct stat st;
-      if (::stat(abs.c_str(), &st) != 0)
-        return bad(p, "path '" + where + "': " + std::strerror(errno));
+    struct stat st;
+    if (p.kind == mt::PathEntry::Kind::File ||
+        p.kind == mt::PathEntry::Kind::Folder) {
+      if (::stat(abs.c_str(), &st) != 0) {
+        cx.diags
+            ->report(p.range, ir::diag::MLTablePathInvalid, where,
+                     std::string("cannot be read: ") + std::strerror(errno))
+            .note(llvm::SMRange(),
+                  "paths are relative to the folder of the MLTable file");
+        return cx.fail(problem);
+      }
+      if (!table->isTable()) {
+        // A list of files: listed as mini-batches are made (streaming).
+        in.listed.push_back({abs, bool(S_ISDIR(st.st_mode)), std::nullopt});
+        continue;
+      }
       if (S_ISDIR(st.st_mode)) {
         if (llvm::Error e =
                 filesUnder(abs, rel.str() + "/", false, scratch, found))
-          return bad(p, llvm::toString(std::move(e)));
+          return bad(problem, file, llvm::toString(std::move(e)));
       } else {
         found.push_back(tableFileFor(abs, rel.str()));
       }
-    } else if (kind == "folder") {
-      if (llvm::Error e =
-              filesUnder(abs, rel.str() + "/", false, scratch, found))
-        return bad(p,
-                   "folder '" + where + "': " + llvm::toString(std::move(e)));
-    } else if (kind == "pattern") {
+    } else {
       auto glob = llvm::GlobPattern::create(rel);
-      if (!glob)
-        return bad(
-            p, "pattern '" + where + "': " + llvm::toString(glob.takeError()));
+      if (!glob) {
+        cx.diags
+            ->report(p.range, ir::diag::MLTablePathInvalid, where,
+                     "is not a pattern: " + llvm::toString(glob.takeError()))
+            .note(llvm::SMRange(), "write a pattern such as ./**/*.csv");
+        return cx.fail(problem);
+      }
+      if (!table->isTable()) {
+        in.listed.push_back({dir, true, std::move(*glob)});
+        continue;
+      }
       std::vector<TableFile> all;
       if (llvm::Error e = filesUnder(dir, "", false, scratch, all))
-        return bad(p, llvm::toString(std::move(e)));
+        return bad(problem, file, llvm::toString(std::move(e)));
       for (TableFile& t : all)
         if (glob->match(t.rel)) found.push_back(std::move(t));
-    } else {
-      return bad(p, "unknown path kind '" + kind +
-                        "' (expected file, folder or pattern)");
     }
     for (TableFile& t : found) {
       bool jl = t.json_lines;
       char sep = t.sep;
       std::string path = std::move(t.path), rel_path = std::move(t.rel);
       t = proto;
-      if (!format_known) {
+      if (!table->isTable()) {
         t.json_lines = jl;
         t.sep = sep;
       }
       t.path = std::move(path);
       t.rel = std::move(rel_path);
-      out.push_back(std::move(t));
+      if (!columns.empty()) {
+        if (table->include_path_column) t.path_values.push_back(t.path);
+        if (table->partition) {
+          std::vector<std::string> values;
+          if (!table->partition->match(t.path, values)) {
+            cx.diags
+                ->report(table->partition_range, ir::diag::MLTablePathMismatch,
+                         t.rel, table->partition->text)
+                .note(llvm::SMRange(),
+                      "the format matches the end of each file's path, one "
+                      "'{{Name}}' per folder or part of a name");
+            return cx.fail(problem);
+          }
+          for (std::string& v : values) t.path_values.push_back(std::move(v));
+        }
+      }
+      in.files.push_back(std::move(t));
     }
   }
+  in.mltable = std::move(table);
   return true;
 }
 
@@ -274,8 +271,9 @@ bool readByteOrderMark(TableFile& t, Problem& problem) {
 
 }  // namespace
 
-bool resolveTableFiles(const std::string& input, const std::string& scratch,
-                       std::vector<TableFile>& out, Problem& problem) {
+bool resolveTableInput(const std::string& input, const std::string& scratch,
+                       ir::DiagnosticEngine* diags, TableInput& in,
+                       Problem& problem) {
   struct stat st;
   if (::stat(input.c_str(), &st) != 0) {
     problem = {ir::diag::ParallelInputUnreadable, input, std::strerror(errno)};
@@ -283,10 +281,13 @@ bool resolveTableFiles(const std::string& input, const std::string& scratch,
   }
   std::string dir = input;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  std::vector<TableFile>& out = in.files;
   if (!S_ISDIR(st.st_mode)) {
     out.push_back(tableFileFor(input, llvm::sys::path::filename(input).str()));
   } else if (::stat((dir + "/MLTable").c_str(), &st) == 0) {
-    if (!readMLTable(dir, scratch, out, problem)) return false;
+    if (!readMLTable(dir, scratch, diags, in, problem)) return false;
+    // A list of files is never read as text.
+    if (in.filesOnly()) return true;
   } else if (llvm::Error e = filesUnder(dir, "", true, scratch, out)) {
     problem = {ir::diag::ParallelInputUnreadable, input,
                llvm::toString(std::move(e))};
@@ -294,12 +295,21 @@ bool resolveTableFiles(const std::string& input, const std::string& scratch,
   }
   if (out.empty()) {
     problem = {ir::diag::ParallelTableInvalid, input,
-               "no CSV or JSON Lines files (.csv, .tsv, .jsonl) and no MLTable "
-               "file"};
+               in.mltable ? "its MLTable lists no files"
+                          : "no CSV or JSON Lines files (.csv, .tsv, .jsonl) "
+                            "and no MLTable file"};
     return false;
   }
   for (TableFile& t : out)
     if (!readByteOrderMark(t, problem)) return false;
+  return true;
+}
+
+bool resolveTableFiles(const std::string& input, const std::string& scratch,
+                       std::vector<TableFile>& out, Problem& problem) {
+  TableInput in;
+  if (!resolveTableInput(input, scratch, nullptr, in, problem)) return false;
+  out = std::move(in.files);
   return true;
 }
 
@@ -556,27 +566,141 @@ void appendSliceFields(std::string& out, const TableFile& t,
   appendJsonString(out, t.encoding.pythonCodec());
 }
 
+// What the harness does to a table slice after reading it, from the
+// MLTable: path columns (names and types), the sample, conversions, columns
+// dropped or kept. Empty when there is nothing to do.
+std::string transformJson(const ir::mltable::MLTable* t, bool with_sample) {
+  if (!t) return "";
+  namespace mt = ir::mltable;
+  std::string x;
+  auto list = [&](const char* key, const std::vector<std::string>& v) {
+    if (v.empty()) return;
+    x.append(",\"").append(key).append("\":[");
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (i) x.push_back(',');
+      appendJsonString(x, v[i]);
+    }
+    x.push_back(']');
+  };
+  std::vector<mt::PathColumn> cols = t->pathColumns();
+  if (!cols.empty()) {
+    x.append(",\"cols\":[");
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      if (i) x.push_back(',');
+      x.push_back('[');
+      appendJsonString(x, cols[i].name);
+      x.append(cols[i].datetime ? ",\"datetime\"]" : ",\"str\"]");
+    }
+    x.push_back(']');
+  }
+  if (t->sample && with_sample) {
+    x.append(",\"sp\":[");
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%.17g", *t->sample);
+    x.append(buf).push_back(',');
+    appendUInt(x, t->seed);
+    x.push_back(']');
+  }
+  if (!t->conversions.empty()) {
+    x.append(",\"conv\":[");
+    for (std::size_t i = 0; i < t->conversions.size(); ++i) {
+      const mt::Conversion& c = t->conversions[i];
+      if (i) x.push_back(',');
+      x.append("{\"type\":");
+      appendJsonString(x, c.type);
+      std::string inner;
+      std::swap(inner, x);
+      list("columns", c.columns);
+      list("formats", c.formats);
+      list("true", c.true_values);
+      list("false", c.false_values);
+      std::swap(inner, x);
+      x.append(inner).push_back('}');
+    }
+    x.push_back(']');
+  }
+  list("drop", t->drop_columns);
+  list("keep", t->keep_columns);
+  if (t->empty_as_string) x.append(",\"eas\":true");
+  if (!t->infer_column_types) x.append(",\"infer\":false");
+  if (x.empty()) return "";
+  x[0] = '{';
+  x.push_back('}');
+  return x;
+}
+
+// Rows left out at the start, sampled and taken: the same for slices and
+// partitions. Counts rows that are not blank, in file order.
+struct RowFilter {
+  std::uint64_t skip = 0;
+  std::optional<std::uint64_t> take;
+  std::optional<double> sample;
+  std::uint64_t seed = 0;
+  std::uint64_t index = 0;  // rows seen after the skipped ones
+  std::uint64_t kept = 0;
+
+  explicit RowFilter(const ir::mltable::MLTable* t) {
+    if (!t) return;
+    skip = t->skip;
+    take = t->take;
+    sample = t->sample;
+    seed = t->seed;
+  }
+  bool done() const { return take && kept >= *take; }
+  // For a row that is not blank: skipped (false, counts nothing), or in
+  // the table (true; `keep` says whether it is in the sample).
+  bool admit(bool& keep) {
+    if (skip) {
+      --skip;
+      return false;
+    }
+    keep = !sample || ir::mltable::sampled(seed, index, *sample);
+    ++index;
+    if (keep) ++kept;
+    return true;
+  }
+};
+
 class TableSource : public BatchSource {
  public:
-  TableSource(std::vector<TableFile> files, std::uint64_t size)
-      : files_(std::move(files)), size_(size ? size : 1) {}
+  TableSource(std::vector<TableFile> files, std::uint64_t size,
+              const ir::mltable::MLTable* table)
+      : files_(std::move(files)),
+        size_(size ? size : 1),
+        filter_(table),
+        transform_(transformJson(table, true)) {}
 
   bool next(MiniBatch& out) override {
     while (!failed()) {
+      if (filter_.done()) return false;
       if (!open_ && !openNext()) return false;
       Row row;
-      std::uint64_t begin = 0, end = 0, items = 0;
+      std::uint64_t begin = 0, end = 0, items = 0, rows = 0;
+      std::uint64_t first_index = filter_.index;
       llvm::SHA1 sha;
       sha.update(files_[file_].rel);
       sha.update(llvm::StringRef("\0", 1));
       sha.update(readingKey(files_[file_]));
       sha.update(header_);
+      sha.update(transform_);
       bool any = false;
-      while (end - begin < size_ && scanner_.next(row)) {
-        if (!any) begin = row.begin;
+      while (end - begin < size_ && !filter_.done() && scanner_.next(row)) {
+        bool keep = true;
+        if (!row.blank) {
+          if (!filter_.admit(keep)) continue;  // skipped
+        } else if (filter_.skip) {
+          continue;  // a blank line among the skipped rows
+        }
+        if (!any) {
+          begin = row.begin;
+          first_index = filter_.index - (row.blank ? 0 : 1);
+        }
         any = true;
         end = row.end;
-        if (!row.blank) ++items;
+        if (!row.blank) {
+          ++rows;
+          if (keep) ++items;
+        }
         sha.update(row.bytes);
       }
       if (!scanner_.error().empty()) {
@@ -589,7 +713,7 @@ class TableSource : public BatchSource {
         ++file_;
         continue;
       }
-      if (items == 0) continue;  // only blank lines
+      if (items == 0) continue;  // only blank lines, or none in the sample
       const TableFile& t = files_[file_];
       out.index = produced_++;
       out.items = items;
@@ -602,8 +726,21 @@ class TableSource : public BatchSource {
       out.payload.append(",\"e\":");
       appendUInt(out.payload, end);
       out.payload.append(",\"n\":");
-      appendUInt(out.payload, items);
+      appendUInt(out.payload, rows);
       appendSliceFields(out.payload, t, header_, has_header_);
+      if (!transform_.empty()) {
+        out.payload.append(",\"x\":").append(transform_);
+        out.payload.append(",\"r0\":");
+        appendUInt(out.payload, first_index);
+        if (!t.path_values.empty()) {
+          out.payload.append(",\"pc\":[");
+          for (std::size_t i = 0; i < t.path_values.size(); ++i) {
+            if (i) out.payload.push_back(',');
+            appendJsonString(out.payload, t.path_values[i]);
+          }
+          out.payload.push_back(']');
+        }
+      }
       out.payload.push_back('}');
       std::copy_n(sha.final().bytes_begin(), 16, out.hash.bytes.begin());
       return true;
@@ -643,6 +780,8 @@ class TableSource : public BatchSource {
 
   std::vector<TableFile> files_;
   std::uint64_t size_;
+  RowFilter filter_;
+  std::string transform_;
   std::size_t file_ = 0;
   bool open_ = false;
   RowScanner scanner_;
@@ -688,6 +827,20 @@ std::vector<std::string> csvFields(llvm::StringRef row, char sep,
   return fields;
 }
 
+// Appends `v` as one CSV field, quoted when it must be.
+void appendCsvField(std::string& out, llvm::StringRef v, char sep) {
+  if (v.find_first_of(std::string("\"\r\n") + sep) == llvm::StringRef::npos) {
+    out.append(v.data(), v.size());
+    return;
+  }
+  out.push_back('"');
+  for (char c : v) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
 std::string jsonScalarText(const llvm::json::Value* v) {
   if (!v) return "";
   if (auto s = v->getAsString()) return s->str();
@@ -701,11 +854,16 @@ std::string jsonScalarText(const llvm::json::Value* v) {
 class PartitionSource : public BatchSource {
  public:
   PartitionSource(std::vector<std::string> keys, std::string dir,
-                  TableFile proto, std::string header)
+                  TableFile proto, const ir::mltable::MLTable* table)
       : keys_(std::move(keys)),
         dir_(std::move(dir)),
         proto_(std::move(proto)),
-        header_(std::move(header)) {}
+        filter_(table),
+        transform_(transformJson(table, false)) {
+    if (table)
+      for (const ir::mltable::PathColumn& c : table->pathColumns())
+        path_columns_.push_back(c.name);
+  }
 
   // Pass over every row: rows go to one file per key tuple, as UTF-8 (or
   // ASCII) text whatever the input's encoding.
@@ -713,7 +871,8 @@ class PartitionSource : public BatchSource {
     RowScanner scanner;
     std::vector<std::size_t> columns;
     std::string text;  // the row as UTF-8, when it was not
-    for (std::size_t f = 0; f < files.size(); ++f) {
+    std::string line;  // the row with its path columns
+    for (std::size_t f = 0; f < files.size() && !filter_.done(); ++f) {
       const TableFile& t = files[f];
       bool transcode = t.encoding.kind != TextEncoding::Kind::Utf8 &&
                        t.encoding.kind != TextEncoding::Kind::Ascii;
@@ -731,6 +890,15 @@ class PartitionSource : public BatchSource {
         if (!headerText(row, t, h, problem_)) return false;
         if (f == 0 || header_.empty()) {
           header_ = h;
+          out_header_ = h;
+          if (!path_columns_.empty()) {
+            out_header_.pop_back();
+            for (const std::string& c : path_columns_) {
+              out_header_.push_back(t.sep);
+              appendCsvField(out_header_, c, t.sep);
+            }
+            out_header_.push_back('\n');
+          }
         } else if (h != header_) {
           problem_ = {ir::diag::ParallelTableInvalid, t.path,
                       "its header differs from the header of '" +
@@ -739,9 +907,11 @@ class PartitionSource : public BatchSource {
           return false;
         }
       }
-      if (!t.json_lines && !columnsOf(t, columns)) return false;
-      while (scanner.next(row)) {
+      if (!keyColumns(t, columns)) return false;
+      while (!filter_.done() && scanner.next(row)) {
         if (row.blank) continue;
+        bool keep = true;
+        if (!filter_.admit(keep) || !keep) continue;
         llvm::StringRef bytes = row.bytes;
         if (transcode) {
           text.clear();
@@ -769,7 +939,12 @@ class PartitionSource : public BatchSource {
                             " is not a JSON object"};
             return false;
           }
-          for (const std::string& k : keys_) {
+          for (std::size_t ki = 0; ki < keys_.size(); ++ki) {
+            const std::string& k = keys_[ki];
+            if (key_path_[ki] >= 0) {
+              values.push_back(t.path_values[std::size_t(key_path_[ki])]);
+              continue;
+            }
             if (!o->get(k)) {
               problem_ = {ir::diag::ParallelPartitionKeyMissing, k,
                           "is not a field of the row at byte " +
@@ -780,11 +955,17 @@ class PartitionSource : public BatchSource {
             values.push_back(jsonScalarText(o->get(k)));
           }
         } else {
-          std::size_t need =
-              1 + *std::max_element(columns.begin(), columns.end());
-          std::vector<std::string> fields = csvFields(content, t.sep, need);
+          std::size_t need = 1;
           for (std::size_t c : columns)
-            values.push_back(c < fields.size() ? fields[c] : std::string());
+            if (c != SIZE_MAX) need = std::max(need, c + 1);
+          std::vector<std::string> fields = csvFields(content, t.sep, need);
+          for (std::size_t ki = 0; ki < keys_.size(); ++ki) {
+            std::size_t c = columns[ki];
+            if (key_path_[ki] >= 0)
+              values.push_back(t.path_values[std::size_t(key_path_[ki])]);
+            else
+              values.push_back(c < fields.size() ? fields[c] : std::string());
+          }
         }
         for (const std::string& v : values) {
           tuple.append(v);
@@ -797,8 +978,13 @@ class PartitionSource : public BatchSource {
           rows_.push_back(0);
         }
         std::size_t id = it->second;
+        if (!t.path_values.empty()) {
+          withPathColumns(content, t, line);
+          bytes = line;
+        }
         buffers_[id].append(bytes.data(), bytes.size());
-        if (!row.eol) buffers_[id].push_back('\n');
+        if (!bytes.endswith("\n") && !bytes.endswith("\r"))
+          buffers_[id].push_back('\n');
         buffered_ += bytes.size() + 1;
         ++rows_[id];
         if (buffered_ > memory && !flush()) return false;
@@ -833,14 +1019,15 @@ class PartitionSource : public BatchSource {
     out.payload.assign("{\"f\":");
     appendJsonString(out.payload, path);
     out.payload.append(",\"b\":");
-    appendUInt(out.payload, header_.size());
+    appendUInt(out.payload, out_header_.size());
     out.payload.append(",\"e\":");
     appendUInt(out.payload, content.size());
     out.payload.append(",\"n\":");
     appendUInt(out.payload, rows_[id]);
     appendSliceFields(
-        out.payload, proto_, header_,
+        out.payload, proto_, out_header_,
         !proto_.json_lines && proto_.header != TableFile::Header::None);
+    if (!transform_.empty()) out.payload.append(",\"x\":").append(transform_);
     out.payload.append(",\"pk\":");
     appendKeyObject(out.payload, keys_, tuples_[id]);
     out.payload.push_back('}');
@@ -891,7 +1078,7 @@ class PartitionSource : public BatchSource {
                       0644);
       bool ok = fd >= 0;
       if (ok && !written_[id]) {
-        ok = writeAll(fd, header_);
+        ok = writeAll(fd, out_header_);
         written_[id] = true;
       }
       ok = ok && writeAll(fd, b);
@@ -921,10 +1108,66 @@ class PartitionSource : public BatchSource {
     return ok;
   }
 
+  // Where each key comes from: a path column (its index), or -1.
+  bool keyColumns(const TableFile& t, std::vector<std::size_t>& columns) {
+    key_path_.assign(keys_.size(), -1);
+    for (std::size_t ki = 0; ki < keys_.size(); ++ki)
+      for (std::size_t c = 0; c < path_columns_.size(); ++c)
+        if (path_columns_[c] == keys_[ki]) key_path_[ki] = int(c);
+    columns.assign(keys_.size(), SIZE_MAX);
+    if (t.json_lines) return true;
+    std::vector<std::string> from_rows;
+    for (std::size_t ki = 0; ki < keys_.size(); ++ki)
+      if (key_path_[ki] < 0) from_rows.push_back(keys_[ki]);
+    if (from_rows.empty()) return true;
+    std::vector<std::string> saved = keys_;
+    keys_ = from_rows;
+    std::vector<std::size_t> found;
+    bool ok = columnsOf(t, found);
+    keys_ = std::move(saved);
+    if (!ok) return false;
+    for (std::size_t ki = 0, j = 0; ki < keys_.size(); ++ki)
+      if (key_path_[ki] < 0) columns[ki] = found[j++];
+    return true;
+  }
+
+  // `content` (a row without its line ending) with the path columns of
+  // its file: CSV fields at the end, or JSON members at the start.
+  void withPathColumns(llvm::StringRef content, const TableFile& t,
+                       std::string& out) const {
+    out.clear();
+    if (!t.json_lines) {
+      out.append(content.data(), content.size());
+      for (const std::string& v : t.path_values) {
+        out.push_back(t.sep);
+        appendCsvField(out, v, t.sep);
+      }
+      out.push_back('\n');
+      return;
+    }
+    std::size_t brace = content.find('{');
+    out.append(content.data(), brace + 1);
+    llvm::StringRef rest = content.drop_front(brace + 1);
+    for (std::size_t c = 0; c < path_columns_.size(); ++c) {
+      if (c) out.push_back(',');
+      appendJsonString(out, path_columns_[c]);
+      out.push_back(':');
+      appendJsonString(out, t.path_values[c]);
+    }
+    if (!rest.ltrim(" \t").startswith("}")) out.push_back(',');
+    out.append(rest.data(), rest.size());
+    out.push_back('\n');
+  }
+
   std::vector<std::string> keys_;
   std::string dir_;
   TableFile proto_;
-  std::string header_;
+  RowFilter filter_;
+  std::string transform_;
+  std::vector<std::string> path_columns_;
+  std::vector<int> key_path_;
+  std::string header_;      // as read (UTF-8)
+  std::string out_header_;  // as written, with the path columns
   std::unordered_map<std::string, std::size_t> ids_;
   std::vector<std::vector<std::string>> tuples_;
   std::vector<std::string> buffers_;
@@ -935,14 +1178,219 @@ class PartitionSource : public BatchSource {
 
 }  // namespace
 
+namespace {
+
+// An MLTable that only lists files: run() gets their paths, N per
+// mini-batch (or as many as reach a size), skip/take/take_random_sample
+// applied to the files. Each entry of `paths` is listed when reached,
+// through a sorter with bounded memory, as a folder input is: memory does
+// not grow with the number of files.
+class FileListSource : public BatchSource {
+ public:
+  FileListSource(std::vector<ListedPath> listed, std::string scratch,
+                 std::uint64_t count, std::uint64_t bytes,
+                 const ir::mltable::MLTable& t)
+      : listed_(std::move(listed)),
+        scratch_(std::move(scratch)),
+        count_(count),
+        bytes_(bytes ? bytes : 1),
+        filter_(&t) {}
+
+  bool next(MiniBatch& out) override {
+    std::string path;
+    out.index = produced_;
+    out.items = 0;
+    out.files.clear();
+    out.payload.assign(1, '[');
+    std::uint64_t size = 0;
+    while (true) {
+      if (count_ && out.items == count_) break;
+      if (!count_ && out.items && size >= bytes_) break;
+      if (!nextFile(path)) break;
+      if (!out.items) out.label = path;
+      if (out.items) out.payload.push_back(',');
+      appendJsonString(out.payload, path);
+      out.files.append(path);
+      out.files.push_back('\0');
+      ++out.items;
+      if (!count_) {
+        struct stat st;
+        if (::stat(path.c_str(), &st) != 0) {
+          problem_ = {ir::diag::ParallelInputUnreadable, path,
+                      std::strerror(errno)};
+          return false;
+        }
+        size += std::uint64_t(st.st_size);
+      }
+    }
+    if (failed() || !out.items) return false;
+    out.payload.push_back(']');
+    llvm::SHA1 sha;
+    sha.update(out.files);
+    std::copy_n(sha.final().bytes_begin(), 16, out.hash.bytes.begin());
+    ++produced_;
+    return true;
+  }
+
+ private:
+  // The next file of the list that skip, the sample and take leave in.
+  bool nextFile(std::string& path) {
+    while (!filter_.done() && nextListed(path)) {
+      bool keep = true;
+      if (filter_.admit(keep) && keep) return true;
+    }
+    return false;
+  }
+
+  // The next file of the entries, in order.
+  bool nextListed(std::string& path) {
+    std::string rel;
+    while (true) {
+      if (sorter_) {
+        if (sorter_->next(rel)) {
+          path = base_ + "/" + rel;
+          return true;
+        }
+        if (!sorter_->error().empty()) {
+          problem_ = {ir::diag::ParallelInputUnreadable, base_,
+                      sorter_->error()};
+          return false;
+        }
+        sorter_.reset();
+      }
+      if (entry_ >= listed_.size()) return false;
+      const ListedPath& e = listed_[entry_++];
+      if (!e.folder) {
+        path = e.abs;
+        return true;
+      }
+      base_ = e.abs;
+      while (base_.size() > 1 && base_.back() == '/') base_.pop_back();
+      sorter_ = std::make_unique<ExternalSorter>(scratch_, 16u << 20);
+      const std::optional<llvm::GlobPattern>& glob = e.glob;
+      llvm::Error err = listFiles(base_, [&](llvm::StringRef r) -> llvm::Error {
+        if (llvm::sys::path::filename(r) == "MLTable")
+          return llvm::Error::success();
+        if (glob && !glob->match(r)) return llvm::Error::success();
+        return sorter_->add(r);
+      });
+      if (!err) err = sorter_->finish();
+      if (err) {
+        problem_ = {ir::diag::ParallelInputUnreadable, base_,
+                    llvm::toString(std::move(err))};
+        return false;
+      }
+    }
+  }
+
+  std::vector<ListedPath> listed_;
+  std::string scratch_;
+  std::uint64_t count_, bytes_;
+  RowFilter filter_;
+  std::size_t entry_ = 0;
+  std::unique_ptr<ExternalSorter> sorter_;
+  std::string base_;
+};
+
+// The columns a CSV table's rows have (header, or Column1..N without one),
+// then its path columns.
+bool tableColumns(const TableFile& t, const ir::mltable::MLTable& m,
+                  std::vector<std::string>& names, Problem& problem) {
+  names.clear();
+  RowScanner scanner;
+  if (!scanner.open(t.path, rowFormat(t))) {
+    problem = {ir::diag::ParallelInputUnreadable, t.path, scanner.error()};
+    return false;
+  }
+  Row row;
+  while (scanner.next(row) && row.blank) {
+  }
+  if (!scanner.error().empty()) {
+    problem = {ir::diag::ParallelInputUnreadable, t.path, scanner.error()};
+    return false;
+  }
+  if (row.bytes.empty()) return true;
+  std::string text;
+  if (!headerText(row, t, text, problem)) return false;
+  std::vector<std::string> fields = csvFields(text, t.sep, SIZE_MAX);
+  if (t.header == TableFile::Header::None) {
+    for (std::size_t i = 0; i < fields.size(); ++i)
+      names.push_back("Column" + std::to_string(i + 1));
+  } else {
+    names = std::move(fields);
+  }
+  for (const ir::mltable::PathColumn& c : m.pathColumns())
+    names.push_back(c.name);
+  return true;
+}
+
+// Columns that drop_columns, keep_columns and convert_column_types name
+// must be columns of a CSV table (JSON Lines rows may differ: the harness
+// checks those).
+bool checkColumns(const TableInput& in, const std::string& mltable_file,
+                  ir::DiagnosticEngine* diags, Problem& problem) {
+  const ir::mltable::MLTable& m = *in.mltable;
+  if (m.format != ir::mltable::MLTable::Format::Delimited) return true;
+  if (m.drop_columns.empty() && m.keep_columns.empty() && m.conversions.empty())
+    return true;
+  std::vector<std::string> names;
+  if (!tableColumns(in.files[0], m, names, problem)) return false;
+  if (names.empty()) return true;
+  auto check = [&](const std::vector<std::string>& cols, llvm::SMRange r,
+                   const char* what) {
+    for (const std::string& c : cols) {
+      if (std::find(names.begin(), names.end(), c) != names.end()) continue;
+      std::string list;
+      for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+      std::string file = in.files[0].path;
+      if (diags)
+        diags->report(r, ir::diag::MLTableUnknownColumn, c, what, list)
+            .note(llvm::SMRange(), "the columns are read from '{}'", file);
+      problem = {ir::diag::MLTableInvalid, mltable_file,
+                 "column '" + c + "' of " + what +
+                     " is not a column of the table (its columns: " + list +
+                     ")"};
+      return false;
+    }
+    return true;
+  };
+  if (!check(m.drop_columns, m.drop_range, "drop_columns")) return false;
+  if (!check(m.keep_columns, m.keep_range, "keep_columns")) return false;
+  for (const ir::mltable::Conversion& c : m.conversions)
+    if (!check(c.columns, m.conversions_range, "convert_column_types"))
+      return false;
+  return true;
+}
+
+}  // namespace
+
 std::unique_ptr<BatchSource> openTableSource(const SourceOptions& opts,
                                              Problem& problem) {
-  std::vector<TableFile> files;
-  if (!resolveTableFiles(opts.input_path, opts.scratch_dir, files, problem))
+  TableInput in;
+  if (!resolveTableInput(opts.input_path, opts.scratch_dir, opts.diags, in,
+                         problem))
+    return nullptr;
+  const ir::mltable::MLTable* table = in.mltable ? &*in.mltable : nullptr;
+  if (in.filesOnly()) {
+    if (opts.batch_by == ir::ParallelSettings::BatchBy::PartitionKeys) {
+      problem = {ir::diag::ParallelPartitionKeyMissing,
+                 opts.partition_keys.empty() ? "" : opts.partition_keys[0],
+                 "needs a table, but the MLTable of '" + opts.input_path +
+                     "' only lists files (add read_delimited or "
+                     "read_json_lines)"};
+      return nullptr;
+    }
+    return std::make_unique<FileListSource>(
+        std::move(in.listed), opts.scratch_dir, opts.mini_batch_files,
+        opts.mini_batch_size, *table);
+  }
+  std::vector<TableFile>& files = in.files;
+  if (table &&
+      !checkColumns(in, opts.input_path + "/MLTable", opts.diags, problem))
     return nullptr;
   if (opts.batch_by != ir::ParallelSettings::BatchBy::PartitionKeys)
-    return std::make_unique<TableSource>(std::move(files),
-                                         opts.mini_batch_size);
+    return std::make_unique<TableSource>(std::move(files), opts.mini_batch_size,
+                                         table);
   bool jl = files[0].json_lines;
   for (const TableFile& t : files)
     if (t.json_lines != jl) {
@@ -963,7 +1411,7 @@ std::unique_ptr<BatchSource> openTableSource(const SourceOptions& opts,
     proto.encoding = TextEncoding();
   proto.bom = 0;
   auto src = std::make_unique<PartitionSource>(opts.partition_keys, dir,
-                                               std::move(proto), std::string());
+                                               std::move(proto), table);
   if (!src->build(files, opts.partition_memory)) {
     problem = src->problem();
     return nullptr;

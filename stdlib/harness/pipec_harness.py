@@ -404,6 +404,17 @@ def _table_specs(path):
             for f in files]
 
 
+def _lists_files_only(path):
+    """True when `path` is an MLTable folder without read_delimited or
+    read_json_lines: a list of files, never read as text."""
+    mltable = os.path.join(path, "MLTable")
+    if not os.path.isfile(mltable):
+        return False
+    with open(mltable, encoding="utf-8") as fh:
+        text = fh.read()
+    return "read_delimited" not in text and "read_json_lines" not in text
+
+
 def _rows(data, start, quotes):
     """(begin, end, blank) of each row of `data` from `start`; rows end at
     LF, CRLF or a lone CR (outside double quotes when `quotes`)."""
@@ -437,16 +448,25 @@ def split_input(cfg):
         raise RuntimeError("partition_keys are not supported on Kubernetes "
                            "yet; run the step with pipec run")
     batches = []
-    if cfg["input_kind"] != "table":
-        names = []
-        if os.path.isfile(path):
+    files_only = cfg["input_kind"] == "table" and _lists_files_only(path)
+    if files_only or cfg["input_kind"] != "table":
+        by_size = settings["batch_by"] == "size"
+        if files_only:
+            # An MLTable without a read transformation is a list of files:
+            # mini_batch_files per mini-batch (0: up to mini_batch_size
+            # bytes of files), never read as text.
+            names = [spec[0] for spec in _table_specs(path)]
+            size = int(settings.get("mini_batch_files", 10)) or size
+            by_size = not settings.get("mini_batch_files", 10)
+        elif os.path.isfile(path):
             names = [path]
         else:
+            names = []
             for root, dirs, files in os.walk(path):
                 dirs.sort()
                 names += [os.path.join(root, f) for f in files]
             names.sort(key=lambda n: os.fsencode(os.path.relpath(n, path)))
-        if settings["batch_by"] == "size":
+        if by_size:
             cur, total = [], 0
             for n in names:
                 cur.append(n)
@@ -619,7 +639,11 @@ def gather(cfg_path):
             with open(done, "rb") as fh:
                 head, _, body = fh.read().partition(b"\n")
             given, ok = map(int, head.split())
-            failed_items += given - ok
+            # A short return fails its mini-batch only when failed items
+            # are checked (error_threshold >= 0), as in the engine.
+            if ok < given and int(settings.get("error_threshold", -1)) >= 0:
+                failed_items += given - ok
+                failed_batches += 1
             parts.append(body)
         elif os.path.exists(os.path.join(state, "failed", str(k))):
             with open(os.path.join(state, "failed", str(k)), "rb") as fh:

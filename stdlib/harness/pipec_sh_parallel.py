@@ -113,6 +113,44 @@ def read_mltable(folder):
     return files
 
 
+def mltable_file_list(path):
+    """The files of an MLTable that only lists paths (no read_delimited,
+    no read_json_lines): run() gets their paths. None for anything else."""
+    folder = path.rstrip("/") or "/"
+    if not os.path.isfile(os.path.join(folder, "MLTable")):
+        return None
+    try:
+        import yaml
+    except ImportError:
+        raise Failure("reading %s/MLTable needs PyYAML (python3-yaml)"
+                      % folder)
+    with open(os.path.join(folder, "MLTable"), encoding="utf-8") as fh:
+        doc = yaml.safe_load(fh) or {}
+    names = [step if isinstance(step, str) else next(iter(step))
+             for step in doc.get("transformations") or []]
+    if "read_delimited" in names or "read_json_lines" in names:
+        return None
+    return [t["path"] for t in read_mltable(folder)]
+
+
+def file_list_batches(names, count, size):
+    """`count` files per mini-batch, or (count 0) files up to `size`
+    bytes."""
+    if count:
+        for i in range(0, len(names), count):
+            yield names[i:i + count]
+        return
+    cur, total = [], 0
+    for n in names:
+        cur.append(n)
+        total += os.path.getsize(n)
+        if total >= size:
+            yield cur
+            cur, total = [], 0
+    if cur:
+        yield cur
+
+
 def table_files(path):
     folder = path.rstrip("/") or "/"
     if not os.path.isdir(folder):
@@ -306,7 +344,14 @@ def main():
             raise Failure("partition_keys is not supported by the sh target; "
                           "run the step with 'pipec run'")
         table = spec["input_type"] == "table"
-        if table:
+        listed_files = mltable_file_list(spec["input_path"]) if table \
+            else None
+        if listed_files is not None:
+            table = False  # run() gets file paths
+            batches = list(file_list_batches(
+                listed_files, st.get("mini_batch_files", 10),
+                max(1, st["mini_batch_size"])))
+        elif table:
             batches = [p for p in table_batches(spec["input_path"],
                                                 st["mini_batch_size"]) if p]
         else:
@@ -349,6 +394,7 @@ def main():
     restarts = 0
     committed = 0
     partial = 0
+    short = 0  # short returns, not failures (error_threshold -1)
 
     def start(i):
         log = os.path.join(logs, "workers", "worker-%d.log" % i)
@@ -406,10 +452,14 @@ def main():
                     given, ok = fields[1], fields[2]
                     bodies[b] = body
                     committed += 1
-                    if ok < given:  # rows kept, the mini-batch counted failed
+                    # Rows kept; the mini-batch counts as failed only when
+                    # failed items are checked (error_threshold >= 0).
+                    if ok < given and st.get("error_threshold", -1) >= 0:
                         partial += 1
                         failed_batches += 1
                         failed_items += given - ok
+                    elif ok < given:
+                        short += 1
                     done += 1
                 elif kind == "E":
                     b = w.busy[0]
@@ -444,6 +494,9 @@ def main():
     if failed_batches:
         sentence += ", %d failed (%d item%s), within the thresholds" % (
             failed_batches, failed_items, "" if failed_items == 1 else "s")
+    if short:
+        sentence += ("; %d returned fewer items than they got, not counted as "
+                     "failed because error_threshold is -1" % short)
     warning = ""
     if total and succeeded == 0:
         warning = (

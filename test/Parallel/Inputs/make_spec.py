@@ -15,6 +15,9 @@ p.add_argument("--entry", default="fake_entry.py")
 p.add_argument("--python", default=sys.executable)
 p.add_argument("--size", default="1")
 p.add_argument("--keys", default="")
+# Files per mini-batch when a table input is an MLTable that only lists
+# files (0: by size).
+p.add_argument("--files", type=int)
 p.add_argument("--instances", type=int, default=1)
 p.add_argument("--per-instance", type=int, default=2)
 p.add_argument("--max-retries", type=int, default=3)
@@ -73,6 +76,7 @@ spec = {
         "batch_by": batch_by,
         "mini_batch_size": size_value,
         "partition_keys": [k for k in a.keys.split(",") if k],
+        **({"mini_batch_files": a.files} if a.files is not None else {}),
         "max_concurrency_per_instance": a.per_instance,
         "mini_batch_error_threshold": a.mini_batch_error_threshold,
         "error_threshold": a.error_threshold,

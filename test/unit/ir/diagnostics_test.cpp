@@ -209,8 +209,9 @@ TEST(DiagDef, MessagesAreFormattedFromTheTypedEntry) {
   EXPECT_EQ(diag::InvalidUtf8.message(static_cast<unsigned char>(0xE9)),
             "invalid UTF-8 (byte 0xE9)");
   EXPECT_EQ(diag::ParallelBatchForTable.message(10, "data"),
-            "mini_batch_size 10 of table input 'data' is a size in bytes; "
-            "write '10kb' or '1mb' to make that clear");
+            "mini_batch_size 10 of table input 'data' is a size in bytes "
+            "for a table, and a count of files for an MLTable that only "
+            "lists paths; write '10kb' or '1mb' for a size");
   EXPECT_EQ(diag::FileNotFound.kind(), DiagKind::FileNotFound);
   EXPECT_STREQ(diagInfo(DiagKind::FileNotFound).code, "E0001");
 }

@@ -242,12 +242,14 @@ TEST(ParallelSource, MLTable) {
   EXPECT_EQ(files[0].header, TableFile::Header::None);
   EXPECT_EQ(files[0].encoding.pythonCodec(), "latin-1");
   t.write("bad/MLTable",
-          "paths:\n  - file: ./x.csv\ntransformations:\n  - take: 10\n");
+          "paths:\n  - file: ./x.csv\ntransformations:\n  - filter: x\n");
   files.clear();
   EXPECT_FALSE(resolveTableFiles(t.path() + "/bad", t.sub("s"), files, p));
-  EXPECT_EQ(p.kind, ir::DiagKind::ParallelTableInvalid);
-  EXPECT_NE(p.message().find("transformation 'take' is not supported"),
-            std::string::npos);
+  EXPECT_EQ(p.kind, ir::DiagKind::MLTableInvalid);
+  EXPECT_NE(
+      p.message().find("4:5: MLTable transformation 'filter' is not supported"),
+      std::string::npos)
+      << p.message();
 }
 
 TEST(ParallelSource, PartitionKeysOnTables) {
