@@ -10,8 +10,12 @@ bool isRuntimeToken(llvm::StringRef path) {
 }
 
 bool mayHoldBindings(llvm::StringRef value) {
-  return value.contains("$<<") || value.contains("${{") ||
-         value.contains("$[[");
+  for (std::size_t i = value.find('$'); i != llvm::StringRef::npos;
+       i = value.find('$', i + 1)) {
+    llvm::StringRef rest = value.substr(i + 1, 2);
+    if (rest == "<<" || rest == "{{" || rest == "[[") return true;
+  }
+  return false;
 }
 
 namespace {

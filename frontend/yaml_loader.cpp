@@ -754,19 +754,14 @@ class Loader {
         jv.kind = ast::JobValue::Kind::Empty;
       } else if (nv->isScalar()) {
         ast::Scalar s = *scalar(nk, nv);
-        if (!s.quoted || mayHoldBindings(s.text)) {
-          // Plain and quoted scalars alike may hold bindings.
-        }
+        // Plain and quoted scalars alike may hold bindings.
         if (mayHoldBindings(s.text)) {
           jv.kind = ast::JobValue::Kind::Template;
           jv.tmpl = lexTemplate(s.text, s.range, buffer_end_, diags_);
-          if (!jv.tmpl.hasRefs()) {
-            jv.kind = ast::JobValue::Kind::Scalar;
-            jv.scalar = s;
-          }
-        } else {
+        }
+        if (jv.kind != ast::JobValue::Kind::Template || !jv.tmpl.hasRefs()) {
           jv.kind = ast::JobValue::Kind::Scalar;
-          jv.scalar = s;
+          jv.scalar = std::move(s);
         }
       } else if (nv->isMap()) {
         jv.kind = ast::JobValue::Kind::Data;
