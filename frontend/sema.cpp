@@ -472,6 +472,7 @@ class Sema::Impl {
     lowerJobType(a, c);
     if (a.image && !a.image->is_null) c.image = a.image->text;
     c.cache = boolOf(a.cache, "cache").value_or(true);
+    if (notDeterministic(a.extra)) c.cache = false;
     const std::optional<ast::Scalar>& code =
         a.parallel.task_code ? a.parallel.task_code : a.code;
     if (code && !code->is_null) {
@@ -893,6 +894,16 @@ class Sema::Impl {
     return r->second;
   }
 
+  // Azure's `is_deterministic: false`: outputs may differ for the same
+  // inputs, so a previous run's are never reused, as with `cache: false`.
+  static bool notDeterministic(const llvm::json::Object& extra) {
+    const llvm::json::Value* d = extra.get("is_deterministic");
+    if (!d) return false;
+    if (auto b = d->getAsBoolean()) return !*b;
+    auto t = d->getAsString();
+    return t && (t->equals_insensitive("false") || t->equals_insensitive("no"));
+  }
+
   // A parallel step runs instance_count x max_concurrency_per_instance
   // worker processes. Beyond kMaxParallelWorkers that is far more than any
   // one machine runs (pipec run starts them all on one) or an Azure ML
@@ -1183,7 +1194,17 @@ class Sema::Impl {
         };
         in_progress_.insert(info.ast_component.get());
         lowerComponent(*info.ast_component, *info.component, &infer);
+        // An inline job's Azure keys stay with the job.
+        if (notDeterministic(j.extra)) info.component->cache = false;
         measure(*info.component);
+      } else if (notDeterministic(j.extra) && info.component &&
+                 info.component->cache) {
+        diags_.report(j.range, diag::StepDeterminismIgnored, step.name,
+                      info.component->displayId())
+            .note(info.ast_component ? info.ast_component->range
+                                     : llvm::SMRange(),
+                  "set 'is_deterministic: false' (or 'cache: false') in the "
+                  "component for the step cache to run it every time");
         in_progress_.erase(info.ast_component.get());
       }
       step.component = info.component;
