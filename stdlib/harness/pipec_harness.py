@@ -359,19 +359,7 @@ def _table_specs(path):
     if not os.path.isfile(mltable):
         return [by_ext(os.path.join(path, n)) for n in sorted(os.listdir(path))
                 if n.lower().endswith((".csv", ".tsv", ".jsonl"))]
-    with open(mltable, encoding="utf-8") as fh:
-        text = fh.read()
-    try:
-        import yaml
-
-        doc = yaml.safe_load(text)
-    except ImportError:
-        try:
-            doc = json.loads(text)
-        except ValueError:
-            raise RuntimeError(
-                "reading the MLTable file %s needs PyYAML in the image "
-                "(pip install pyyaml), or write it as JSON" % mltable)
+    doc = _load_mltable(mltable)
     files = []
     for p in doc.get("paths") or []:
         for kind in ("file", "folder", "pattern"):
@@ -404,15 +392,50 @@ def _table_specs(path):
             for f in files]
 
 
+def _transformation_names(doc):
+    return [t if isinstance(t, str) else next(iter(t), "")
+            for t in (doc.get("transformations") or [])]
+
+
+def _load_mltable(mltable):
+    """The MLTable file `mltable` as a dict. Only the read transformations
+    are applied on Kubernetes: any other one (skip, take, columns from the
+    paths, ...) stops the step here rather than be ignored."""
+    import json
+
+    with open(mltable, encoding="utf-8") as fh:
+        text = fh.read()
+    try:
+        import yaml
+
+        doc = yaml.safe_load(text)
+    except ImportError:
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            raise RuntimeError(
+                "reading the MLTable file %s needs PyYAML in the image "
+                "(pip install pyyaml), or write it as JSON" % mltable)
+    if not isinstance(doc, dict):
+        raise RuntimeError("the MLTable file %s is not a mapping" % mltable)
+    for name in _transformation_names(doc):
+        if name not in ("read_delimited", "read_json_lines"):
+            raise RuntimeError(
+                "the MLTable file %s asks for the transformation '%s', which "
+                "a parallel step on Kubernetes does not apply yet; run the "
+                "step with pipec run, or apply it to the data first"
+                % (mltable, name))
+    return doc
+
+
 def _lists_files_only(path):
     """True when `path` is an MLTable folder without read_delimited or
     read_json_lines: a list of files, never read as text."""
     mltable = os.path.join(path, "MLTable")
     if not os.path.isfile(mltable):
         return False
-    with open(mltable, encoding="utf-8") as fh:
-        text = fh.read()
-    return "read_delimited" not in text and "read_json_lines" not in text
+    names = _transformation_names(_load_mltable(mltable))
+    return "read_delimited" not in names and "read_json_lines" not in names
 
 
 def _rows(data, start, quotes):
