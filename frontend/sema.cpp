@@ -1199,8 +1199,9 @@ class Sema::Impl {
         measure(*info.component);
       } else if (notDeterministic(j.extra) && info.component &&
                  info.component->cache) {
-        diags_.report(j.range, diag::StepDeterminismIgnored, step.name,
-                      info.component->displayId())
+        diags_
+            .report(j.range, diag::StepDeterminismIgnored, step.name,
+                    info.component->displayId())
             .note(info.ast_component ? info.ast_component->range
                                      : llvm::SMRange(),
                   "set 'is_deterministic: false' (or 'cache: false') in the "
