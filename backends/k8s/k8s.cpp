@@ -3,7 +3,7 @@
 // shape share a template.
 #include "backends/k8s/k8s.h"
 
-#include <yaml-cpp/yaml.h>
+#include "backends/k8s/yaml_writer.h"
 
 #include <algorithm>
 #include <set>
@@ -65,62 +65,65 @@ std::string claimPath(llvm::StringRef rel) {
 }
 
 /// Block-style YAML with every string double-quoted (kubectl reads YAML
-/// 1.1, where `on` or `0755` unquoted are not strings). A signature writer
-/// (`Y(Y::kSignature)`) takes the same calls and only appends them to a
-/// string, length-prefixed: equal signatures are equal documents, at a
-/// fraction of the emitter's cost.
+/// 1.1, where `on` or `0755` unquoted are not strings), written by
+/// YamlWriter. A signature writer (`Y(Y::kSignature)`) takes the same calls
+/// and only appends them to a string, length-prefixed: equal signatures are
+/// equal documents, at a fraction of the writer's cost.
 class Y {
  public:
   struct Signature {};
   static constexpr Signature kSignature{};
-  Y() { e_.SetIndent(2); }
+  Y() = default;
   explicit Y(Signature) : sig_(true) {}
-  Y& map() { return tok('{', YAML::BeginMap); }
-  Y& end() { return tok('}', YAML::EndMap); }
-  Y& seq() { return tok('[', YAML::BeginSeq); }
-  Y& endSeq() { return tok(']', YAML::EndSeq); }
+  Y(const Y&) = delete;
+  Y& operator=(const Y&) = delete;
+  Y& map() { return tok('{', &YamlWriter::map); }
+  Y& end() { return tok('}', &YamlWriter::end); }
+  Y& seq() { return tok('[', &YamlWriter::seq); }
+  Y& endSeq() { return tok(']', &YamlWriter::endSeq); }
   Y& key(llvm::StringRef k) {
     if (sig_) return put('k', k);
-    e_ << YAML::Key << k.str() << YAML::Value;
+    w_.key(k);
     return *this;
   }
   Y& str(llvm::StringRef v) {
     if (sig_) return put('s', v);
-    e_ << YAML::DoubleQuoted << v.str();
+    w_.str(v);
     return *this;
   }
   Y& s(llvm::StringRef k, llvm::StringRef v) { return key(k).str(v); }
   Y& i(llvm::StringRef k, std::int64_t v) {
     key(k);
     if (sig_) return put('i', std::to_string(v));
-    e_ << v;
+    w_.integer(v);
     return *this;
   }
   Y& b(llvm::StringRef k, bool v) {
     key(k);
     if (sig_) return put('b', v ? "1" : "0");
-    e_ << v;
+    w_.boolean(v);
     return *this;
   }
   Y& literal(llvm::StringRef k, llvm::StringRef v) {
     key(k);
     if (sig_) return put('l', v);
-    e_ << YAML::Literal << v.str();
+    w_.literal(v);
     return *this;
   }
-  std::string text() const {
-    return sig_ ? text_ : std::string(e_.c_str()) + "\n";
+  /// The document with its final line end.
+  std::string text() && {
+    if (!sig_) text_ += '\n';
+    return std::move(text_);
   }
   /// Without the final line end (a literal block adds its own).
-  std::string raw() const { return sig_ ? text_ : e_.c_str(); }
+  const std::string& raw() const { return text_; }
 
  private:
-  template <typename M>
-  Y& tok(char c, M m) {
+  Y& tok(char c, YamlWriter& (YamlWriter::*m)()) {
     if (sig_)
       text_ += c;
     else
-      e_ << m;
+      (w_.*m)();
     return *this;
   }
   Y& put(char tag, llvm::StringRef v) {
@@ -133,7 +136,7 @@ class Y {
 
   bool sig_ = false;
   std::string text_;
-  YAML::Emitter e_;
+  YamlWriter w_{text_};
 };
 
 /// Step-specific values of a manifest: literal in a lone job, a parameter
@@ -797,7 +800,7 @@ std::string Emitter::claimDoc() const {
   y.key("resources").map().key("requests").map();
   y.s("storage", o_.claim_size).end().end();
   y.end().end();
-  return y.text();
+  return std::move(y).text();
 }
 
 std::string Emitter::harnessDoc() const {
@@ -808,7 +811,7 @@ std::string Emitter::harnessDoc() const {
   y.key("data").map();
   for (const auto& [file, text] : o_.harness) y.s(file, text);
   y.end().end();
-  return y.text();
+  return std::move(y).text();
 }
 
 std::string Emitter::codeDoc(const CodeMap& c) const {
@@ -827,7 +830,7 @@ std::string Emitter::codeDoc(const CodeMap& c) const {
     if (any) y.end();
   }
   y.end();
-  return y.text();
+  return std::move(y).text();
 }
 
 std::string Emitter::configDoc(const StepPlan& p) const {
@@ -848,7 +851,7 @@ std::string Emitter::configDoc(const StepPlan& p) const {
   y.key("data").map();
   for (const auto& [k, v] : data) y.s(k, v);
   y.end().end();
-  return y.text();
+  return std::move(y).text();
 }
 
 std::string Emitter::workflowDoc(const std::vector<StepPlan>& plans) {
@@ -868,13 +871,13 @@ std::string Emitter::workflowDoc(const std::vector<StepPlan>& plans) {
     Y y(Y::kSignature);
     Vals v(Vals::Mode::AllParams);
     jobManifest(y, plans[i], v);
-    std::string shape = y.text();
+    std::string shape = std::move(y).text();
     if (plans[i].s->task) {
       Y g(Y::kSignature);
       g.map();
       gatherTemplate(g, plans[i], v);
       g.end();
-      shape += g.text();
+      shape += std::move(g).text();
     }
     auto [it, fresh] = by_shape.try_emplace(shape, groups.size());
     if (fresh) {
@@ -918,8 +921,7 @@ std::string Emitter::workflowDoc(const std::vector<StepPlan>& plans) {
   for (std::size_t i = 0; i < plans.size(); ++i) {
     const StepPlan& p = plans[i];
     const Group& g = groups[group_of[i]];
-    std::size_t m =
-        std::find(g.members.begin(), g.members.end(), i) - g.members.begin();
+    std::size_t m = member_of[i];
     auto args = [&](Y& t) {
       t.key("arguments").map().key("parameters").seq();
       std::set<std::string> seen;
@@ -975,7 +977,7 @@ std::string Emitter::workflowDoc(const std::vector<StepPlan>& plans) {
     }
   }
   y.endSeq().end().end();
-  return y.text();
+  return std::move(y).text();
 }
 
 std::string Emitter::run(const std::vector<LoweredStep>& steps) {
@@ -1037,7 +1039,7 @@ std::string Emitter::run(const std::vector<LoweredStep>& steps) {
       Y y;
       Vals v(Vals::Mode::Literal);
       jobManifest(y, p, v);
-      docs.push_back(y.text());
+      docs.push_back(std::move(y).text());
     }
   } else {
     docs.push_back(workflowDoc(plans));
