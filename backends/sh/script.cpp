@@ -403,12 +403,10 @@ bool Writer::write(const ScriptOptions& opts, std::string& out) {
 }  // namespace
 
 bool emitScript(const ir::Component& root, const ir::FlatPipeline& flat,
-                const ScriptOptions& opts, llvm::raw_ostream& os,
+                const ScriptOptions& opts, std::string& out,
                 ir::DiagnosticEngine& diags) {
-  std::string text;
-  if (!Writer(root, flat, diags).write(opts, text)) return false;
-  os << text;
-  return true;
+  return Writer(root, flat, diags).write(opts, out);
 }
+
 
 }  // namespace pipec::backends::sh

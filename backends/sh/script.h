@@ -7,7 +7,6 @@
 #include "ir/diagnostics.h"
 #include "ir/flatten.h"
 #include "ir/ir.h"
-#include "llvm/Support/raw_ostream.h"
 
 namespace pipec::backends::sh {
 
@@ -16,11 +15,11 @@ struct ScriptOptions {
   std::string source;
 };
 
-/// Writes the script that runs `flat` (flattened from `root`) to `os`.
+/// Writes the script that runs `flat` (flattened from `root`) into `out`.
 /// Reports what the script cannot run (E16xx) to `diags`; returns false
 /// when there was an error, and then writes nothing.
 bool emitScript(const ir::Component& root, const ir::FlatPipeline& flat,
-                const ScriptOptions& opts, llvm::raw_ostream& os,
+                const ScriptOptions& opts, std::string& out,
                 ir::DiagnosticEngine& diags);
 
 }  // namespace pipec::backends::sh

@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <optional>
+
 #include "frontend/suggest.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -147,8 +149,13 @@ bool parseOverrides(const ir::Component& root,
         .origin("--set");
     ok = false;
   };
-  // Leaf steps by qualified name, for STEP.NAME.
-  ir::FlatPipeline plain = ir::flatten(root, {});
+  // Leaf steps by qualified name, for STEP.NAME (flattened only when a
+  // --set needs them).
+  std::optional<ir::FlatPipeline> flat;
+  auto plainSteps = [&]() -> const std::vector<ir::FlatStep>& {
+    if (!flat) flat = ir::flatten(root, {});
+    return flat->steps;
+  };
   for (const std::string& arg : sets) {
     llvm::StringRef a(arg);
     auto eq = a.find('=');
@@ -166,7 +173,7 @@ bool parseOverrides(const ir::Component& root,
             root.name.empty() ? "the pipeline" : root.name, name.str());
         std::string dym = frontend::didYouMean(name, paramNames(root));
         if (dym.empty())
-          for (const ir::FlatStep& s : plain.steps)
+          for (const ir::FlatStep& s : plainSteps())
             if (s.component->findParam(name)) {
               dym = fmt::format("; did you mean '{}.{}'?", s.name, name.str());
               break;
@@ -187,7 +194,7 @@ bool parseOverrides(const ir::Component& root,
                     param = name.drop_front(dot + 1);
     const ir::FlatStep* fs = nullptr;
     std::vector<std::string> step_names;
-    for (const ir::FlatStep& s : plain.steps) {
+    for (const ir::FlatStep& s : plainSteps()) {
       step_names.push_back(s.name);
       if (s.name == step) fs = &s;
     }

@@ -166,14 +166,18 @@ int runCompile(const Args& args) {
     if (emit == "sh") {
       backends::sh::ScriptOptions so;
       so.source = files[0];
-      if (!backends::sh::emitScript(*module->root, flat, so, os, fe.diags())) {
+      std::string script;
+      if (!backends::sh::emitScript(*module->root, flat, so, script,
+                                    fe.diags())) {
         fe.finish();
         return kExitErrors;
       }
-      os.flush();
-      return writeOutput(output, text, fe);
+      return writeOutput(output, script, fe);
     }
+    // Steps of one component share their commands' lexing.
+    lowering::LoweringCache cache;
     lowering::LoweringOptions lo;
+    lo.cache = &cache;
     lo.is_file = [](llvm::StringRef path) -> std::optional<bool> {
       llvm::sys::fs::file_status st;
       if (llvm::sys::fs::status(path, st)) return std::nullopt;
@@ -218,7 +222,7 @@ int runCompile(const Args& args) {
                   backends::k8s::dnsLabel(name.empty() ? "pipeline" : name) +
                   ".yaml";
       }
-      os << yaml;
+      return writeOutput(output, yaml, fe);
     } else if (emit == "plan" && found) {
       os << lowering::dumpPlan(flat, chosen, module->root_dir);
     } else {
