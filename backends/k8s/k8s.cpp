@@ -6,6 +6,7 @@
 #include "backends/k8s/yaml_writer.h"
 
 #include <algorithm>
+#include <cstring>
 #include <set>
 
 #include "ir/json_dump.h"
@@ -73,8 +74,10 @@ class Y {
  public:
   struct Signature {};
   static constexpr Signature kSignature{};
-  Y() = default;
-  explicit Y(Signature) : sig_(true) {}
+  Y() : text_(own_) {}
+  /// Writes into `out`, after what it holds.
+  explicit Y(std::string& out) : text_(out) {}
+  explicit Y(Signature) : sig_(true), text_(own_) {}
   Y(const Y&) = delete;
   Y& operator=(const Y&) = delete;
   Y& map() { return tok('{', &YamlWriter::map); }
@@ -110,10 +113,14 @@ class Y {
     w_.literal(v);
     return *this;
   }
-  /// The document with its final line end.
+  /// The signature, or the document with its final line end.
   std::string text() && {
-    if (!sig_) text_ += '\n';
+    finish();
     return std::move(text_);
+  }
+  /// Ends the document with its line end.
+  void finish() {
+    if (!sig_) text_ += '\n';
   }
   /// Without the final line end (a literal block adds its own).
   const std::string& raw() const { return text_; }
@@ -127,15 +134,17 @@ class Y {
     return *this;
   }
   Y& put(char tag, llvm::StringRef v) {
-    text_ += tag;
-    text_ += std::to_string(v.size());
-    text_ += ':';
-    text_ += v;
+    char head[1 + sizeof(std::uint32_t)] = {tag};
+    auto size = static_cast<std::uint32_t>(v.size());
+    std::memcpy(head + 1, &size, sizeof size);
+    text_.append(head, sizeof head);
+    text_.append(v.data(), v.size());
     return *this;
   }
 
   bool sig_ = false;
-  std::string text_;
+  std::string own_;
+  std::string& text_;
   YamlWriter w_{text_};
 };
 
@@ -293,12 +302,12 @@ class Emitter {
   InputPlace placeInput(const LoweredStep& s, const InputData& in);
   const CodeMap* codeMap(const LoweredStep& s);
 
-  // Documents.
-  std::string claimDoc() const;
-  std::string harnessDoc() const;
-  std::string codeDoc(const CodeMap& c) const;
-  std::string configDoc(const StepPlan& p) const;
-  std::string workflowDoc(const std::vector<StepPlan>& plans);
+  // Documents, each appended to `out` after its `---` line.
+  void claimDoc(std::string& out) const;
+  void harnessDoc(std::string& out) const;
+  void codeDoc(const CodeMap& c, std::string& out) const;
+  void configDoc(const StepPlan& p, std::string& out) const;
+  void workflowDoc(const std::vector<StepPlan>& plans, std::string& out);
 
   // Pieces of a job manifest.
   void jobManifest(Y& y, const StepPlan& p, Vals& v) const;
@@ -788,8 +797,9 @@ std::string Emitter::parallelConfig(const StepPlan& p) const {
   return llvm::formatv("{0:2}", llvm::json::Value(std::move(cfg))).str() + "\n";
 }
 
-std::string Emitter::claimDoc() const {
-  Y y;
+void Emitter::claimDoc(std::string& out) const {
+  out += "---\n";
+  Y y(out);
   y.map().s("apiVersion", "v1").s("kind", "PersistentVolumeClaim");
   y.key("metadata").map().s("name", claim_).s("namespace", o_.name_space);
   y.key("labels").map().s("app.kubernetes.io/managed-by", "pipec");
@@ -800,22 +810,24 @@ std::string Emitter::claimDoc() const {
   y.key("resources").map().key("requests").map();
   y.s("storage", o_.claim_size).end().end();
   y.end().end();
-  return std::move(y).text();
+  y.finish();
 }
 
-std::string Emitter::harnessDoc() const {
-  Y y;
+void Emitter::harnessDoc(std::string& out) const {
+  out += "---\n";
+  Y y(out);
   y.map().s("apiVersion", "v1").s("kind", "ConfigMap");
   y.key("metadata").map().s("name", dnsLabel(base_ + "-pipec-harness"));
   y.s("namespace", o_.name_space).end();
   y.key("data").map();
   for (const auto& [file, text] : o_.harness) y.s(file, text);
   y.end().end();
-  return std::move(y).text();
+  y.finish();
 }
 
-std::string Emitter::codeDoc(const CodeMap& c) const {
-  Y y;
+void Emitter::codeDoc(const CodeMap& c, std::string& out) const {
+  out += "---\n";
+  Y y(out);
   y.map().s("apiVersion", "v1").s("kind", "ConfigMap");
   y.key("metadata").map().s("name", c.name).s("namespace", o_.name_space);
   y.end();
@@ -830,12 +842,13 @@ std::string Emitter::codeDoc(const CodeMap& c) const {
     if (any) y.end();
   }
   y.end();
-  return std::move(y).text();
+  y.finish();
 }
 
-std::string Emitter::configDoc(const StepPlan& p) const {
+void Emitter::configDoc(const StepPlan& p, std::string& out) const {
   const LoweredStep& s = *p.s;
-  Y y;
+  out += "---\n";
+  Y y(out);
   y.map().s("apiVersion", "v1").s("kind", "ConfigMap");
   y.key("metadata").map().s("name", p.dns + "-config");
   y.s("namespace", o_.name_space);
@@ -843,18 +856,28 @@ std::string Emitter::configDoc(const StepPlan& p) const {
   y.s("pipec.dev/pipeline", base_).s("pipec.dev/step", p.dns).end();
   y.key("annotations").map().s("pipec.dev/step-name", s.name).end();
   y.end();
-  std::map<std::string, std::string> data;
-  for (const auto& [k, v] : s.env) data[k] = v;
-  data["hyperparameters.json"] = s.hyperparameters_json;
-  data["training_job.json"] = s.training_job_json;
-  if (s.task) data["parallel.json"] = parallelConfig(p);
+  // The environment (sorted by name) and the config files, in the order
+  // of their keys; a file wins over a variable of its name.
+  std::string parallel = s.task ? parallelConfig(p) : std::string();
+  std::pair<llvm::StringRef, llvm::StringRef> files[] = {
+      {"hyperparameters.json", s.hyperparameters_json},
+      {"parallel.json", parallel},
+      {"training_job.json", s.training_job_json}};
   y.key("data").map();
-  for (const auto& [k, v] : data) y.s(k, v);
+  auto env = s.env.begin();
+  for (const auto& [file, text] : files) {
+    if (file == "parallel.json" && !s.task) continue;
+    for (; env != s.env.end() && llvm::StringRef(env->first) <= file; ++env)
+      if (env->first != file) y.s(env->first, env->second);
+    y.s(file, text);
+  }
+  for (; env != s.env.end(); ++env) y.s(env->first, env->second);
   y.end().end();
-  return std::move(y).text();
+  y.finish();
 }
 
-std::string Emitter::workflowDoc(const std::vector<StepPlan>& plans) {
+void Emitter::workflowDoc(const std::vector<StepPlan>& plans,
+                          std::string& out) {
   in_workflow_ = true;
   // Steps whose manifests differ only in their values share a template.
   struct Group {
@@ -908,7 +931,8 @@ std::string Emitter::workflowDoc(const std::vector<StepPlan>& plans) {
           g.params.insert(g.values[m][k].first);
   }
 
-  Y y;
+  out += "---\n";
+  Y y(out);
   y.map().s("apiVersion", "argoproj.io/v1alpha1").s("kind", "Workflow");
   y.key("metadata").map().s("name", base_).s("namespace", o_.name_space);
   y.key("labels").map().s("app.kubernetes.io/managed-by", "pipec");
@@ -977,7 +1001,7 @@ std::string Emitter::workflowDoc(const std::vector<StepPlan>& plans) {
     }
   }
   y.endSeq().end().end();
-  return std::move(y).text();
+  y.finish();
 }
 
 std::string Emitter::run(const std::vector<LoweredStep>& steps) {
@@ -1028,23 +1052,24 @@ std::string Emitter::run(const std::vector<LoweredStep>& steps) {
     for (const auto& [local, at] : uploads_)
       out += "#   " + ir::relativePath(local, root_dir_) + " -> " + at + "\n";
   }
-  std::vector<std::string> docs;
-  docs.push_back(claimDoc());
-  if (parallel && !o_.harness.empty()) docs.push_back(harnessDoc());
+  // Every document straight into `out`: about 2 KiB per step.
+  out.reserve(out.size() + 4096 + 3072 * plans.size());
+  claimDoc(out);
+  if (parallel && !o_.harness.empty()) harnessDoc(out);
   for (const auto& [dir, c] : codes_)
-    if (!c.name.empty()) docs.push_back(codeDoc(c));
-  for (const StepPlan& p : plans) docs.push_back(configDoc(p));
+    if (!c.name.empty()) codeDoc(c, out);
+  for (const StepPlan& p : plans) configDoc(p, out);
   if (o_.single) {
     for (const StepPlan& p : plans) {
-      Y y;
+      out += "---\n";
+      Y y(out);
       Vals v(Vals::Mode::Literal);
       jobManifest(y, p, v);
-      docs.push_back(std::move(y).text());
+      y.finish();
     }
   } else {
-    docs.push_back(workflowDoc(plans));
+    workflowDoc(plans, out);
   }
-  for (const std::string& d : docs) out += "---\n" + d;
   return out;
 }
 

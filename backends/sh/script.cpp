@@ -408,5 +408,4 @@ bool emitScript(const ir::Component& root, const ir::FlatPipeline& flat,
   return Writer(root, flat, diags).write(opts, out);
 }
 
-
 }  // namespace pipec::backends::sh
