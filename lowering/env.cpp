@@ -9,15 +9,33 @@
 
 namespace pipec::lowering {
 
+namespace {
+
+/// `{root}{middle}{name}/`, built in one allocation.
+std::string treePath(const StepValues& v, llvm::StringRef middle,
+                     llvm::StringRef name, std::size_t extra = 0) {
+  std::string p;
+  p.reserve(v.ml_root.size() + middle.size() + name.size() + 1 + extra);
+  p += v.ml_root;
+  p.append(middle.data(), middle.size());
+  p.append(name.data(), name.size());
+  p += '/';
+  return p;
+}
+
+}  // namespace
+
 std::string inputPath(const StepValues& v, llvm::StringRef name) {
-  std::string p = v.ml_root + "/input/data/" + name.str() + "/";
+  if (v.input_files.empty()) return treePath(v, "/input/data/", name);
   auto it = v.input_files.find(name.str());
-  if (it != v.input_files.end()) p += it->second;
+  if (it == v.input_files.end()) return treePath(v, "/input/data/", name);
+  std::string p = treePath(v, "/input/data/", name, it->second.size());
+  p += it->second;
   return p;
 }
 
 std::string outputPath(const StepValues& v, llvm::StringRef name) {
-  return v.ml_root + "/output/" + name.str() + "/";
+  return treePath(v, "/output/", name);
 }
 
 std::string configDir(const StepValues& v) {
@@ -82,19 +100,35 @@ EnvList buildPaiEnv(const ir::Component& c, const StepValues& v) {
 }
 
 EnvList sortedEnv(EnvList env) {
-  // The last of several entries of one name wins.
-  std::stable_sort(env.begin(), env.end(), [](const auto& a, const auto& b) {
-    return a.first < b.first;
-  });
-  EnvList out;
-  out.reserve(env.size());
-  for (auto& kv : env) {
-    if (!out.empty() && out.back().first == kv.first)
-      out.back().second = std::move(kv.second);
-    else
-      out.push_back(std::move(kv));
+  auto less = [](const auto& a, const auto& b) { return a.first < b.first; };
+  if (env.size() <= 32) {
+    // An environment is a few dozen variables: an insertion sort, stable
+    // and without a buffer.
+    for (std::size_t i = 1; i < env.size(); ++i) {
+      if (!less(env[i], env[i - 1])) continue;
+      auto moving = std::move(env[i]);
+      std::size_t j = i;
+      do {
+        env[j] = std::move(env[j - 1]);
+        --j;
+      } while (j > 0 && less(moving, env[j - 1]));
+      env[j] = std::move(moving);
+    }
+  } else {
+    std::stable_sort(env.begin(), env.end(), less);
   }
-  return out;
+  // The last of several entries of one name wins.
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < env.size(); ++i) {
+    if (kept > 0 && env[kept - 1].first == env[i].first) {
+      env[kept - 1].second = std::move(env[i].second);
+    } else {
+      if (kept != i) env[kept] = std::move(env[i]);
+      ++kept;
+    }
+  }
+  env.resize(kept);
+  return env;
 }
 
 StepValues stepValues(
@@ -129,8 +163,9 @@ StepValues stepValues(
 EnvList flatStepEnv(const ir::FlatStep& s, const StepValues& v) {
   const auto& user = s.step ? s.step->environment_variables
                             : s.component->environment_variables;
-  EnvList env(user.begin(), user.end());
   EnvList pai = buildPaiEnv(*s.component, v);
+  if (user.empty()) return pai;  // sorted, one entry per name
+  EnvList env(user.begin(), user.end());
   env.insert(env.end(), std::make_move_iterator(pai.begin()),
              std::make_move_iterator(pai.end()));
   return sortedEnv(std::move(env));
@@ -147,7 +182,10 @@ std::vector<CommandPiece> templatePieces(const ir::Template& t,
   };
   // A group is dropped when one of its values is missing.
   std::map<int, bool> dropped;
+  bool groups = std::any_of(t.pieces.begin(), t.pieces.end(),
+                            [](const auto& p) { return p.group >= 0; });
   for (const ir::TemplatePiece& p : t.pieces) {
+    if (!groups) break;
     if (p.group < 0) continue;
     bool missing = false;
     if (p.kind == K::Param) {
@@ -161,10 +199,11 @@ std::vector<CommandPiece> templatePieces(const ir::Template& t,
   std::vector<CommandPiece> out;
   auto text = [&](llvm::StringRef s) {
     if (!out.empty() && out.back().kind == CommandPiece::Kind::Text)
-      out.back().text += s.str();
+      out.back().text.append(s.data(), s.size());
     else
       out.push_back({CommandPiece::Kind::Text, s.str(), "", {}});
   };
+  out.reserve(t.pieces.size());
   for (const ir::TemplatePiece& p : t.pieces) {
     if (p.group >= 0 && dropped.count(p.group)) continue;
     switch (p.kind) {

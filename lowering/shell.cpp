@@ -3,6 +3,7 @@
 #include "lowering/shell.h"
 
 #include <algorithm>
+#include <array>
 #include <optional>
 
 #include "llvm/ADT/StringSet.h"
@@ -645,27 +646,42 @@ class Lowerer {
 }  // namespace
 
 std::string shellQuote(llvm::StringRef s) {
-  if (s.empty()) return "''";
-  bool safe = true;
-  for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') ||
-              llvm::StringRef("@%+=:,./-_").contains(c);
-    if (!ok) {
-      safe = false;
-      break;
-    }
-  }
-  if (safe) return s.str();
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\"'\"'";
-    else
-      out.push_back(c);
-  }
-  out.push_back('\'');
+  std::string out;
+  appendShellQuoted(out, s);
   return out;
+}
+
+void appendShellQuoted(std::string& out, llvm::StringRef s) {
+  static constexpr auto kSafe = [] {
+    std::array<bool, 256> t{};
+    for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+    for (int c = '0'; c <= '9'; ++c) t[c] = true;
+    constexpr char kPunct[] = "@%+=:,./-_";
+    for (std::size_t i = 0; i + 1 < sizeof kPunct; ++i)
+      t[static_cast<unsigned char>(kPunct[i])] = true;
+    return t;
+  }();
+  if (s.empty()) {
+    out += "''";
+    return;
+  }
+  if (std::all_of(s.begin(), s.end(), [](char c) {
+        return kSafe[static_cast<unsigned char>(c)];
+      })) {
+    out.append(s.data(), s.size());
+    return;
+  }
+  out.reserve(out.size() + s.size() + 2);
+  out += '\'';
+  for (;;) {
+    std::size_t q = s.find('\'');
+    out.append(s.data(), std::min(q, s.size()));
+    if (q == llvm::StringRef::npos) break;
+    out += "'\"'\"'";
+    s = s.drop_front(q + 1);
+  }
+  out += '\'';
 }
 
 SplitCommand splitCommand(llvm::StringRef line) {

@@ -15,6 +15,8 @@ namespace pipec::lowering {
 /// POSIX shell quoting where needed, as Python's shlex.quote: "a b" -> 'a b',
 /// "it's" -> 'it'"'"'s'; safe words stay bare, "" -> ''.
 std::string shellQuote(llvm::StringRef s);
+/// shellQuote(s), appended to `out`.
+void appendShellQuoted(std::string& out, llvm::StringRef s);
 
 /// A command line split POSIX-style: blanks separate words, '...' is
 /// literal, "..." and backslash escape as in sh.

@@ -25,13 +25,16 @@ namespace diag = ir::diag;
 
 std::string trainingJobJson(const LoweredStep& s, const ir::Component& c) {
   // Keys in the sorted order of llvm::json.
-  std::vector<std::pair<std::string, std::string>> inputs, outputs;
+  using Pairs = std::vector<std::pair<llvm::StringRef, llvm::StringRef>>;
+  Pairs inputs, outputs;
+  inputs.reserve(s.inputs.size());
+  outputs.reserve(s.outputs.size());
   for (const InputData& in : s.inputs)
     if (in.source.kind != ir::DataSource::Kind::None)
       inputs.emplace_back(in.channel, in.path);
   for (const OutputData& o : s.outputs) outputs.emplace_back(o.channel, o.path);
   JsonWriter w;
-  auto object = [&](std::vector<std::pair<std::string, std::string>>& kv) {
+  auto object = [&](Pairs& kv) {
     std::sort(kv.begin(), kv.end());
     w.beginObject();
     for (const auto& [k, val] : kv) {
@@ -199,7 +202,16 @@ LoweredStep lowerStep(const ir::FlatPipeline& flat, std::size_t index,
   }
 
   s.env = flatStepEnv(f, v);
-  s.hyperparameters_json = hpsJson(v) + "\n";
+  // PAI_HPS holds the file's text (PAI_* win over environment_variables).
+  auto hps =
+      std::lower_bound(s.env.begin(), s.env.end(), llvm::StringRef("PAI_HPS"),
+                       [](const auto& kv, llvm::StringRef k) {
+                         return llvm::StringRef(kv.first) < k;
+                       });
+  s.hyperparameters_json =
+      (hps != s.env.end() && hps->first == "PAI_HPS" ? hps->second
+                                                     : hpsJson(v)) +
+      "\n";
   if (s.kind == StepKind::Parallel && f.parallel) {
     s.task = lowerTask(f, v, s, diags);
     s.processes.push_back(ProcessSlot{"main", "", 0, "", {}, true});

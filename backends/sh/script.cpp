@@ -52,7 +52,7 @@ void word(std::string& out, llvm::StringRef s, llvm::ArrayRef<Sub> subs) {
     }
     llvm::StringRef lit = s.substr(0, at);
     if (!lit.empty()) {
-      out += lowering::shellQuote(lit);
+      lowering::appendShellQuoted(out, lit);
       empty = false;
     }
     if (!hit) break;
