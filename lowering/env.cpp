@@ -2,6 +2,7 @@
 #include "lowering/env.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "ir/mangle.h"
 #include "llvm/Support/Path.h"
@@ -102,33 +103,37 @@ EnvList buildPaiEnv(const ir::Component& c, const StepValues& v) {
 EnvList sortedEnv(EnvList env) {
   auto less = [](const auto& a, const auto& b) { return a.first < b.first; };
   if (env.size() <= 32) {
-    // An environment is a few dozen variables: an insertion sort, stable
-    // and without a buffer.
-    for (std::size_t i = 1; i < env.size(); ++i) {
-      if (!less(env[i], env[i - 1])) continue;
-      auto moving = std::move(env[i]);
+    // An environment is a few dozen variables: an insertion sort of their
+    // indices (stable, no buffer, each entry moved once).
+    std::uint8_t order[32];
+    for (std::size_t i = 0; i < env.size(); ++i) {
       std::size_t j = i;
-      do {
-        env[j] = std::move(env[j - 1]);
-        --j;
-      } while (j > 0 && less(moving, env[j - 1]));
-      env[j] = std::move(moving);
+      for (; j > 0 && less(env[i], env[order[j - 1]]); --j)
+        order[j] = order[j - 1];
+      order[j] = static_cast<std::uint8_t>(i);
     }
-  } else {
-    std::stable_sort(env.begin(), env.end(), less);
-  }
-  // The last of several entries of one name wins.
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < env.size(); ++i) {
-    if (kept > 0 && env[kept - 1].first == env[i].first) {
-      env[kept - 1].second = std::move(env[i].second);
-    } else {
-      if (kept != i) env[kept] = std::move(env[i]);
-      ++kept;
+    EnvList sorted;
+    sorted.reserve(env.size());
+    for (std::size_t k = 0; k < env.size(); ++k) {
+      auto& kv = env[order[k]];
+      // The last of several entries of one name wins.
+      if (!sorted.empty() && sorted.back().first == kv.first)
+        sorted.back().second = std::move(kv.second);
+      else
+        sorted.push_back(std::move(kv));
     }
+    return sorted;
   }
-  env.resize(kept);
-  return env;
+  std::stable_sort(env.begin(), env.end(), less);
+  EnvList out;
+  out.reserve(env.size());
+  for (auto& kv : env) {
+    if (!out.empty() && out.back().first == kv.first)
+      out.back().second = std::move(kv.second);
+    else
+      out.push_back(std::move(kv));
+  }
+  return out;
 }
 
 StepValues stepValues(

@@ -1,6 +1,9 @@
 // JSON string escaping, and JsonWriter: the layout of llvm::json::OStream.
 #include "lowering/json_text.h"
 
+#include <algorithm>
+#include <array>
+
 #include "llvm/Support/JSON.h"
 
 namespace pipec::lowering {
@@ -8,6 +11,14 @@ namespace pipec::lowering {
 namespace {
 
 const char kHex[] = "0123456789abcdef";
+
+// Bytes that stand for themselves in a JSON string: ASCII but controls,
+// '"' and '\\'.
+constexpr std::array<bool, 256> kBare = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x80; ++c) t[c] = c != '"' && c != '\\';
+  return t;
+}();
 
 // Length of the valid UTF-8 sequence at `s[i]`, or 0 when it is not one.
 std::size_t utf8Length(llvm::StringRef s, std::size_t i) {
@@ -68,7 +79,10 @@ void JsonWriter::newline() {
 void JsonWriter::quote(llvm::StringRef s) {
   // llvm::json replaces bytes that are not UTF-8 with U+FFFD; what is left
   // escapes as appendJsonString escapes it.
-  if (!llvm::json::isUTF8(s)) {
+  bool ascii = std::all_of(s.begin(), s.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x80;
+  });
+  if (!ascii && !llvm::json::isUTF8(s)) {
     appendJsonString(out_, llvm::json::fixUTF8(s));
     return;
   }
@@ -81,11 +95,7 @@ void appendJsonString(std::string& out, llvm::StringRef s) {
   while (i < s.size()) {
     // Copy the longest run that needs no escaping in one go.
     std::size_t j = i;
-    while (j < s.size()) {
-      unsigned char c = static_cast<unsigned char>(s[j]);
-      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
-      ++j;
-    }
+    while (j < s.size() && kBare[static_cast<unsigned char>(s[j])]) ++j;
     out.append(s.data() + i, j - i);
     i = j;
     if (i == s.size()) break;
