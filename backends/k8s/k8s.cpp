@@ -1040,10 +1040,12 @@ std::string Emitter::run(const std::vector<LoweredStep>& steps) {
   for (std::size_t i = 0; i < plans.size(); ++i)
     if (plans[i].f) by_component[plans[i].f->component].push_back(i);
   if (!o_.single)
-    for (const auto& [c, members] : by_component)
-      for (std::size_t m : members)
-        if (plans[m].s->argv != plans[members[0]].s->argv)
-          for (std::size_t x : members) plans[x].argv = false;
+    for (const auto& [c, members] : by_component) {
+      const std::vector<std::string>& first = plans[members[0]].s->argv;
+      if (std::any_of(members.begin(), members.end(),
+                      [&](std::size_t m) { return plans[m].s->argv != first; }))
+        for (std::size_t x : members) plans[x].argv = false;
+    }
 
   std::string out = "# pipec compile --target k8s: " + base_ + "\n";
   if (!uploads_.empty()) {
