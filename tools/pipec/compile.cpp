@@ -30,6 +30,18 @@ int writeOutput(const std::string& output, const std::string& text,
   return writeOutputFile("compile", output, text) ? kExitOk : kExitErrors;
 }
 
+// For a target's files, written right before the process ends: the
+// session, the IR and what was built from it are left to the operating
+// system instead of being freed piece by piece (as `pipec check` leaves its
+// session, Frontend::skipFreeAtExit()).
+template <typename... T>
+void leaveAtExit(Frontend& fe, std::unique_ptr<ir::Module> module,
+                 T&&... built) {
+  fe.skipFreeAtExit();
+  fe.keep(std::move(module));
+  ((void)new std::decay_t<T>(std::forward<T>(built)), ...);
+}
+
 }  // namespace
 
 int runCompile(const Args& args) {
@@ -172,7 +184,9 @@ int runCompile(const Args& args) {
         fe.finish();
         return kExitErrors;
       }
-      return writeOutput(output, script, fe);
+      int status = writeOutput(output, script, fe);
+      leaveAtExit(fe, std::move(module), std::move(flat));
+      return status;
     }
     // Steps of one component share their commands' lexing.
     lowering::LoweringCache cache;
@@ -222,7 +236,9 @@ int runCompile(const Args& args) {
                   backends::k8s::dnsLabel(name.empty() ? "pipeline" : name) +
                   ".yaml";
       }
-      return writeOutput(output, yaml, fe);
+      int status = writeOutput(output, yaml, fe);
+      leaveAtExit(fe, std::move(module), std::move(flat), std::move(chosen));
+      return status;
     } else if (emit == "plan" && found) {
       os << lowering::dumpPlan(flat, chosen, module->root_dir);
     } else {
