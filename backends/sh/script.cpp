@@ -309,12 +309,14 @@ void Writer::processes(const lowering::LoweredStep& s, const std::string& dir,
       lowering::bindEndpoints(s.job_type, s.resources, slots, ports);
   }
   std::string env;
+  env.reserve(80 * s.env.size() + 64);
   for (const auto& [k, v] : s.env)
     add(env, "      export ", k, "=", W{v}, "\n");
   if (!venv.empty())
     add(env, "      export PATH=", W{venv + "/bin:"},
         "\"$PATH\" VIRTUAL_ENV=", W{venv}, "\n");
   std::string run;
+  run.reserve(s.command.size() + 64);
   if (s.task) {
     add(run, "pipec_exec \"$pipec_python\" ",
         W{dir + "/state/harness/pipec_sh_parallel.py"}, " ",
