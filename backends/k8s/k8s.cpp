@@ -664,9 +664,10 @@ void Emitter::container(Y& y, const StepPlan& p, Vals& v,
     y.i("containerPort", k.port).end().endSeq();
   }
   y.key("env").seq();
+  std::string config = name + "-config";
   for (const auto& [key, value] : s.env) {
     y.map().s("name", key).key("valueFrom").map().key("configMapKeyRef").map();
-    y.s("name", name + "-config").s("key", key).end().end().end();
+    y.s("name", config).s("key", key).end().end().end();
   }
   y.endSeq();
   if (s.resources.gpu_count > 0) {
