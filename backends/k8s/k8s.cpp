@@ -884,6 +884,9 @@ void Emitter::workflowDoc(const std::vector<StepPlan>& plans,
   struct Group {
     std::string name;
     std::set<std::string> params;
+    /// Where each parameter's value is in `values[m]`, first use of each
+    /// (every member asks for the same keys in the same order).
+    std::vector<std::size_t> slots;
     std::vector<std::size_t> members;
     std::vector<std::vector<std::pair<std::string, std::string>>> values;
   };
@@ -930,6 +933,11 @@ void Emitter::workflowDoc(const std::vector<StepPlan>& plans,
       for (std::size_t k = 0; k < g.values[m].size(); ++k)
         if (g.values[m][k].second != g.values[0][k].second)
           g.params.insert(g.values[m][k].first);
+    std::set<llvm::StringRef> seen;
+    for (std::size_t k = 0; k < g.values[0].size(); ++k)
+      if (g.params.count(g.values[0][k].first) &&
+          seen.insert(g.values[0][k].first).second)
+        g.slots.push_back(k);
   }
 
   out += "---\n";
@@ -949,10 +957,11 @@ void Emitter::workflowDoc(const std::vector<StepPlan>& plans,
     std::size_t m = member_of[i];
     auto args = [&](Y& t) {
       t.key("arguments").map().key("parameters").seq();
-      std::set<std::string> seen;
-      for (const auto& [k, val] : g.values[m])
-        if (g.params.count(k) && seen.insert(k).second)
-          t.map().s("name", k).s("value", val).end();
+      for (std::size_t k : g.slots)
+        t.map()
+            .s("name", g.values[m][k].first)
+            .s("value", g.values[m][k].second)
+            .end();
       t.endSeq().end();
     };
     std::string deps;
@@ -977,10 +986,8 @@ void Emitter::workflowDoc(const std::vector<StepPlan>& plans,
     const StepPlan& p = plans[g.members[0]];
     auto inputs = [&](Y& t) {
       t.key("inputs").map().key("parameters").seq();
-      std::set<std::string> seen;
-      for (const auto& [k, val] : g.values[0])
-        if (g.params.count(k) && seen.insert(k).second)
-          t.map().s("name", k).end();
+      for (std::size_t k : g.slots)
+        t.map().s("name", g.values[0][k].first).end();
       t.endSeq().end();
     };
     Y m;
