@@ -1556,6 +1556,12 @@ class Sema::Impl {
         if (producer.is_inline && pc.outputs.empty())
           for (const auto& [n, v] : producer.job->outputs)
             outs.push_back(n.text);
+        // A command job's default outputs (Azure): `artifacts`, what it
+        // writes to ./outputs, and `default`, its ./outputs and ./logs.
+        for (llvm::StringRef d : ir::kDefaultOutputs)
+          if (pc.kind == ir::ComponentKind::Command &&
+              !llvm::is_contained(outs, d))
+            outs.push_back(d.str());
         out = matchName(path[4], outs, "output",
                         fmt::format(" of step '{}'", step));
       }
@@ -1567,6 +1573,8 @@ class Sema::Impl {
       if (const ir::Port* p = pc.findOutput(out)) {
         s.type = p->type;
         s.decl = p->range;
+      } else if (llvm::is_contained(ir::kDefaultOutputs, out)) {
+        s.type = Type::Folder;
       } else if (producer.is_inline) {
         for (const auto& [n, v] : producer.job->outputs)
           if (n.text == out) {

@@ -1,9 +1,11 @@
 // Flattening of nested pipelines into leaf steps.
 #include "ir/flatten.h"
 
+#include <algorithm>
 #include <set>
 
 #include "ir/settings.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
 
 namespace pipec::ir {
@@ -29,6 +31,7 @@ class Flattener {
     for (const Port& p : c.inputs) {
       DataSource d;
       d.range = p.range;
+      d.root_input = p.name;
       if (auto it = o_.root_inputs.find(p.name); it != o_.root_inputs.end()) {
         d.kind = DataSource::Kind::Path;
         d.path = it->second;
@@ -59,10 +62,39 @@ class Flattener {
     std::map<std::string, std::pair<std::size_t, std::string>> outputs;
     pipeline(*c.body, scope, outputs);
     out_.outputs = std::move(outputs);
+    markDefaultOutputs();
   }
 
  private:
+  // The default outputs that are read, on their producers.
+  void markDefaultOutputs() {
+    auto mark = [&](std::size_t step, const std::string& output) {
+      if (step >= out_.steps.size()) return;
+      FlatStep& p = out_.steps[step];
+      if (!llvm::is_contained(kDefaultOutputs, output) ||
+          p.component->findOutput(output) ||
+          llvm::is_contained(p.default_outputs, output))
+        return;
+      p.default_outputs.push_back(output);
+      std::sort(p.default_outputs.begin(), p.default_outputs.end());
+    };
+    for (const FlatStep& s : out_.steps)
+      for (const auto& [n, d] : s.inputs)
+        if (d.kind == DataSource::Kind::StepOutput) mark(d.step, d.output);
+    for (const auto& [n, where] : out_.outputs) mark(where.first, where.second);
+  }
+
   void applyStepOverrides(FlatStep& s) {
+    if (auto in = o_.step_inputs.find(s.name); in != o_.step_inputs.end())
+      for (const auto& [name, path] : in->second) {
+        DataSource& d = s.inputs[name];
+        d.kind = DataSource::Kind::Path;
+        d.path = path;
+        d.is_uri = llvm::StringRef(path).contains("://");
+        d.step = 0;
+        d.output.clear();
+        d.root_input.clear();
+      }
     auto it = o_.step_params.find(s.name);
     if (it == o_.step_params.end()) return;
     for (auto& [p, v] : s.params)
@@ -118,13 +150,16 @@ class Flattener {
         s.resources = st.resources;
         s.parallel = st.parallel;
         applySettingBindings(s, st, scope);
+        applyStepOverrides(s);
         std::set<std::size_t> deps;
         for (const auto& [n, d] : s.inputs)
           if (d.kind == DataSource::Kind::StepOutput) deps.insert(d.step);
         s.deps.assign(deps.begin(), deps.end());
-        applyStepOverrides(s);
         std::size_t flat = out_.steps.size();
         for (const Port& o : c.outputs) produced[idx][o.name] = {flat, o.name};
+        if (c.kind == ComponentKind::Command)
+          for (llvm::StringRef d : kDefaultOutputs)
+            produced[idx].try_emplace(d.str(), flat, d.str());
         out_.steps.push_back(std::move(s));
       }
       for (const auto& [o, b] : st.outputs)

@@ -36,6 +36,14 @@ struct DataSource {
   std::string output;
   /// The declaration this came from, for messages (pipeline.yaml:12:5).
   SMRange range;
+  /// The root pipeline's input this data comes from, or empty: what
+  /// `--input NAME=PATH` names (else `--input STEP.NAME=PATH`).
+  std::string root_input;
+
+  /// The `--input` flag that binds other data here, without `=PATH`.
+  std::string inputFlag(llvm::StringRef step, llvm::StringRef input) const {
+    return root_input.empty() ? (step + "." + input).str() : root_input;
+  }
 };
 
 /// A command or parallel step with everything resolved.
@@ -58,6 +66,9 @@ struct FlatStep {
   std::vector<std::pair<std::string, std::string>> rejected_settings;
   /// Per-step overrides from the command line (`--set STEP.NAME=V`) applied.
   SMRange range;
+  /// Default outputs (kDefaultOutputs) that a later step or the pipeline
+  /// reads, sorted.
+  std::vector<std::string> default_outputs;
 };
 
 struct FlatPipeline {
@@ -73,6 +84,9 @@ struct FlattenOptions {
   std::map<std::string, std::map<std::string, Value>> step_params;
   /// `--input NAME=PATH` for the root's data inputs (absolute paths).
   std::map<std::string, std::string> root_inputs;
+  /// `--input STEP.NAME=PATH`, by qualified step name: the data of one
+  /// step's input, whatever it was bound to.
+  std::map<std::string, std::map<std::string, std::string>> step_inputs;
   /// Name of the single step when the root is a lone component.
   std::string lone_step_name;
 };

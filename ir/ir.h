@@ -1,6 +1,7 @@
 // The typed IR: components, pipelines, steps, ports, bindings, resources.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -232,6 +233,12 @@ enum class Violation : std::uint8_t { None, Range, Enum };
 Violation checkConstraints(const Param& p, const Value& v);
 /// "1..100", "length 0..8", "one of 'a', 'b'": what `p` accepts.
 std::string describeConstraint(const Param& p, Violation v);
+
+/// The outputs every command job has without declaring them (Azure ML):
+/// `artifacts`, what the job writes to ./outputs in its working folder, and
+/// `default`, a folder holding its ./outputs and ./logs.
+inline constexpr std::array<llvm::StringRef, 2> kDefaultOutputs = {"artifacts",
+                                                                   "default"};
 
 /// How deep components may nest (a pipeline whose step is a pipeline whose
 /// step is ...), the compiled component being level 1. Sema refuses a job

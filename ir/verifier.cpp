@@ -1,6 +1,7 @@
 // The IR verifier.
 #include "ir/verifier.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
 
 #include <fmt/format.h>
@@ -103,7 +104,13 @@ class Verifier {
           fail("step '{}' binds unknown input '{}'", s.name, name);
         if (b.kind == Binding::Kind::StepOutput) {
           const Step* src = by_name.lookup(b.step);
-          if (!src || !src->component || !src->component->findOutput(b.name))
+          // A command job's default outputs (kDefaultOutputs) need no
+          // declaration.
+          bool implicit = src && src->component &&
+                          src->component->kind == ComponentKind::Command &&
+                          llvm::is_contained(kDefaultOutputs, b.name);
+          if (!src || !src->component ||
+              (!src->component->findOutput(b.name) && !implicit))
             fail("step '{}' input '{}' reads unknown output {}.{}", s.name,
                  name, b.step, b.name);
           bool dep = false;

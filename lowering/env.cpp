@@ -36,7 +36,28 @@ std::string inputPath(const StepValues& v, llvm::StringRef name) {
 }
 
 std::string outputPath(const StepValues& v, llvm::StringRef name) {
-  return treePath(v, "/output/", name);
+  auto it = v.output_files.find(name.str());
+  if (it == v.output_files.end()) return treePath(v, "/output/", name);
+  std::string p = treePath(v, "/output/", name, it->second.size());
+  p += it->second;
+  return p;
+}
+
+std::string outputFileName(const ir::FlatStep& s, const ir::Port& port) {
+  if (s.step) {
+    auto it = s.step->outputs.find(port.name);
+    if (it != s.step->outputs.end() &&
+        it->second.kind == ir::OutputBinding::Kind::Path) {
+      llvm::StringRef path = llvm::StringRef(it->second.path).rtrim('/');
+      llvm::StringRef file = llvm::sys::path::filename(path);
+      // A name with an extension names a file; `.../out/` or `.../out`
+      // names the folder the output goes to.
+      if (!file.empty() && file != "." && file != ".." &&
+          !path.endswith("}}") && file.contains('.') && !file.startswith("."))
+        return file.str();
+    }
+  }
+  return port.name;
 }
 
 std::string configDir(const StepValues& v) {
@@ -138,7 +159,8 @@ EnvList sortedEnv(EnvList env) {
 
 StepValues stepValues(
     const ir::FlatStep& s, std::string ml_root,
-    const std::function<std::optional<bool>(llvm::StringRef)>& is_file) {
+    const std::function<std::optional<bool>(llvm::StringRef)>& is_file,
+    const ir::FlatPipeline* flat) {
   using ir::DataSource;
   StepValues v;
   v.ml_root = std::move(ml_root);
@@ -151,6 +173,16 @@ StepValues stepValues(
     bool bound =
         it != s.inputs.end() && it->second.kind != DataSource::Kind::None;
     if (!bound && p.optional) v.unbound_inputs[p.name] = true;
+    if (bound && it->second.kind == DataSource::Kind::StepOutput && flat &&
+        it->second.step < flat->steps.size()) {
+      // An upstream file output arrives as that file inside the channel
+      // folder.
+      const ir::FlatStep& producer = flat->steps[it->second.step];
+      const ir::Port* out = producer.component->findOutput(it->second.output);
+      if (out && out->type == ir::Type::File)
+        v.input_files[p.name] = outputFileName(producer, *out);
+      continue;
+    }
     if (!bound || it->second.kind != DataSource::Kind::Path ||
         it->second.is_uri)
       continue;
@@ -162,6 +194,8 @@ StepValues stepValues(
     if (file.value_or(p.type == ir::Type::File))
       v.input_files[p.name] = llvm::sys::path::filename(it->second.path).str();
   }
+  for (const ir::Port& p : s.component->outputs)
+    if (p.type == ir::Type::File) v.output_files[p.name] = outputFileName(s, p);
   return v;
 }
 

@@ -33,14 +33,22 @@ struct StepValues {
   }
   /// Single-file inputs: the file's name inside its channel folder.
   std::map<std::string, std::string> input_files;
+  /// File outputs (`file`/`uri_file`): the file's name inside its channel
+  /// folder.
+  std::map<std::string, std::string> output_files;
   /// Inputs that have no data (optional and unbound).
   std::map<std::string, bool> unbound_inputs;
 };
 
 /// `{root}/input/data/{name}/`, or the file inside it.
 std::string inputPath(const StepValues& v, llvm::StringRef name);
-/// `{root}/output/{name}/`.
+/// `{root}/output/{name}/`, or the file inside it for a file output.
 std::string outputPath(const StepValues& v, llvm::StringRef name);
+
+/// The name of the file a file output `port` of `s` is written to inside
+/// its channel folder: the last part of the path the step binds it to when
+/// that names a file (`path: ./out/result.csv`), else the output's name.
+std::string outputFileName(const ir::FlatStep& s, const ir::Port& port);
 /// `{root}/input/config/`, `{root}/usercode/`.
 std::string configDir(const StepValues& v);
 std::string workingDir(const StepValues& v);
@@ -60,10 +68,12 @@ EnvList buildPaiEnv(const ir::Component& c, const StepValues& v);
 
 /// StepValues for a flat step rooted at `ml_root`: parameters, single-file
 /// input names (`is_file(path)` tells whether data bound by path is one
-/// file; when it cannot tell, inputs declared `file` are), unbound inputs.
+/// file; when it cannot tell, inputs declared `file` are; an upstream file
+/// output is one file when `flat` is given), file outputs, unbound inputs.
 StepValues stepValues(const ir::FlatStep& s, std::string ml_root,
                       const std::function<std::optional<bool>(llvm::StringRef)>&
-                          is_file = nullptr);
+                          is_file = nullptr,
+                      const ir::FlatPipeline* flat = nullptr);
 
 /// The environment of every process of `s`, sorted by name: the step's (or a
 /// lone component's) environment_variables, then the PAI_* variables for `v`,

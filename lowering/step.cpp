@@ -8,6 +8,7 @@
 
 #include "ir/program_arguments.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Path.h"
 #include "lowering/env.h"
 #include "lowering/json_text.h"
 
@@ -107,9 +108,14 @@ ParallelTask lowerTask(const ir::FlatStep& f, const StepValues& v,
     t.input_path = inputPath(v, in->name);
     t.input_type = in->type;
   }
-  if (!t.settings.append_row_to.empty())
-    t.append_row_to =
-        outputPath(v, t.settings.append_row_to) + "parallel_run_step.txt";
+  // Bound to a file output, the rows go into that file (Azure: "aggregate
+  // all returns ... into this file"); bound to a folder, into
+  // parallel_run_step.txt inside it.
+  if (!t.settings.append_row_to.empty()) {
+    t.append_row_to = outputPath(v, t.settings.append_row_to);
+    if (!v.output_files.count(t.settings.append_row_to))
+      t.append_row_to += "parallel_run_step.txt";
+  }
   t.instance_count = s.resources.instance_count;
   return t;
 }
@@ -168,7 +174,7 @@ LoweredStep lowerStep(const ir::FlatPipeline& flat, std::size_t index,
   s.code = c.code;
   s.code_is_url = c.code_is_url;
   s.deps = f.deps;
-  StepValues v = stepValues(f, std::move(ml_root), opts.is_file);
+  StepValues v = stepValues(f, std::move(ml_root), opts.is_file, &flat);
   s.ml_root = v.ml_root;
   s.work_dir = v.ml_root + "/usercode";
 
@@ -195,9 +201,27 @@ LoweredStep lowerStep(const ir::FlatPipeline& flat, std::size_t index,
       auto it = f.step->outputs.find(p.name);
       if (it != f.step->outputs.end() &&
           it->second.kind == ir::OutputBinding::Kind::Path &&
-          !it->second.is_uri)
+          !it->second.is_uri) {
         o.target = it->second.path;
+        // A file output bound to a file path: the channel folder is the
+        // file's folder.
+        auto file = v.output_files.find(p.name);
+        if (file != v.output_files.end() &&
+            llvm::sys::path::filename(o.target) == file->second)
+          o.target = llvm::sys::path::parent_path(o.target).str();
+      }
     }
+    s.outputs.push_back(std::move(o));
+  }
+  // Default outputs a later step reads (Azure's `artifacts` and `default`):
+  // folders of the step's own tree that ./outputs and ./logs of its working
+  // folder lead to; no variable names them.
+  for (const std::string& d : f.default_outputs) {
+    OutputData o;
+    o.channel = d;
+    o.path = v.ml_root + "/output/" + d + "/";
+    o.target = d == "artifacts" ? artifactsDir(v.ml_root) + "/outputs"
+                                : artifactsDir(v.ml_root);
     s.outputs.push_back(std::move(o));
   }
 

@@ -121,6 +121,12 @@ struct LoweringOptions {
   LoweringCache* cache = nullptr;
 };
 
+/// `<ml_root>/artifacts`: what a command step writes to ./outputs and
+/// ./logs of its working folder (links to `outputs/` and `logs/` here).
+inline std::string artifactsDir(const std::string& ml_root) {
+  return ml_root + "/artifacts";
+}
+
 /// Lowers step `index` of `flat` with its container tree at `ml_root`.
 /// Reports what cannot be lowered (settings bound to values that do not fit,
 /// values that cannot enter the command safely, bad settings flags in

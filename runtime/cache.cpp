@@ -364,6 +364,7 @@ llvm::Expected<Digest> stepKey(const RunPlan& plan, std::size_t index,
   // The interpreter of virtual environments and parallel steps.
   if (s.task || !s.venv_dir.empty()) h.add(plan.python);
   h.add(s.requirements);
+  if (!s.conda_pip.empty()) h.add("conda pip:\n" + s.conda_pip);
   // The code: a local folder by its contents, a URL as written.
   h.add(s.code);
   if (!s.code.empty() && !s.code_is_url && content) {

@@ -478,7 +478,16 @@ void LocalRunner::beginVenv(Active& a) {
       "\"$1\" -m venv --without-pip --system-site-packages \"$2\"\n"
       "\"$2/bin/python\" -c 'import pip' 2>/dev/null ||"
       " \"$2/bin/python\" -m ensurepip --default-pip\n"
-      "\"$2/bin/python\" -m pip install --disable-pip-version-check -r \"$3\"\n"
+      "[ ! -f \"$3\" ] ||"
+      " \"$2/bin/python\" -m pip install --disable-pip-version-check -r "
+      "\"$3\"\n"
+      // A conda file's pip list is best effort: pipec does not build the
+      // rest of that environment either.
+      "rm -f \"$2/.pipec-conda-skipped\"\n"
+      "if [ -n \"$4\" ]; then\n"
+      "  \"$2/bin/python\" -m pip install --disable-pip-version-check -r \"$4\""
+      " || : > \"$2/.pipec-conda-skipped\"\n"
+      "fi\n"
       ": > \"$2/.pipec-ready\"\n";
   a.phase = Phase::Venv;
   Proc p;
@@ -487,7 +496,7 @@ void LocalRunner::beginVenv(Active& a) {
   venvs_[a.venv] = Venv{Venv::State::Building, p.log, "", {}};
   if (!spawnInto(a, p, "/bin/sh",
                  {"sh", "-c", kScript, "sh", plan_.python, a.venv,
-                  s.work_dir + "/requirements.txt"},
+                  s.work_dir + "/requirements.txt", s.conda_pip_file},
                  environment(s, "", {}))) {
     venvs_[a.venv].state = Venv::State::Failed;
     venvs_[a.venv].detail = a.detail;
@@ -670,7 +679,9 @@ void LocalRunner::onExit(pid_t pid, int status) {
     if (fs_.kind(req) == FileSystem::Kind::File) {
       auto text = fs_.readFile(req);
       if (text && !text->empty())
-        a.venv = venvDir(plan_, *text);
+        a.venv = venvDir(plan_, s.conda_pip.empty()
+                                    ? *text
+                                    : *text + "\n# conda pip\n" + s.conda_pip);
       else
         llvm::consumeError(text.takeError());
     }
@@ -681,6 +692,11 @@ void LocalRunner::onExit(pid_t pid, int status) {
     Venv& v = venvs_[a.venv];
     v.state = ok ? Venv::State::Ready : Venv::State::Failed;
     v.detail = describe(status);
+    if (ok && fs_.exists(a.venv + "/.pipec-conda-skipped"))
+      reportAt(diags_, observer_, s, ir::diag::CondaPipSkipped, s.name,
+               "pip failed: no package index reachable, or a package it "
+               "cannot install",
+               v.log);
     a.procs.clear();
     return afterVenv(a.venv);
   }

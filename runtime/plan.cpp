@@ -5,7 +5,11 @@
 #include <cstdio>
 
 #include "ir/mangle.h"
+#include "ir/yaml_reader.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "lowering/shell.h"
 
@@ -65,7 +69,7 @@ void linkInputs(const RunPlan& plan, const ir::FlatPipeline& flat,
           diags.report(
               at, diag::RunInputUnbound,
               "required input '" + in.channel + "' of step '" + s.name + "'",
-              "");
+              "; pass --input " + s.name + "." + in.channel + "=PATH");
         break;
       case ir::DataSource::Kind::Path: {
         bool from_flag = false;
@@ -73,7 +77,8 @@ void linkInputs(const RunPlan& plan, const ir::FlatPipeline& flat,
           if (path == d.path) from_flag = true;
         if (d.is_uri) {
           diags.report(at, diag::RunUriInput, in.channel, s.name, d.path,
-                       "; bind a local copy with --input NAME=PATH");
+                       "; bind a local copy with --input " +
+                           d.inputFlag(s.name, in.channel) + "=PATH");
           break;
         }
         if (!fs.exists(d.path)) {
@@ -97,11 +102,120 @@ void linkInputs(const RunPlan& plan, const ir::FlatPipeline& flat,
         l.producer_output = d.output;
         l.target = plan.run_dir + "/" + flat.steps[d.step].name +
                    "/ml/output/" + d.output;
+        // An upstream file output: the channel folder holds a link to it.
+        l.single_file = in.single_file;
+        if (l.single_file)
+          l.target += "/" + llvm::sys::path::filename(in.path).str();
         s.links.push_back(std::move(l));
         break;
       }
     }
   }
+}
+
+// The `pip:` entries of a conda file's `dependencies`, one a line; what
+// is not a list of strings there is E1801 at its place in the file.
+std::string condaPip(const ir::yaml::Node* root, const std::string& step,
+                     ir::DiagnosticEngine& diags) {
+  using ir::yaml::Node;
+  std::string out;
+  if (!root || root->isNull()) return out;
+  if (!root->isMap()) {
+    diags.report(root->range, diag::CondaFileBad, step,
+                 std::string("expected a mapping with 'dependencies', not ") +
+                     root->kindName());
+    return out;
+  }
+  const Node* deps = root->get("dependencies");
+  if (!deps || deps->isNull()) return out;
+  if (!deps->isSeq()) {
+    diags.report(
+        deps->range, diag::CondaFileBad, step,
+        std::string("'dependencies' must be a list, not ") + deps->kindName());
+    return out;
+  }
+  for (const Node* d : deps->items) {
+    if (!d->isMap()) continue;  // conda packages: not built by pipec
+    const Node* pip = d->get("pip");
+    if (!pip) continue;
+    if (!pip->isSeq()) {
+      diags.report(pip->range, diag::CondaFileBad, step,
+                   std::string("'pip' must be a list of requirements, not ") +
+                       pip->kindName());
+      continue;
+    }
+    for (const Node* r : pip->items) {
+      if (!r->isScalar() || llvm::StringRef(r->value).trim().empty() ||
+          llvm::StringRef(r->value).contains('\n')) {
+        diags.report(r->range, diag::CondaFileBad, step,
+                     "a pip requirement must be one line of text");
+        continue;
+      }
+      out += llvm::StringRef(r->value).trim().str() + "\n";
+    }
+  }
+  return out;
+}
+
+// The step's `environment:` (the job's, else its component's): what pipec
+// does not build is described in `not_built`; the pip list of a local
+// conda file goes into the step's virtual environment.
+void planEnvironment(const ir::Component& root, const ir::FlatStep& f,
+                     FileSystem& fs, StepPlan& s, std::string& not_built,
+                     ir::DiagnosticEngine& diags) {
+  const llvm::json::Value* env = nullptr;
+  std::string base;
+  if (f.step)
+    if ((env = f.step->extra.get("environment"))) base = root.source_file;
+  if (!env) {
+    env = f.component->extra.get("environment");
+    base = f.component->source_file;
+  }
+  if (!env || env->kind() == llvm::json::Value::Null) return;
+  if (auto ref = env->getAsString()) {
+    not_built = ref->str();
+    return;
+  }
+  const llvm::json::Object* o = env->getAsObject();
+  if (!o) {
+    not_built = "environment";
+    return;
+  }
+  std::vector<std::string> parts;
+  if (auto image = o->getString("image"))
+    parts.push_back("image " + image->str());
+  if (o->get("build")) parts.push_back("a Docker build context");
+  auto conda = o->getString("conda_file");
+  if (conda) parts.push_back("conda file " + conda->str());
+  if (parts.empty()) parts.push_back("environment");
+  not_built = llvm::join(parts, ", ");
+  if (!conda || conda->contains("://") || conda->startswith("azureml:")) return;
+  llvm::SmallString<256> path(*conda);
+  if (!llvm::sys::path::is_absolute(path)) {
+    path = llvm::sys::path::parent_path(base);
+    llvm::sys::path::append(path, *conda);
+  }
+  llvm::sys::path::remove_dots(path, true);
+  if (fs.kind(std::string(path)) != FileSystem::Kind::File) {
+    diags.report(s.range, diag::RunPathMissing, "conda file", s.name,
+                 std::string(path));
+    return;
+  }
+  auto text = fs.readFile(std::string(path));
+  if (!text) {
+    diags.report(s.range, diag::CondaFileBad, s.name,
+                 "cannot read '" + std::string(path) +
+                     "': " + llvm::toString(text.takeError()));
+    return;
+  }
+  llvm::SourceMgr& sm = diags.sourceMgr();
+  unsigned id = sm.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(*text, path), llvm::SMLoc());
+  unsigned errors = diags.errorCount();
+  std::unique_ptr<ir::yaml::Document> doc = ir::yaml::parse(sm, id, diags);
+  if (!doc || diags.errorCount() != errors) return;
+  s.conda_pip = condaPip(doc->root(), s.name, diags);
+  if (!s.conda_pip.empty()) s.conda_pip_file = s.dir + "/conda-pip.txt";
 }
 
 // The code folder, its requirements.txt and virtual environment.
@@ -124,7 +238,11 @@ void planCode(const RunPlan& plan, const ir::Component& c, FileSystem& fs,
         llvm::consumeError(text.takeError());
     }
   }
-  if (!s.requirements.empty()) s.venv_dir = venvDir(plan, s.requirements);
+  if (!s.requirements.empty() || !s.conda_pip.empty())
+    s.venv_dir =
+        venvDir(plan, s.conda_pip.empty()
+                          ? s.requirements
+                          : s.requirements + "\n# conda pip\n" + s.conda_pip);
 }
 
 // The engine's spec of a parallel step, and the command that runs it.
@@ -188,6 +306,9 @@ std::optional<RunPlan> buildPlan(const ir::Component& root,
     return k == FileSystem::Kind::File;
   };
   plan.steps.reserve(flat.steps.size());
+  // Steps whose environment pipec does not build: one warning a run.
+  std::vector<std::string> env_steps;
+  llvm::SMRange env_at;
   for (std::size_t i = 0; i < flat.steps.size(); ++i) {
     const ir::FlatStep& f = flat.steps[i];
     StepPlan s;
@@ -196,6 +317,12 @@ std::optional<RunPlan> buildPlan(const ir::Component& root,
         lowering::lowerStep(flat, i, s.dir + "/ml", lo, diags);
     s.logs_dir = s.dir + "/logs";
     linkInputs(plan, flat, opts, root_unbound, fs, s, diags);
+    std::string not_built;
+    planEnvironment(root, f, fs, s, not_built, diags);
+    if (!not_built.empty()) {
+      if (!env_at.isValid()) env_at = s.range;
+      env_steps.push_back(s.name + " (" + not_built + ")");
+    }
     planCode(plan, *f.component, fs, s, diags);
     if (s.task) planParallel(plan, opts, s);
     plan.steps.push_back(std::move(s));
@@ -206,10 +333,23 @@ std::optional<RunPlan> buildPlan(const ir::Component& root,
       diags.report(added.range, diag::CacheKeyFailed, added.name,
                    llvm::toString(key.takeError()));
   }
-  for (const auto& [name, where] : flat.outputs)
-    plan.outputs.emplace_back(name, plan.run_dir + "/" +
-                                        flat.steps[where.first].name +
-                                        "/ml/output/" + where.second + "/");
+  if (!env_steps.empty()) {
+    auto b = diags.report(env_at, diag::RunEnvironmentNotBuilt,
+                          "conda packages, images, registered environments",
+                          llvm::join(env_steps, ", "));
+    b.note(llvm::SMRange(),
+           "the pip list of a local conda file is installed into the "
+           "step's virtual environment, as a requirements.txt is");
+  }
+  for (const auto& [name, where] : flat.outputs) {
+    // A file output is the file; a folder output its folder.
+    std::string path = plan.run_dir + "/" + flat.steps[where.first].name +
+                       "/ml/output/" + where.second + "/";
+    if (where.first < plan.steps.size())
+      for (const lowering::OutputData& o : plan.steps[where.first].outputs)
+        if (o.channel == where.second) path = o.path;
+    plan.outputs.emplace_back(name, path);
+  }
   if (diags.errorCount() != errors) return std::nullopt;
   return plan;
 }
@@ -217,7 +357,7 @@ std::optional<RunPlan> buildPlan(const ir::Component& root,
 llvm::Error layoutStep(const RunPlan& plan, const StepPlan& s, FileSystem& fs) {
   using K = TreeEntry::Kind;
   std::vector<TreeEntry> tree;
-  tree.reserve(12 + 2 * (s.links.size() + s.outputs.size()));
+  tree.reserve(15 + 2 * (s.links.size() + s.outputs.size()));
   // Paths below the step's folder, as buildPlan named them.
   auto below = [&](const std::string& path) {
     return path.substr(s.dir.size() + 1);
@@ -234,10 +374,13 @@ llvm::Error layoutStep(const RunPlan& plan, const StepPlan& s, FileSystem& fs) {
     for (const InputLink& l : s.links) {
       std::string link = ml + "/input/data/" + l.channel;
       if (l.single_file) {
+        std::string file = llvm::sys::path::filename(l.target).str();
         tree.push_back({K::Dir, link, ""});
-        tree.push_back({K::Link,
-                        link + "/" + llvm::sys::path::filename(l.target).str(),
-                        l.target});
+        tree.push_back({K::Link, link + "/" + file,
+                        l.producer
+                            ? "../../../../../" + plan.steps[*l.producer].name +
+                                  "/ml/output/" + l.producer_output + "/" + file
+                            : l.target});
       } else if (l.producer) {
         tree.push_back({K::Link, link,
                         "../../../../" + plan.steps[*l.producer].name +
@@ -258,9 +401,29 @@ llvm::Error layoutStep(const RunPlan& plan, const StepPlan& s, FileSystem& fs) {
       tree.push_back({K::Link, ml + "/output/" + o.channel, o.target});
     }
   }
+  if (s.kind == StepKind::Command && !s.code_is_url) {
+    const std::string artifacts = below(lowering::artifactsDir(s.ml_root));
+    tree.push_back({K::Dir, artifacts, ""});
+    tree.push_back({K::Dir, artifacts + "/outputs", ""});
+    tree.push_back({K::Dir, artifacts + "/logs", ""});
+  }
   if (llvm::Error e = fs.makeTree(s.dir, tree)) return e;
   if (!s.code.empty() && !s.code_is_url)
     if (llvm::Error e = fs.copyTree(s.code, s.work_dir)) return e;
+  // ./outputs and ./logs of a command step's working folder (Azure ML),
+  // kept beside it so that its default outputs can name them; a folder of
+  // the code's own of that name stays, and a git URL is cloned into an
+  // empty folder, so has neither.
+  if (s.kind == StepKind::Command && !s.code_is_url) {
+    for (const char* d : {"outputs", "logs"}) {
+      std::string link = s.work_dir + "/" + d;
+      if (fs.kind(link) == FileSystem::Kind::Missing)
+        if (llvm::Error e = fs.symlink(std::string("../artifacts/") + d, link))
+          return e;
+    }
+  }
+  if (!s.conda_pip_file.empty())
+    if (llvm::Error e = fs.writeFile(s.conda_pip_file, s.conda_pip)) return e;
   if (s.parallel) {
     std::string text = llvm::formatv("{0:2}", toJson(*s.parallel)).str() + "\n";
     if (llvm::Error e = fs.writeFile(s.parallel_spec_path, text)) return e;

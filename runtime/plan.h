@@ -44,8 +44,14 @@ struct StepPlan : lowering::LoweredStep {
 
   /// Contents of requirements.txt in a local code folder (empty: none).
   std::string requirements;
-  /// The virtual environment requirements.txt goes into (empty: none).
+  /// The virtual environment requirements.txt and the conda file's pip
+  /// packages go into (empty: none).
   std::string venv_dir;
+  /// The `pip:` list of the conda file of the step's `environment:`, one
+  /// requirement a line (empty: none), and the file it is written to for
+  /// pip (<step>/conda-pip.txt).
+  std::string conda_pip;
+  std::string conda_pip_file;
 
   /// Parallel steps: the engine's spec (python is settled at launch).
   std::optional<ParallelStepSpec> parallel;

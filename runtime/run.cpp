@@ -17,6 +17,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
+#include "runtime/fetch.h"
 #include "runtime/journal.h"
 #include "runtime/local_runner.h"
 #include "runtime/plan.h"
@@ -368,7 +369,22 @@ int Run::run(const ir::Component& root, const ir::FlatPipeline& flat,
   ContentHasher content;
   cache.loadRecords(content);
   po.content = &content;
-  auto plan = buildPlan(root, flat, po, fs_, diags_);
+  // Inputs bound to http(s) URLs are fetched first: the plan and the keys
+  // see local files.
+  const ir::FlatPipeline* planned = &flat;
+  ir::FlatPipeline fetched;
+  bool fetch = false;
+  for (const ir::FlatStep& s : flat.steps)
+    for (const ir::Port& p : s.component->inputs)
+      if (auto it = s.inputs.find(p.name);
+          it != s.inputs.end() && isFetchedInput(p, it->second))
+        fetch = true;
+  if (fetch) {
+    fetched = flat;
+    if (!fetchInputs(fetched, dir_, diags_)) return 1;
+    planned = &fetched;
+  }
+  auto plan = buildPlan(root, *planned, po, fs_, diags_);
   if (!plan) return 1;
   if (opts_.verbosity == Verbosity::Verbose)
     out_ << "cache keys: " << content.stats() << " stat call(s), "

@@ -578,12 +578,13 @@ void Emitter::volumeMounts(Y& y, const StepPlan& p, Vals& v,
       }
     }
   }
-  for (const lowering::OutputData& out : s.outputs)
+  // The channel folder is mounted; a file output is a file inside it.
+  for (const lowering::OutputData& out : s.outputs) {
+    std::string dir = s.ml_root + "/output/" + out.channel;
     if (!gather ||
-        (s.task && llvm::StringRef(s.task->append_row_to)
-                       .startswith(llvm::StringRef(out.path).rtrim('/'))))
-      mount("data", llvm::StringRef(out.path).rtrim('/').str(),
-            "steps/" + name + "/" + claimPath(out.channel), false);
+        (s.task && llvm::StringRef(s.task->append_row_to).startswith(dir)))
+      mount("data", dir, "steps/" + name + "/" + claimPath(out.channel), false);
+  }
   if (!gather) {
     if (!s.code.empty()) mount("code", s.work_dir, "", !s.code_is_url);
   } else if (p.code) {

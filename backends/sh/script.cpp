@@ -163,7 +163,8 @@ bool Writer::check(const lowering::LoweredStep& s) {
     const ir::DataSource& d = in.source;
     llvm::SMRange at = d.range.isValid() ? d.range : s.range;
     if (d.kind == ir::DataSource::Kind::Path && d.is_uri) {
-      diags_.report(at, diag::ShUriInput, in.channel, s.name, d.path);
+      diags_.report(at, diag::ShUriInput, in.channel, s.name, d.path,
+                    d.inputFlag(s.name, in.channel));
       ok = false;
     }
   }
@@ -221,7 +222,14 @@ void Writer::layout(const lowering::LoweredStep& s, const std::string& dir) {
                              : std::string(kRun) + "/" +
                                    flat_.steps[d.step].name + "/ml/output/" +
                                    d.output;
-    if (in.single_file) {
+    if (in.single_file && d.kind == ir::DataSource::Kind::StepOutput) {
+      // An upstream file output: the channel folder holds a link to it.
+      std::string file = llvm::sys::path::filename(in.path).str();
+      add(o, " &&\n    mkdir -p -- ", W{link}, " && ln -s -- ",
+          W{"../../../../../" + flat_.steps[d.step].name + "/ml/output/" +
+            d.output + "/" + file},
+          " ", W{link + "/" + file});
+    } else if (in.single_file) {
       add(o, " &&\n    mkdir -p -- ", W{link}, " && ln -s -- ", W{target}, " ",
           W{link + "/" + llvm::sys::path::filename(target).str()});
     } else if (d.kind == ir::DataSource::Kind::StepOutput) {
@@ -239,6 +247,18 @@ void Writer::layout(const lowering::LoweredStep& s, const std::string& dir) {
           W{ml + "/output/" + out.channel});
   if (!s.code.empty() && !s.code_is_url)
     add(o, " &&\n    cp -RP -- ", W{s.code + "/."}, " ", W{s.work_dir + "/"});
+  // ./outputs and ./logs of a command step's working folder, as pipec run
+  // lays them out (runtime/plan.cpp, layoutStep).
+  if (s.kind == lowering::StepKind::Command && !s.code_is_url) {
+    std::string art = lowering::artifactsDir(ml);
+    add(o, " &&\n    mkdir -p -- ", W{art + "/outputs"}, " ", W{art + "/logs"});
+    for (const char* d : {"outputs", "logs"}) {
+      std::string link = s.work_dir + "/" + d;
+      add(o, " &&\n    { [ -e ", W{link}, " ] || [ -L ", W{link},
+          " ] || ln -s -- ", W{std::string("../artifacts/") + d}, " ", W{link},
+          "; }");
+    }
+  }
   add(o, " ||\n    pipec_broken ", W{s.name},
       " 'cannot lay out its folder' || return 1\n");
   if (s.code_is_url) {
@@ -407,7 +427,8 @@ bool Writer::write(const ScriptOptions& opts, std::string& out) {
     for (const lowering::InputData& in : s.inputs)
       if (in.source.kind == ir::DataSource::Kind::None && !in.optional)
         diags_.report(in.source.range.isValid() ? in.source.range : s.range,
-                      diag::ShInputUnbound, in.channel, s.name);
+                      diag::ShInputUnbound, in.channel, s.name,
+                      in.source.inputFlag(s.name, in.channel));
     if (!check(s)) continue;
     step(i, s);
     add(tables, "pipec_m_", std::to_string(i), "=", W{s.name}, "\n");

@@ -150,11 +150,23 @@ bool parseOverrides(const ir::Component& root,
     ok = false;
   };
   // Leaf steps by qualified name, for STEP.NAME (flattened only when a
-  // --set needs them).
+  // --set or --input needs them); null with `why` set when there is none of
+  // that name.
   std::optional<ir::FlatPipeline> flat;
   auto plainSteps = [&]() -> const std::vector<ir::FlatStep>& {
     if (!flat) flat = ir::flatten(root, {});
     return flat->steps;
+  };
+  auto findStep = [&](llvm::StringRef step,
+                      std::string& why) -> const ir::FlatStep* {
+    std::vector<std::string> step_names;
+    for (const ir::FlatStep& s : plainSteps()) {
+      if (s.name == step) return &s;
+      step_names.push_back(s.name);
+    }
+    why = fmt::format("no step named '{}'{}", step.str(),
+                      frontend::didYouMean(step, step_names));
+    return nullptr;
   };
   for (const std::string& arg : sets) {
     llvm::StringRef a(arg);
@@ -192,15 +204,10 @@ bool parseOverrides(const ir::Component& root,
     }
     llvm::StringRef step = name.take_front(dot),
                     param = name.drop_front(dot + 1);
-    const ir::FlatStep* fs = nullptr;
-    std::vector<std::string> step_names;
-    for (const ir::FlatStep& s : plainSteps()) {
-      step_names.push_back(s.name);
-      if (s.name == step) fs = &s;
-    }
+    std::string why_step;
+    const ir::FlatStep* fs = findStep(step, why_step);
     if (!fs) {
-      fail(arg, fmt::format("no step named '{}'{}", step.str(),
-                            frontend::didYouMean(step, step_names)));
+      fail(arg, why_step);
       continue;
     }
     const ir::Param* p = fs->component->findParam(param);
@@ -231,26 +238,54 @@ bool parseOverrides(const ir::Component& root,
       continue;
     }
     llvm::StringRef name = a.take_front(eq), path = a.drop_front(eq + 1);
-    if (!root.findInput(name)) {
-      std::vector<std::string> names;
-      for (const ir::Port& p : root.inputs) names.push_back(p.name);
-      diags
-          .report(llvm::SMRange(), diag::BadOverride, "--input", arg,
-                  fmt::format("no data input named '{}'{}", name.str(),
-                              frontend::didYouMean(name, names)))
+    // A URI (pvc://, https://) stays as written; the target decides.
+    std::string where = path.str();
+    if (!path.contains("://")) {
+      llvm::SmallString<256> abs(path);
+      llvm::sys::fs::make_absolute(abs);
+      llvm::sys::path::remove_dots(abs, true);
+      where = std::string(abs);
+    }
+    if (root.findInput(name)) {
+      out.root_inputs[name.str()] = where;
+      continue;
+    }
+    auto badInput = [&](const std::string& why) {
+      diags.report(llvm::SMRange(), diag::BadOverride, "--input", arg, why)
           .origin("--input");
       ok = false;
+    };
+    auto dot = name.rfind('.');
+    if (dot == llvm::StringRef::npos) {
+      std::vector<std::string> names;
+      for (const ir::Port& p : root.inputs) names.push_back(p.name);
+      std::string dym = frontend::didYouMean(name, names);
+      if (dym.empty())
+        for (const ir::FlatStep& s : plainSteps())
+          if (s.component->findInput(name)) {
+            dym = fmt::format("; did you mean '{}.{}'?", s.name, name.str());
+            break;
+          }
+      badInput(fmt::format("no data input named '{}'{}", name.str(), dym));
       continue;
     }
-    // A URI (pvc://, https://) stays as written; the target decides.
-    if (path.contains("://")) {
-      out.root_inputs[name.str()] = path.str();
+    // STEP.NAME: one step's input (nested steps by their dotted path).
+    llvm::StringRef step = name.take_front(dot),
+                    input = name.drop_front(dot + 1);
+    std::string why_step;
+    const ir::FlatStep* fs = findStep(step, why_step);
+    if (!fs) {
+      badInput(why_step);
       continue;
     }
-    llvm::SmallString<256> abs(path);
-    llvm::sys::fs::make_absolute(abs);
-    llvm::sys::path::remove_dots(abs, true);
-    out.root_inputs[name.str()] = std::string(abs);
+    if (!fs->component->findInput(input)) {
+      std::vector<std::string> names;
+      for (const ir::Port& p : fs->component->inputs) names.push_back(p.name);
+      badInput(fmt::format("step '{}' has no data input '{}'{}", step.str(),
+                           input.str(), frontend::didYouMean(input, names)));
+      continue;
+    }
+    out.step_inputs[step.str()][input.str()] = where;
   }
   return ok;
 }

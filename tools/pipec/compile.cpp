@@ -73,8 +73,8 @@ int runCompile(const Args& args) {
       "--set", "NAME=VALUE",
       "set a pipeline parameter, or STEP.NAME=VALUE for one step; repeatable",
       &sets);
-  p.list("--input", "NAME=PATH", "bind a pipeline data input; repeatable",
-         &inputs);
+  p.list("--input", "[STEP.]NAME=PATH",
+         "bind a pipeline data input, or one step's; repeatable", &inputs);
   p.value("--entry", "NAME",
           "the component or pipeline of a .pipe file to compile", &entry);
   p.flag("--locations", "--emit=ir: add file:line:col to declarations",

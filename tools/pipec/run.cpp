@@ -55,8 +55,8 @@ struct RunFlags {
 };
 
 void RunFlags::addTo(ArgParser& p) {
-  p.list("--input", "NAME=PATH", "bind a pipeline data input; repeatable",
-         &args.inputs);
+  p.list("--input", "[STEP.]NAME=PATH",
+         "bind a pipeline data input, or one step's; repeatable", &args.inputs);
   p.list(
       "--set", "NAME=VALUE",
       "set a pipeline parameter, or STEP.NAME=VALUE for one step; repeatable",
@@ -264,7 +264,11 @@ int runRun(const Args& argv) {
     named = checkStepName(s, "--cache-only", flat, fe.diags()) && named;
   if (!named) return kExitErrors;
   drawn = module->root;
-  return run.run(*module->root, flat, fo.root_inputs, std::move(args));
+  // --input NAME=PATH and STEP.NAME=PATH, as run.json keeps them.
+  std::map<std::string, std::string> inputs = fo.root_inputs;
+  for (const auto& [step, bound] : fo.step_inputs)
+    for (const auto& [name, path] : bound) inputs[step + "." + name] = path;
+  return run.run(*module->root, flat, inputs, std::move(args));
 }
 
 }  // namespace pipec::driver

@@ -39,26 +39,22 @@ jobs:
       instance_count: ${{parent.inputs.nodes}}
 )";
 
-struct Planned {
+// Checks `yaml` as /v/p.yaml and plans it as run r1 in /w/runs/r1 over
+// `fs`, with the files the test added.
+struct PlanFixture {
   frontend::Session session;
   ir::StoringDiagnosticConsumer diags;
   std::unique_ptr<ir::Module> module;
   MemoryFileSystem fs;
   std::optional<RunPlan> plan;
 
-  explicit Planned(std::map<std::string, ir::Value> sets = {},
-                   bool with_data = true) {
+  void planText(const char* yaml, const ir::FlattenOptions& fo) {
     session.setDiagnosticConsumer(diags);
-    session.update("/v/p.yaml", kPipeline);
+    session.update("/v/p.yaml", yaml);
     auto checked = session.check("/v/p.yaml");
     if (!checked) std::abort();  // the IR does not verify: a bug
     module = std::move(checked->module);
-    if (with_data) fs.addFile("/v/data/points.csv", "x,y\n1,2\n");
-    fs.addFile("/v/src/prep.py", "print('prep')\n");
-    fs.addFile("/v/src/requirements.txt", "numpy\n");
     fs.addDirs("/w/runs/r1");
-    ir::FlattenOptions fo;
-    fo.root_params = std::move(sets);
     ir::FlatPipeline flat = ir::flatten(*module->root, fo);
     PlanOptions po;
     po.run_id = "r1";
@@ -70,6 +66,18 @@ struct Planned {
     for (const auto& d : diags.diags)
       if (d.kind == k) return true;
     return false;
+  }
+};
+
+struct Planned : PlanFixture {
+  explicit Planned(std::map<std::string, ir::Value> sets = {},
+                   bool with_data = true) {
+    if (with_data) fs.addFile("/v/data/points.csv", "x,y\n1,2\n");
+    fs.addFile("/v/src/prep.py", "print('prep')\n");
+    fs.addFile("/v/src/requirements.txt", "numpy\n");
+    ir::FlattenOptions fo;
+    fo.root_params = std::move(sets);
+    planText(kPipeline, fo);
   }
   std::map<std::string, std::string> env(std::size_t step) const {
     const auto& e = plan->steps[step].env;
@@ -169,6 +177,116 @@ TEST(Layout, BuildsTheStepTree) {
             std::string::npos);
   // Laying out again (a resumed run) replaces what is there.
   EXPECT_FALSE(bool(layoutStep(*p.plan, p.plan->steps[1], fs)));
+}
+
+// uri_file outputs, --input STEP.NAME, default outputs and a conda file.
+constexpr const char* kAzure = R"(type: pipeline
+jobs:
+  write:
+    type: command
+    command: echo hi > ${{outputs.greeting}}
+    outputs:
+      greeting: {type: uri_file}
+  read:
+    type: command
+    command: cat ${{inputs.text}} ${{inputs.art}}/x
+    inputs:
+      text: ${{parent.jobs.write.outputs.greeting}}
+      art: ${{parent.jobs.write.outputs.artifacts}}
+    environment:
+      image: python:3.11
+      conda_file: env/conda.yaml
+)";
+
+struct AzurePlanned : PlanFixture {
+  explicit AzurePlanned(const std::string& conda,
+                        const ir::FlattenOptions& fo = {}) {
+    fs.addFile("/v/env/conda.yaml", conda);
+    fs.addFile("/v/local.txt", "local\n");
+    planText(kAzure, fo);
+  }
+  const InputLink& link(std::size_t step, llvm::StringRef channel) const {
+    for (const InputLink& l : plan->steps[step].links)
+      if (l.channel == channel) return l;
+    std::abort();
+  }
+};
+
+constexpr const char* kConda =
+    "dependencies:\n  - python=3.11\n  - pip:\n    - numpy==1.26\n"
+    "    - pandas\n";
+
+TEST(Plan, FileOutputsAreFilesInTheirChannelFolder) {
+  AzurePlanned p(kConda);
+  ASSERT_TRUE(p.plan) << (p.diags.diags.empty() ? ""
+                                                : p.diags.diags[0].message);
+  const StepPlan& write = p.plan->steps[0];
+  const StepPlan& read = p.plan->steps[1];
+  ASSERT_EQ(write.outputs.size(), 2u);  // greeting, and artifacts (read)
+  EXPECT_EQ(write.outputs[0].path,
+            "/w/runs/r1/write/ml/output/greeting/greeting");
+  EXPECT_EQ(write.outputs[1].channel, "artifacts");
+  EXPECT_EQ(write.outputs[1].target, "/w/runs/r1/write/ml/artifacts/outputs");
+  ASSERT_EQ(read.links.size(), 2u);
+  EXPECT_TRUE(p.link(1, "text").single_file);
+  EXPECT_EQ(p.link(1, "text").target,
+            "/w/runs/r1/write/ml/output/greeting/greeting");
+  EXPECT_FALSE(p.link(1, "art").single_file);
+  for (const StepPlan& s : p.plan->steps)
+    ASSERT_FALSE(bool(layoutStep(*p.plan, s, p.fs)));
+  EXPECT_EQ(p.fs.nodes["/w/runs/r1/read/ml/input/data/text/greeting"].target,
+            "../../../../../write/ml/output/greeting/greeting");
+  EXPECT_EQ(p.fs.nodes["/w/runs/r1/write/ml/usercode/outputs"].target,
+            "../artifacts/outputs");
+  EXPECT_EQ(p.fs.nodes["/w/runs/r1/write/ml/output/artifacts"].target,
+            "/w/runs/r1/write/ml/artifacts/outputs");
+}
+
+TEST(Plan, InputOfOneStepFromTheCommandLine) {
+  ir::FlattenOptions fo;
+  fo.step_inputs["read"]["text"] = "/v/local.txt";
+  AzurePlanned p(kConda, fo);
+  ASSERT_TRUE(p.plan);
+  const StepPlan& read = p.plan->steps[1];
+  ASSERT_EQ(read.links.size(), 2u);
+  EXPECT_FALSE(p.link(1, "text").producer);
+  EXPECT_EQ(p.link(1, "text").target, "/v/local.txt");
+  EXPECT_TRUE(p.link(1, "text").single_file);
+  // Still after `write`, whose artifacts it reads.
+  EXPECT_EQ(read.deps, std::vector<std::size_t>{0});
+}
+
+TEST(Plan, ACondaFilesPipListGoesIntoTheVirtualEnvironment) {
+  AzurePlanned p(kConda);
+  ASSERT_TRUE(p.plan);
+  const StepPlan& read = p.plan->steps[1];
+  EXPECT_EQ(read.conda_pip, "numpy==1.26\npandas\n");
+  EXPECT_EQ(read.conda_pip_file, "/w/runs/r1/read/conda-pip.txt");
+  EXPECT_TRUE(llvm::StringRef(read.venv_dir).startswith("/w/runs/r1/venvs/"));
+  EXPECT_TRUE(p.plan->steps[0].venv_dir.empty());
+  EXPECT_TRUE(p.has(ir::DiagKind::RunEnvironmentNotBuilt));
+  // Another list, another environment and key.
+  AzurePlanned q("dependencies:\n  - pip:\n    - numpy\n");
+  ASSERT_TRUE(q.plan);
+  EXPECT_NE(q.plan->steps[1].venv_dir, read.venv_dir);
+  EXPECT_NE(q.plan->steps[1].key, read.key);
+}
+
+TEST(Plan, ACondaFileThatIsNotYamlIsALocatedError) {
+  AzurePlanned p("dependencies: [python, pip\n");
+  EXPECT_FALSE(p.plan);
+  ASSERT_FALSE(p.diags.diags.empty());
+  bool in_conda = false;
+  for (const auto& d : p.diags.diags)
+    if (d.severity == ir::Severity::Error)
+      in_conda =
+          in_conda ||
+          llvm::StringRef(ir::formatLoc(p.session.sourceMgr(), d.range.Start))
+              .startswith("/v/env/conda.yaml:");
+  EXPECT_TRUE(in_conda);
+  AzurePlanned shape("dependencies:\n  pip: numpy\n");
+  EXPECT_FALSE(shape.plan);
+  EXPECT_TRUE(shape.has(ir::DiagKind::CondaFileBad));
 }
 
 TEST(Plan, GitUrls) {

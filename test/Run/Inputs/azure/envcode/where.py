@@ -1,0 +1,3 @@
+import sys
+print("prefix", sys.prefix)
+print("venv", sys.prefix != sys.base_prefix)
