@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 #include <string_view>
+#include <utility>
 
 #include "backends/sh/prelude.h"
 #include "ir/mangle.h"
@@ -420,10 +421,14 @@ bool Writer::write(const ScriptOptions& opts, std::string& out) {
   // About 3 KiB a step (the bench pipeline's steps take 3.0 KiB).
   o_.reserve(o_.size() + 3200 * flat_.steps.size() + 4096);
   std::string tables;
+  // Where each pipeline output is: its folder, or the file of a file output.
+  std::map<std::pair<std::size_t, std::string>, std::string> output_paths;
   for (std::size_t i = 0; i < flat_.steps.size(); ++i) {
     const ir::FlatStep& f = flat_.steps[i];
     lowering::LoweredStep s = lowering::lowerStep(
         flat_, i, std::string(kRun) + "/" + f.name + "/ml", lo, diags_);
+    for (const lowering::OutputData& out : s.outputs)
+      output_paths[{i, out.channel}] = out.path;
     for (const lowering::InputData& in : s.inputs)
       if (in.source.kind == ir::DataSource::Kind::None && !in.optional)
         diags_.report(in.source.range.isValid() ? in.source.range : s.range,
@@ -457,9 +462,7 @@ bool Writer::write(const ScriptOptions& opts, std::string& out) {
   o_ += epilogue();
   for (const auto& [name, where] : flat_.outputs)
     o_ += "printf 'output %s: %s\\n' " + w(name) + " " +
-          w(std::string(kRun) + "/" + flat_.steps[where.first].name +
-            "/ml/output/" + where.second + "/") +
-          "\n";
+          w(output_paths[where]) + "\n";
   out = std::move(o_);
   return true;
 }
