@@ -357,7 +357,7 @@ std::optional<RunPlan> buildPlan(const ir::Component& root,
 llvm::Error layoutStep(const RunPlan& plan, const StepPlan& s, FileSystem& fs) {
   using K = TreeEntry::Kind;
   std::vector<TreeEntry> tree;
-  tree.reserve(15 + 2 * (s.links.size() + s.outputs.size()));
+  tree.reserve(17 + 2 * (s.links.size() + s.outputs.size()));
   // Paths below the step's folder, as buildPlan named them.
   auto below = [&](const std::string& path) {
     return path.substr(s.dir.size() + 1);
@@ -401,23 +401,29 @@ llvm::Error layoutStep(const RunPlan& plan, const StepPlan& s, FileSystem& fs) {
       tree.push_back({K::Link, ml + "/output/" + o.channel, o.target});
     }
   }
-  if (s.kind == StepKind::Command && !s.code_is_url) {
-    const std::string artifacts = below(lowering::artifactsDir(s.ml_root));
-    tree.push_back({K::Dir, artifacts, ""});
-    tree.push_back({K::Dir, artifacts + "/outputs", ""});
-    tree.push_back({K::Dir, artifacts + "/logs", ""});
-  }
-  if (llvm::Error e = fs.makeTree(s.dir, tree)) return e;
-  if (!s.code.empty() && !s.code_is_url)
-    if (llvm::Error e = fs.copyTree(s.code, s.work_dir)) return e;
   // ./outputs and ./logs of a command step's working folder (Azure ML),
   // kept beside it so that its default outputs can name them; a folder of
   // the code's own of that name stays, and a git URL is cloned into an
   // empty folder, so has neither.
-  if (s.kind == StepKind::Command && !s.code_is_url) {
-    for (const char* d : {"outputs", "logs"}) {
+  const bool artifacts = s.kind == StepKind::Command && !s.code_is_url;
+  const char* const kArtifacts[] = {"outputs", "logs"};
+  if (artifacts) {
+    const std::string dir = below(lowering::artifactsDir(s.ml_root));
+    tree.push_back({K::Dir, dir, ""});
+    for (const char* d : kArtifacts) {
+      tree.push_back({K::Dir, dir + "/" + d, ""});
+      // Without code nothing can be in the way: one pass makes the links.
+      if (s.code.empty())
+        tree.push_back({K::Link, below(s.work_dir) + "/" + d,
+                        std::string("../artifacts/") + d});
+    }
+  }
+  if (llvm::Error e = fs.makeTree(s.dir, tree)) return e;
+  if (!s.code.empty() && !s.code_is_url) {
+    if (llvm::Error e = fs.copyTree(s.code, s.work_dir)) return e;
+    for (const char* d : kArtifacts) {
       std::string link = s.work_dir + "/" + d;
-      if (fs.kind(link) == FileSystem::Kind::Missing)
+      if (artifacts && fs.kind(link) == FileSystem::Kind::Missing)
         if (llvm::Error e = fs.symlink(std::string("../artifacts/") + d, link))
           return e;
     }
