@@ -5,6 +5,7 @@
 #include <functional>
 #include <vector>
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 
 namespace pipec::backends::graph {
@@ -107,6 +108,8 @@ class Builder {
   static std::string portType(const ir::Component& c, const std::string& in,
                               bool output) {
     const ir::Port* p = output ? c.findOutput(in) : c.findInput(in);
+    if (!p && output && llvm::is_contained(ir::kDefaultOutputs, in))
+      return std::string(ir::typeName(ir::Type::Folder));
     return p ? std::string(ir::typeName(p->type)) : "";
   }
 
@@ -142,6 +145,10 @@ class Builder {
                 cluster, status(qname));
         for (const ir::Port& p : c.outputs)
           inner[i].output_nodes[p.name] = step_node[i];
+        // A command job's default outputs (`artifacts`, `default`).
+        if (c.kind == ir::ComponentKind::Command)
+          for (llvm::StringRef d : ir::kDefaultOutputs)
+            inner[i].output_nodes.try_emplace(d.str(), step_node[i]);
       }
     }
     for (std::size_t i = 0; i < body.steps.size(); ++i) {

@@ -229,15 +229,20 @@ bool parseOverrides(const ir::Component& root,
   for (const std::string& arg : inputs) {
     llvm::StringRef a(arg);
     auto eq = a.find('=');
-    if (eq == llvm::StringRef::npos || eq == 0) {
-      diags
-          .report(llvm::SMRange(), diag::BadOverride, "--input", arg,
-                  "expected NAME=PATH")
+    auto badInput = [&](const std::string& why) {
+      diags.report(llvm::SMRange(), diag::BadOverride, "--input", arg, why)
           .origin("--input");
       ok = false;
+    };
+    if (eq == llvm::StringRef::npos || eq == 0) {
+      badInput("expected NAME=PATH");
       continue;
     }
     llvm::StringRef name = a.take_front(eq), path = a.drop_front(eq + 1);
+    if (path.empty()) {
+      badInput("expected a path after '='");
+      continue;
+    }
     // A URI (pvc://, https://) stays as written; the target decides.
     std::string where = path.str();
     if (!path.contains("://")) {
@@ -250,11 +255,6 @@ bool parseOverrides(const ir::Component& root,
       out.root_inputs[name.str()] = where;
       continue;
     }
-    auto badInput = [&](const std::string& why) {
-      diags.report(llvm::SMRange(), diag::BadOverride, "--input", arg, why)
-          .origin("--input");
-      ok = false;
-    };
     auto dot = name.rfind('.');
     if (dot == llvm::StringRef::npos) {
       std::vector<std::string> names;
