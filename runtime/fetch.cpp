@@ -77,11 +77,16 @@ bool fetchInputs(ir::FlatPipeline& flat, const std::string& run_dir,
       std::string err = dir + ".curl.log";
       llvm::Optional<llvm::StringRef> redirects[] = {
           llvm::StringRef(""), llvm::StringRef(""), llvm::StringRef(err)};
-      llvm::StringRef args[] = {
-          "curl",         "--fail",     "--silent",
-          "--show-error", "--location", "--connect-timeout",
-          "20",           "--output",   file,
-          "--",           d.path};
+      // A transfer that stalls (under 1 byte/s for a minute) is a failure,
+      // not a run that waits for ever.
+      llvm::StringRef args[] = {"curl",       "--fail",
+                                "--silent",   "--show-error",
+                                "--location", "--connect-timeout",
+                                "20",         "--speed-limit",
+                                "1",          "--speed-time",
+                                "60",         "--output",
+                                file,         "--",
+                                d.path};
       std::string message;
       int rc = llvm::sys::ExecuteAndWait(*curl, args, llvm::None, redirects, 0,
                                          0, &message);

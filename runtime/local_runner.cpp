@@ -528,6 +528,11 @@ void LocalRunner::afterVenv(const std::string& venv) {
 void LocalRunner::beginMain(Active& a) {
   const StepPlan& s = plan_.steps[a.step];
   a.phase = Phase::Main;
+  // Run without its conda file's pip packages (W1801): its result is not
+  // what the environment asks for, so it is not stored in the cache.
+  if (!s.conda_pip.empty() && !a.venv.empty() &&
+      fs_.exists(a.venv + "/.pipec-conda-skipped"))
+    a.warned = true;
   std::vector<ProcessSlot> slots;
   ir::EnvList extra;
   if (s.parallel) {
