@@ -196,9 +196,15 @@ void planEnvironment(const ir::Component& root, const ir::FlatStep& f,
     llvm::sys::path::append(path, *conda);
   }
   llvm::sys::path::remove_dots(path, true);
-  if (fs.kind(std::string(path)) != FileSystem::Kind::File) {
+  FileSystem::Kind kind = fs.kind(std::string(path));
+  if (kind == FileSystem::Kind::Missing) {
     diags.report(s.range, diag::RunPathMissing, "conda file", s.name,
                  std::string(path));
+    return;
+  }
+  if (kind != FileSystem::Kind::File) {
+    diags.report(s.range, diag::CondaFileBad, s.name,
+                 "'" + std::string(path) + "' is not a file");
     return;
   }
   auto text = fs.readFile(std::string(path));
