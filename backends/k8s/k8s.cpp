@@ -19,6 +19,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/xxhash.h"
+#include "lowering/step.h"
 
 namespace pipec::backends::k8s {
 
@@ -472,6 +473,12 @@ void Emitter::planStep(const LoweredStep& s, StepPlan& p) {
             : !s.image.empty()     ? s.image
                                    : kDefaultImage;
   for (const InputData& in : s.inputs) p.inputs.push_back(placeInput(s, in));
+  // A command job's default outputs live in the step's own tree under
+  // `pipec run`; here nothing links ./outputs to them.
+  for (const lowering::OutputData& out : s.outputs)
+    if (llvm::StringRef(out.target)
+            .startswith(lowering::artifactsDir(s.ml_root)))
+      diags_.report(s.range, ir::diag::K8sDefaultOutput, out.channel, s.name);
   if (!s.code.empty() && !s.code_is_url) p.code = codeMap(s);
   p.argv = !s.argv.empty();
   std::int64_t ranks = 0;
