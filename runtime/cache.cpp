@@ -286,10 +286,37 @@ void ContentHasher::load(llvm::StringRef text) {
 
 // --- the key of a step -------------------------------------------------------
 
+namespace {
+
+// Feeds the step key and, for a parallel step, the step part of its
+// mini-batches' keys: everything but the data the step splits (whose items
+// key each mini-batch) and how many workers run it.
+struct StepHashers {
+  KeyHasher full, batch;
+  bool parallel = false;
+  template <typename T>
+  void add(const T& v) {
+    full.add(v);
+    if (parallel) batch.add(v);
+  }
+};
+
+// The link of the data a parallel step splits: its path is the channel's
+// folder, or a file in it.
+bool isSplitInput(const StepPlan& s, const InputLink& l) {
+  if (!s.task) return false;
+  std::string dir = s.ml_root + "/input/data/" + l.channel;
+  llvm::StringRef p = s.task->input_path;
+  return p == dir || (p.startswith(dir) && p[dir.size()] == '/');
+}
+
+}  // namespace
+
 llvm::Expected<Digest> stepKey(const RunPlan& plan, std::size_t index,
-                               ContentHasher* content) {
+                               ContentHasher* content, Digest* batch_part) {
   const StepPlan& s = plan.steps[index];
-  KeyHasher h;
+  StepHashers h;
+  h.parallel = s.task.has_value();
   // Everything the step's processes see, with the run directory (the one
   // thing that differs between runs) taken out.
   auto text = [&](llvm::StringRef t) {
@@ -320,12 +347,14 @@ llvm::Expected<Digest> stepKey(const RunPlan& plan, std::size_t index,
   h.add(std::uint64_t(s.kind));
   h.add(ir::jobTypeName(s.job_type));
   const ir::Resources& r = s.resources;
-  h.add(r.instance_type);
+  // How many instances run a parallel step does not change a mini-batch's
+  // result.
+  h.full.add(r.instance_type);
   for (std::int64_t n :
        {r.instance_count, r.gpu_count, r.process_count_per_instance, r.tf_chief,
         r.tf_ps, r.tf_worker, r.tf_evaluator, std::int64_t(r.multi_instance),
         std::int64_t(r.multi_gpu)})
-    h.add(std::uint64_t(n));
+    h.full.add(std::uint64_t(n));
   h.add(s.image);
   text(s.work_dir);
   text(s.task ? "" : s.command);
@@ -359,7 +388,7 @@ llvm::Expected<Digest> stepKey(const RunPlan& plan, std::size_t index,
     text(t.input_path);
     h.add(ir::typeName(t.input_type));
     text(t.append_row_to);
-    h.add(std::uint64_t(t.instance_count));
+    h.full.add(std::uint64_t(t.instance_count));
   }
   // The interpreter of virtual environments and parallel steps.
   if (s.task || !s.venv_dir.empty()) h.add(plan.python);
@@ -378,21 +407,32 @@ llvm::Expected<Digest> stepKey(const RunPlan& plan, std::size_t index,
   for (const InputLink& l : s.links) {
     h.add(l.channel);
     h.add(std::uint64_t(l.single_file));
+    // The data a parallel step splits is in each mini-batch's own key, by
+    // the items of the mini-batch.
+    bool split = isSplitInput(s, l);
+    if (split) h.batch.add("split");
     if (l.producer) {
-      h.add(plan.steps[*l.producer].key);
-      h.add(l.producer_output);
+      h.full.add(plan.steps[*l.producer].key);
+      h.full.add(l.producer_output);
+      if (!split) {
+        h.batch.add(plan.steps[*l.producer].key);
+        h.batch.add(l.producer_output);
+      }
       continue;
     }
     h.add(llvm::sys::path::filename(l.target));
     if (!content) {
-      h.add(l.target);
+      h.full.add(l.target);
+      if (!split) h.batch.add(l.target);
       continue;
     }
     auto d = content->tree(l.target);
     if (!d) return d.takeError();
-    h.add(*d);
+    h.full.add(*d);
+    if (!split) h.batch.add(*d);
   }
-  return h.finish();
+  if (batch_part) *batch_part = h.parallel ? h.batch.finish() : Digest{};
+  return h.full.finish();
 }
 
 // --- the store ---------------------------------------------------------------
@@ -526,6 +566,31 @@ struct Manifest {
   std::vector<ManifestItem> items;
 };
 
+// "INODE SIZE MTIME REL", a file of a manifest.
+bool parseFileItem(llvm::StringRef l, ManifestItem& it) {
+  it.kind = 'f';
+  llvm::StringRef ino, size, mtime;
+  std::tie(ino, l) = l.split(' ');
+  std::tie(size, l) = l.split(' ');
+  std::tie(mtime, l) = l.split(' ');
+  if (ino.getAsInteger(10, it.stamp.ino) ||
+      size.getAsInteger(10, it.stamp.size) ||
+      mtime.getAsInteger(10, it.stamp.mtime_ns) || l.empty())
+    return false;
+  it.rel = l.str();
+  return true;
+}
+
+// The file at `path` is still what `i` recorded: same inode, size and
+// modification time (not ctime: every new link changes it).
+bool unchangedFile(const std::string& path, const ManifestItem& i) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+         std::uint64_t(st.st_ino) == i.stamp.ino &&
+         std::uint64_t(st.st_size) == i.stamp.size &&
+         ns(st.st_mtim) == i.stamp.mtime_ns;
+}
+
 std::optional<Manifest> parseManifest(llvm::StringRef text) {
   llvm::SmallVector<llvm::StringRef, 0> lines;
   text.split(lines, '\n');
@@ -554,16 +619,7 @@ std::optional<Manifest> parseManifest(llvm::StringRef text) {
         return std::nullopt;
       it.target = lines[++i].drop_front(2).str();
     } else if (l.consume_front("f ")) {
-      it.kind = 'f';
-      llvm::StringRef ino, size, mtime;
-      std::tie(ino, l) = l.split(' ');
-      std::tie(size, l) = l.split(' ');
-      std::tie(mtime, l) = l.split(' ');
-      if (ino.getAsInteger(10, it.stamp.ino) ||
-          size.getAsInteger(10, it.stamp.size) ||
-          mtime.getAsInteger(10, it.stamp.mtime_ns) || l.empty())
-        return std::nullopt;
-      it.rel = l.str();
+      if (!parseFileItem(l, it)) return std::nullopt;
     } else {
       return std::nullopt;
     }
@@ -621,6 +677,15 @@ llvm::Error removeAll(const std::string& path) {
   return llvm::Error::success();
 }
 
+// Syncs the folder of a staged entry, which is then ready to be renamed in.
+llvm::Error sealStage(const std::string& stage) {
+  if (llvm::Error e = syncPath(stage, true)) return e;
+  if (const char* crash = std::getenv("PIPEC_CACHE_CRASH_BEFORE_RENAME");
+      crash && *crash)
+    ::raise(SIGKILL);  // tests: a run killed while storing
+  return llvm::Error::success();
+}
+
 // A name in tmp/ no other store uses.
 std::string uniqueName(llvm::StringRef stem) {
   static unsigned counter = 0;
@@ -650,6 +715,64 @@ std::uint64_t treeBytes(const std::string& path, std::uint64_t* files) {
   }
   for (const std::string& n : *names) total += treeBytes(path + "/" + n, files);
   return total;
+}
+
+constexpr llvm::StringLiteral kPackHeader = "pipec-batch-pack 1";
+
+// The manifest of a pack of mini-batch results.
+struct PackManifest {
+  std::string step, run;
+  std::int64_t created = 0;
+  std::vector<ManifestItem> files;  // rows/N.rows
+  struct Result {
+    Digest key;
+    std::string file;
+    std::uint64_t offset = 0, length = 0, items = 0;
+  };
+  std::vector<Result> results;
+};
+
+std::optional<PackManifest> parsePackManifest(llvm::StringRef text) {
+  llvm::SmallVector<llvm::StringRef, 0> lines;
+  text.split(lines, '\n', -1, false);
+  if (lines.empty() || lines[0] != kPackHeader) return std::nullopt;
+  PackManifest m;
+  auto safe = [](llvm::StringRef rel) {
+    return rel.startswith("rows/") && !rel.contains("..") &&
+           rel.count('/') == 1;
+  };
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    llvm::StringRef l = lines[i];
+    if (l.consume_front("step ")) {
+      m.step = l.str();
+    } else if (l.consume_front("run ")) {
+      m.run = l.str();
+    } else if (l.consume_front("created ")) {
+      if (l.getAsInteger(10, m.created)) return std::nullopt;
+    } else if (l.consume_front("f ")) {
+      ManifestItem it;
+      if (!parseFileItem(l, it) || !safe(it.rel)) return std::nullopt;
+      m.files.push_back(std::move(it));
+    } else if (l.consume_front("b ")) {
+      PackManifest::Result r;
+      llvm::StringRef key, file, off, len, items;
+      std::tie(key, l) = l.split(' ');
+      std::tie(file, l) = l.split(' ');
+      std::tie(off, l) = l.split(' ');
+      std::tie(len, items) = l.split(' ');
+      std::optional<Digest> d = Digest::parse(key);
+      if (!d || off.getAsInteger(10, r.offset) ||
+          len.getAsInteger(10, r.length) || items.getAsInteger(10, r.items) ||
+          (r.length && !safe(file)))
+        return std::nullopt;
+      r.key = *d;
+      if (r.length) r.file = file.str();
+      m.results.push_back(std::move(r));
+    } else {
+      return std::nullopt;
+    }
+  }
+  return m;
 }
 
 }  // namespace
@@ -709,10 +832,7 @@ llvm::Expected<std::optional<StepCache::Hit>> StepCache::restore(
     bool ok = ::lstat(p.c_str(), &is) == 0;
     if (ok && i.kind == 'd') ok = S_ISDIR(is.st_mode);
     if (ok && i.kind == 'l') ok = S_ISLNK(is.st_mode);
-    if (ok && i.kind == 'f')
-      ok = S_ISREG(is.st_mode) && std::uint64_t(is.st_ino) == i.stamp.ino &&
-           std::uint64_t(is.st_size) == i.stamp.size &&
-           ns(is.st_mtim) == i.stamp.mtime_ns;
+    if (ok && i.kind == 'f') ok = unchangedFile(p, i);
     if (!ok) {
       if (llvm::Error e = drop("'" + i.rel + "' changed since it was stored"))
         return e;
@@ -801,10 +921,7 @@ llvm::Error StepCache::store(const StepPlan& s, const Digest& key,
     if (it->kind == 'd')
       if (llvm::Error e = syncPath(stage + "/" + it->rel, true))
         return fail(std::move(e));
-  if (llvm::Error e = syncPath(stage, true)) return fail(std::move(e));
-  if (const char* crash = std::getenv("PIPEC_CACHE_CRASH_BEFORE_RENAME");
-      crash && *crash)
-    ::raise(SIGKILL);  // tests: a run killed while storing
+  if (llvm::Error e = sealStage(stage)) return fail(std::move(e));
   EntryLock lock;
   if (llvm::Error e = lock.take(dir_ + "/locks/" + key.hex()))
     return fail(std::move(e));
@@ -822,6 +939,35 @@ llvm::Error StepCache::store(const StepPlan& s, const Digest& key,
   return syncPath(dir_ + "/entries", true);
 }
 
+namespace {
+
+// What `pipec cache ls` shows of the entry or pack at `where` below `dir`:
+// the files below `stored` count as its files; its own (manifest, used)
+// count in bytes.
+CacheEntryInfo describeEntry(const std::string& dir, const std::string& where,
+                             std::string step, std::string run,
+                             std::int64_t created,
+                             std::initializer_list<const char*> stored) {
+  std::string path = dir + "/" + where;
+  CacheEntryInfo info;
+  info.key = llvm::sys::path::filename(where).str();
+  info.step = std::move(step);
+  info.run = std::move(run);
+  info.created = created;
+  struct stat st;
+  info.used = ::stat((path + "/used").c_str(), &st) == 0
+                  ? std::int64_t(st.st_mtim.tv_sec)
+                  : created;
+  for (const char* sub : stored)
+    info.bytes += treeBytes(path + sub, &info.files);
+  info.bytes += treeBytes(path + "/manifest", nullptr) +
+                treeBytes(path + "/used", nullptr);
+  info.where = where;
+  return info;
+}
+
+}  // namespace
+
 std::vector<CacheEntryInfo> StepCache::list() const {
   std::vector<CacheEntryInfo> out;
   auto names = sortedNames(dir_ + "/entries");
@@ -835,21 +981,21 @@ std::vector<CacheEntryInfo> StepCache::list() const {
     std::optional<Manifest> m =
         parseManifest(readSmallFile(entry + "/manifest"));
     if (!m) continue;
-    CacheEntryInfo info;
-    info.key = n;
-    info.step = m->step;
-    info.run = m->run;
-    info.created = m->created;
-    struct stat st;
-    info.used = ::stat((entry + "/used").c_str(), &st) == 0
-                    ? std::int64_t(st.st_mtim.tv_sec)
-                    : m->created;
-    // The stored files; the entry's own (manifest, used) count in bytes.
-    info.bytes = treeBytes(entry + "/out", &info.files) +
-                 treeBytes(entry + "/logs", &info.files) +
-                 treeBytes(entry + "/manifest", nullptr) +
-                 treeBytes(entry + "/used", nullptr);
-    out.push_back(std::move(info));
+    out.push_back(describeEntry(dir_, "entries/" + n, m->step, m->run,
+                                m->created, {"/out", "/logs"}));
+  }
+  // The mini-batch results of parallel steps.
+  auto packs = sortedNames(dir_ + "/batches");
+  if (!packs) llvm::consumeError(packs.takeError());
+  for (const std::string& n : packs ? *packs : std::vector<std::string>()) {
+    std::string pack = dir_ + "/batches/" + n;
+    std::optional<PackManifest> m =
+        parsePackManifest(readSmallFile(pack + "/manifest"));
+    if (!m) continue;
+    std::string step = m->step + " (" + std::to_string(m->results.size()) +
+                       " mini-batch" + (m->results.size() == 1 ? ")" : "es)");
+    out.push_back(describeEntry(dir_, "batches/" + n, step, m->run, m->created,
+                                {"/rows"}));
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const CacheEntryInfo& a, const CacheEntryInfo& b) {
@@ -870,7 +1016,7 @@ llvm::Expected<std::vector<CacheEntryInfo>> StepCache::prune(
     if (llvm::Error err = makeDirs(dir_ + "/locks")) return err;
     EntryLock lock;
     if (llvm::Error err = lock.take(dir_ + "/locks/" + e.key)) return err;
-    if (llvm::Error err = removeAll(dir_ + "/entries/" + e.key)) return err;
+    if (llvm::Error err = removeAll(dir_ + "/" + e.where)) return err;
     ::unlink((dir_ + "/locks/" + e.key).c_str());
     total -= e.bytes;
     removed.push_back(e);
@@ -892,6 +1038,171 @@ llvm::Expected<std::vector<CacheEntryInfo>> StepCache::prune(
     llvm::consumeError(names.takeError());
   }
   return removed;
+}
+
+// --- mini-batch results ------------------------------------------------------
+
+llvm::Error BatchCache::load(const Digest& part,
+                             std::vector<std::string>& dropped) {
+  auto names = sortedNames(dir_ + "/batches");
+  if (!names) {
+    llvm::consumeError(names.takeError());
+    return llvm::Error::success();  // nothing stored yet
+  }
+  std::string prefix = part.hex() + ".";
+  // Newer packs last: their results win.
+  std::vector<std::pair<std::int64_t, std::string>> found;
+  std::vector<PackManifest> manifests;
+  for (const std::string& n : *names) {
+    if (!llvm::StringRef(n).startswith(prefix)) continue;
+    std::string pack = dir_ + "/batches/" + n;
+    std::optional<PackManifest> m =
+        parsePackManifest(readSmallFile(pack + "/manifest"));
+    std::string why;
+    if (!m) {
+      why = "its manifest is not readable";
+    } else {
+      for (const ManifestItem& i : m->files) {
+        if (!unchangedFile(pack + "/" + i.rel, i)) {
+          why = "'" + i.rel + "' changed since it was stored";
+          break;
+        }
+      }
+    }
+    if (!why.empty()) {
+      if (llvm::Error e = makeDirs(dir_ + "/locks")) return e;
+      EntryLock lock;
+      if (llvm::Error e = lock.take(dir_ + "/locks/" + n)) return e;
+      if (llvm::Error e = removeAll(pack)) return e;
+      dropped.push_back("the results of run " + (m ? m->run : "?") + " (" +
+                        why + ")");
+      continue;
+    }
+    found.emplace_back(m->created, n);
+    manifests.push_back(std::move(*m));
+  }
+  std::vector<std::size_t> order(found.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) {
+                     return found[a].first < found[b].first;
+                   });
+  for (std::size_t i : order) {
+    packs_.push_back({found[i].second, manifests[i].results.size(), 0});
+    std::string pack = dir_ + "/batches/" + found[i].second + "/";
+    for (const PackManifest::Result& r : manifests[i].results) {
+      Result& to = index_[{r.key.hi, r.key.lo}];
+      to.file = r.length ? pack + r.file : "";
+      to.offset = r.offset;
+      to.length = r.length;
+      to.items = r.items;
+      to.pack = packs_.size() - 1;
+      to.hit = false;
+    }
+  }
+  return llvm::Error::success();
+}
+
+BatchCache::Result* BatchCache::find(const Digest& key) {
+  auto it = index_.find({key.hi, key.lo});
+  return it == index_.end() ? nullptr : &it->second;
+}
+
+llvm::Error BatchCache::take(Result& r, const std::string& to) {
+  const Pack& p = packs_[r.pack];
+  if (!r.hit) {
+    r.hit = true;
+    ++packs_[r.pack].hits;
+  }
+  std::string pack = dir_ + "/batches/" + p.name;
+  EntryLock lock;
+  if (llvm::Error e = lock.take(dir_ + "/locks/" + p.name)) return e;
+  if (!r.file.empty()) {
+    struct stat st;
+    if (::stat(to.c_str(), &st) != 0) {
+      if (::access((pack + "/manifest").c_str(), F_OK) != 0)
+        return sysError("cannot read", pack, ENOENT);  // pruned meanwhile
+      if (llvm::Error e = linkOrCopy(r.file, to, 0644)) return e;
+    }
+  }
+  Fd fd(::open((pack + "/used").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  if (fd.fd >= 0) ::futimens(fd.fd, nullptr);
+  return llvm::Error::success();
+}
+
+llvm::Error BatchCache::store(const Digest& part, llvm::StringRef step,
+                              llvm::StringRef run,
+                              const std::vector<Stored>& results) {
+  if (results.empty()) return llvm::Error::success();
+  for (const char* sub : {"/tmp", "/batches", "/locks"})
+    if (llvm::Error e = makeDirs(dir_ + sub)) return e;
+  std::string stage = dir_ + "/tmp/" + uniqueName("batches");
+  auto fail = [&](llvm::Error e) {
+    llvm::consumeError(removeAll(stage));
+    return e;
+  };
+  if (::mkdir(stage.c_str(), 0755) != 0 ||
+      ::mkdir((stage + "/rows").c_str(), 0755) != 0)
+    return fail(sysError("cannot create folder", stage, errno));
+  // Each rows file once, by a name of its own in the pack.
+  std::map<std::string, std::string> rel_of;
+  std::string files, lines;
+  for (const Stored& r : results) {
+    std::string rel;
+    if (r.length) {
+      auto [it, added] = rel_of.emplace(r.file, "");
+      if (added) {
+        it->second = "rows/" + std::to_string(rel_of.size()) + ".rows";
+        std::string to = stage + "/" + it->second;
+        if (llvm::Error e = linkOrCopy(r.file, to, 0644))
+          return fail(std::move(e));
+        struct stat st;
+        if (::stat(to.c_str(), &st) != 0)
+          return fail(sysError("cannot read", to, errno));
+        if (llvm::Error e = syncPath(to, false)) return fail(std::move(e));
+        files +=
+            llvm::formatv("f {0} {1} {2} {3}\n", std::uint64_t(st.st_ino),
+                          std::uint64_t(st.st_size), ns(st.st_mtim), it->second)
+                .str();
+      }
+      rel = it->second;
+    }
+    lines += llvm::formatv("b {0} {1} {2} {3} {4}\n", r.key.hex(),
+                           rel.empty() ? "-" : rel, r.offset, r.length, r.items)
+                 .str();
+  }
+  std::string text = kPackHeader.str() + "\nstep " + step.str() + "\nrun " +
+                     run.str() + "\ncreated " +
+                     std::to_string(realNowSeconds()) + "\n" + files + lines;
+  if (llvm::Error e = writeSynced(stage + "/used", ""))
+    return fail(std::move(e));
+  if (llvm::Error e = writeSynced(stage + "/manifest", text))
+    return fail(std::move(e));
+  if (llvm::Error e = syncPath(stage + "/rows", true))
+    return fail(std::move(e));
+  if (llvm::Error e = sealStage(stage)) return fail(std::move(e));
+  KeyHasher id;
+  id.add(run);
+  id.add(llvm::StringRef(stage));
+  std::string name = part.hex() + "." + id.finish().hex().substr(0, 16);
+  std::string pack = dir_ + "/batches/" + name;
+  {
+    EntryLock lock;
+    if (llvm::Error e = lock.take(dir_ + "/locks/" + name))
+      return fail(std::move(e));
+    if (::rename(stage.c_str(), pack.c_str()) != 0)
+      return fail(sysError("cannot store", pack, errno));
+  }
+  if (llvm::Error e = syncPath(dir_ + "/batches", true)) return e;
+  // Packs whose every result came into this one are redundant.
+  for (const Pack& p : packs_) {
+    if (p.hits != p.results || p.name == name) continue;
+    EntryLock lock;
+    if (llvm::Error e = lock.take(dir_ + "/locks/" + p.name)) return e;
+    if (llvm::Error e = removeAll(dir_ + "/batches/" + p.name)) return e;
+    ::unlink((dir_ + "/locks/" + p.name).c_str());
+  }
+  return llvm::Error::success();
 }
 
 // --- option values -----------------------------------------------------------

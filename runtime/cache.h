@@ -108,8 +108,12 @@ FileStamp stampOf(const struct stat& st);
 /// local code folder, the contents of inputs from outside the run and the
 /// keys of the steps it reads from (steps before it in `plan`, whose keys
 /// are set). `content` null: paths stand for their contents (plan tests).
+/// For a parallel step, `batch_part` (when given) gets the step's part of
+/// its mini-batches' keys: the same but for the data it splits and the
+/// number of instances (RUNTIME.md, "Step cache").
 llvm::Expected<Digest> stepKey(const RunPlan& plan, std::size_t index,
-                               ContentHasher* content);
+                               ContentHasher* content,
+                               Digest* batch_part = nullptr);
 
 /// One stored step, as `pipec cache ls` shows it.
 struct CacheEntryInfo {
@@ -118,6 +122,9 @@ struct CacheEntryInfo {
   std::int64_t created = 0, used = 0;  ///< Unix seconds
   std::uint64_t bytes = 0;             ///< of its files (on disk)
   std::uint64_t files = 0;
+  /// Below the cache: "entries/<key>" (a step) or "batches/<name>" (the
+  /// mini-batch results of one run of a parallel step).
+  std::string where;
 };
 
 /// WORKDIR/cache: `files` (the content records), `entries/<key>/` (one
@@ -164,6 +171,56 @@ class StepCache {
  private:
   std::string entryDir(const Digest& key) const;
   std::string dir_;
+};
+
+/// Mini-batch results of parallel steps in the step cache (RUNTIME.md,
+/// "Step cache"): `batches/<part>.<id>/` is a pack, the results one run of
+/// a step stored: `rows/N.rows` (hard links to the run's journal segments,
+/// already synced), `manifest` (step, run, time, each file's inode, size
+/// and modification time, then per mini-batch "b key file offset length
+/// items"), `used`. `part` is the step's part of the keys (stepKey()); a
+/// mini-batch's key adds its items. A pack appears by a rename once its
+/// files and manifest are on disk, under `locks/<name>`, like an entry.
+class BatchCache {
+ public:
+  explicit BatchCache(std::string dir) : dir_(std::move(dir)) {}
+
+  /// Where a mini-batch's rows are.
+  struct Result {
+    std::string file;  ///< absolute
+    std::uint64_t offset = 0, length = 0, items = 0;
+    std::size_t pack = 0;
+    bool hit = false;
+  };
+  /// Loads the packs of `part`. A pack whose files changed since it was
+  /// stored (by hand) is removed, with why in `dropped`.
+  llvm::Error load(const Digest& part, std::vector<std::string>& dropped);
+  std::size_t size() const { return index_.size(); }
+  /// The result for `key`, or null.
+  Result* find(const Digest& key);
+  /// Makes `to` a new name of the file of `r` (a copy across file
+  /// systems), under its pack's lock, and marks the pack used.
+  llvm::Error take(Result& r, const std::string& to);
+
+  struct Stored {
+    Digest key;
+    std::string file;  ///< absolute; linked into the pack
+    std::uint64_t offset = 0, length = 0, items = 0;
+  };
+  /// Stores `results` as a new pack of `part`, then removes the loaded
+  /// packs it makes redundant (every result of them was taken and is in
+  /// the new one).
+  llvm::Error store(const Digest& part, llvm::StringRef step,
+                    llvm::StringRef run, const std::vector<Stored>& results);
+
+ private:
+  struct Pack {
+    std::string name;
+    std::size_t results = 0, hits = 0;
+  };
+  std::string dir_;
+  std::vector<Pack> packs_;
+  std::map<std::pair<std::uint64_t, std::uint64_t>, Result> index_;
 };
 
 /// "7d", "12h", "30m", "45s", "2w" in seconds; nothing for anything else.

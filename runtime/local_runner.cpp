@@ -772,7 +772,23 @@ void LocalRunner::parallelWarnings(Active& a) {
   if (!text) return llvm::consumeError(text.takeError());
   llvm::SmallVector<llvm::StringRef, 4> lines;
   llvm::StringRef(*text).split(lines, '\n', -1, false);
+  std::string from_cache;
   for (llvm::StringRef line : lines) {
+    // What the engine says about the step cache (parallel/README.md).
+    if (line.consume_front("from the cache: ")) {
+      from_cache = line.str() + " from the cache";
+      continue;
+    }
+    if (line.consume_front("cache dropped: ")) {
+      reportAt(diags_, observer_, s, ir::diag::BatchCacheDropped, s.name,
+               line.str());
+      continue;
+    }
+    if (line.consume_front("cache not stored: ")) {
+      reportAt(diags_, observer_, s, ir::diag::BatchCacheStoreFailed, s.name,
+               line.str());
+      continue;
+    }
     if (!line.consume_front("warning: ")) continue;
     line = line.rsplit(" [").first;  // the engine's code
     unsigned errors = diags_.errorCount();
@@ -789,6 +805,8 @@ void LocalRunner::parallelWarnings(Active& a) {
     a.warned = true;
     a.log = result;
   }
+  if (!from_cache.empty())
+    a.detail = a.detail.empty() ? from_cache : from_cache + "; " + a.detail;
 }
 
 void LocalRunner::complete(Active& a) {

@@ -27,21 +27,28 @@ llvm::json::Value toJson(const ParallelStepSpec& s) {
   for (const auto& a : s.program_arguments) args.push_back(a);
   Object env;
   for (const auto& [k, v] : s.env) env[k] = v;
-  return Object{{"step_name", s.step_name},
-                {"location", s.location},
-                {"python", s.python},
-                {"code_dir", s.code_dir},
-                {"entry_script", s.entry_script},
-                {"program_arguments", std::move(args)},
-                {"input_path", s.input_path},
-                {"input_type", ir::typeName(s.input_type)},
-                {"settings", ir::settingsJson(s.settings)},
-                {"instance_count", s.instance_count},
-                {"append_row_to", s.append_row_to},
-                {"env", std::move(env)},
-                {"logs_dir", s.logs_dir},
-                {"state_dir", s.state_dir},
-                {"resume", s.resume}};
+  Object o{{"step_name", s.step_name},
+           {"location", s.location},
+           {"python", s.python},
+           {"code_dir", s.code_dir},
+           {"entry_script", s.entry_script},
+           {"program_arguments", std::move(args)},
+           {"input_path", s.input_path},
+           {"input_type", ir::typeName(s.input_type)},
+           {"settings", ir::settingsJson(s.settings)},
+           {"instance_count", s.instance_count},
+           {"append_row_to", s.append_row_to},
+           {"env", std::move(env)},
+           {"logs_dir", s.logs_dir},
+           {"state_dir", s.state_dir},
+           {"resume", s.resume}};
+  if (!s.batch_cache_dir.empty()) {
+    o["batch_cache"] = Object{{"dir", s.batch_cache_dir},
+                              {"key", s.batch_cache_key},
+                              {"use", s.batch_cache_use},
+                              {"store", s.batch_cache_store}};
+  }
+  return o;
 }
 
 llvm::Expected<ParallelStepSpec> parallelStepSpecFromJson(
@@ -67,6 +74,12 @@ llvm::Expected<ParallelStepSpec> parallelStepSpecFromJson(
   str(*o, "state_dir", s.state_dir);
   num(*o, "instance_count", s.instance_count);
   if (auto r = o->getBoolean("resume")) s.resume = *r;
+  if (const Object* c = o->getObject("batch_cache")) {
+    str(*c, "dir", s.batch_cache_dir);
+    str(*c, "key", s.batch_cache_key);
+    if (auto b = c->getBoolean("use")) s.batch_cache_use = *b;
+    if (auto b = c->getBoolean("store")) s.batch_cache_store = *b;
+  }
   if (auto t = o->getString("input_type")) {
     auto type = ir::parseType(*t);
     if (!type) return bad("unknown input_type '" + t->str() + "'");

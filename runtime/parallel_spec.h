@@ -38,6 +38,14 @@ struct ParallelStepSpec {
   std::string logs_dir;   ///< the step's logs/
   std::string state_dir;  ///< journal and temporary results; kept for --resume
   bool resume = false;    ///< continue from the journal in state_dir
+  /// The step cache (WORKDIR/cache) for mini-batch results, or empty: a
+  /// mini-batch whose items and step part (`batch_cache_key`, hex: see
+  /// runtime::stepKey) are unchanged is taken from it (`batch_cache_use`),
+  /// and the results of this run are stored in it (`batch_cache_store`).
+  std::string batch_cache_dir;
+  std::string batch_cache_key;
+  bool batch_cache_use = false;
+  bool batch_cache_store = false;
 };
 
 llvm::json::Value toJson(const ParallelStepSpec& spec);

@@ -333,7 +333,7 @@ std::optional<RunPlan> buildPlan(const ir::Component& root,
     if (s.task) planParallel(plan, opts, s);
     plan.steps.push_back(std::move(s));
     StepPlan& added = plan.steps.back();
-    if (auto key = stepKey(plan, i, opts.content))
+    if (auto key = stepKey(plan, i, opts.content, &added.batch_key))
       added.key = *key;
     else
       diags.report(added.range, diag::CacheKeyFailed, added.name,

@@ -61,6 +61,8 @@ struct StepPlan : lowering::LoweredStep {
   /// A journal entry counts on resume, and a cache entry is used, only
   /// while it stays the same.
   Digest key;
+  /// Parallel steps: the step's part of its mini-batches' keys (stepKey()).
+  Digest batch_key;
 };
 
 struct RunPlan {

@@ -495,6 +495,15 @@ int Run::execute(RunPlan& plan) {
         ro.restore.push_back(s.cache && !forced[i] && allowed);
         ro.store.push_back(s.cache);
         ro.replace.push_back(forced[i]);
+        // A parallel step that runs reuses the results of its unchanged
+        // mini-batches (not with --rerun or outside --cache-only), and
+        // stores its own.
+        if (StepPlan& p = plan.steps[i]; p.parallel && p.cache) {
+          p.parallel->batch_cache_dir = cache_dir_;
+          p.parallel->batch_cache_key = p.batch_key.hex();
+          p.parallel->batch_cache_use = !forced[i] && allowed;
+          p.parallel->batch_cache_store = true;
+        }
       }
     }
     LocalRunner runner(plan, fs_, procs, &session.journal, diags_,

@@ -27,6 +27,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SHA1.h"
+#include "runtime/cache.h"
 #include "runtime/parallel/batch_source.h"
 #include "runtime/parallel/fd_io.h"
 #include "runtime/parallel/harness.h"
@@ -240,6 +241,31 @@ class Engine {
   Hash128 task_salt_;
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<Committer> committer_;
+
+  // The step cache's mini-batch results (spec_.batch_cache_dir): set up by
+  // openBatchCache(); null when the step does not use it.
+  std::unique_ptr<BatchCache> batch_cache_;
+  Digest batch_part_;
+  ContentHasher content_;
+  std::string input_real_;  // the input's real path, for content records
+  struct BatchState {
+    Digest key;
+    bool keyed = false;     // the key could be computed
+    bool storable = false;  // a whole result (ok == items), committed
+    std::uint64_t items = 0;
+  };
+  std::vector<BatchState> batch_state_;  // by index, with the cache only
+  std::unordered_map<std::string, std::uint32_t> taken_segments_;
+  std::uint64_t from_cache_ = 0;
+  std::vector<std::string> cache_notes_;  // lines for job_result.txt
+  void openBatchCache();
+  bool keyBatch(const MiniBatch& mb);
+  bool takeFromCache(const MiniBatch& mb);
+  void storeBatches();
+  BatchState& stateOf(std::uint64_t index) {
+    if (batch_state_.size() <= index) batch_state_.resize(index + 1);
+    return batch_state_[index];
+  }
   std::unique_ptr<BatchSource> source_;
   std::unique_ptr<ProgressReporter> progress_;
   std::unique_ptr<ResourceMonitor> monitor_;
@@ -472,6 +498,7 @@ bool Engine::prepare() {
                  spec_.logs_dir + "/mini_batches.jsonl",
                  committer_->openError()});
   pending_ = std::make_unique<CommitGroup>();
+  openBatchCache();
   if (!writeHarness()) return false;
 
   if (settings_.resource_monitor_interval_ms) {
@@ -566,6 +593,162 @@ void Engine::startWorker(Worker& w) {
                        std::to_string(w.proc.pid));
 }
 
+// --- the step cache
+// ------------------------------------------------------------
+
+void Engine::openBatchCache() {
+  if (spec_.batch_cache_dir.empty() || spec_.append_row_to.empty()) return;
+  if (!spec_.batch_cache_use && !spec_.batch_cache_store) return;
+  std::optional<Digest> part = Digest::parse(spec_.batch_cache_key);
+  if (!part) return;
+  batch_part_ = *part;
+  batch_cache_ = std::make_unique<BatchCache>(spec_.batch_cache_dir);
+  // The records pipec run keeps: files it hashed for the step's key are
+  // not read again (a stat each).
+  StepCache(spec_.batch_cache_dir).loadRecords(content_);
+  if (char* real = ::realpath(spec_.input_path.c_str(), nullptr)) {
+    input_real_ = real;
+    ::free(real);
+  } else {
+    input_real_ = spec_.input_path;
+  }
+  if (!spec_.batch_cache_use) return;
+  std::vector<std::string> dropped;
+  if (llvm::Error e = batch_cache_->load(batch_part_, dropped)) {
+    std::string why = llvm::toString(std::move(e));
+    log(Level::Warning, "the step cache cannot be read: " + why);
+    cache_notes_.push_back("cache dropped: " + why);
+  }
+  for (const std::string& d : dropped) {
+    log(Level::Warning, "step cache: dropped " + d);
+    cache_notes_.push_back("cache dropped: " + d);
+  }
+  log(Level::Info, "step cache: " + std::to_string(batch_cache_->size()) +
+                       " mini-batch results of this step");
+}
+
+bool Engine::keyBatch(const MiniBatch& mb) {
+  KeyHasher h;
+  h.add("pipec-batch-key 1");
+  h.add(batch_part_);
+  h.add(llvm::StringRef(reinterpret_cast<const char*>(mb.hash.bytes.data()),
+                        mb.hash.bytes.size()));
+  // Files by their contents (a stat each when pipec run's records have
+  // them); rows are in the hash already.
+  llvm::StringRef files = mb.files;
+  while (!files.empty()) {
+    auto [rel, rest] = files.split('\0');
+    files = rest;
+    std::string path =
+        rel.startswith("/") ? rel.str() : input_real_ + "/" + rel.str();
+    llvm::Expected<Digest> d = content_.file(path);
+    if (!d) {
+      log(Level::Info,
+          "mini-batch " + std::to_string(mb.index) +
+              " has no cache key: " + llvm::toString(d.takeError()));
+      return false;
+    }
+    h.add(rel);
+    h.add(*d);
+  }
+  BatchState& b = stateOf(mb.index);
+  b.key = h.finish();
+  b.keyed = true;
+  return true;
+}
+
+bool Engine::takeFromCache(const MiniBatch& mb) {
+  BatchCache::Result* r = batch_cache_->find(batch_state_[mb.index].key);
+  if (!r) return false;
+  std::uint32_t seg = 0;
+  if (r->length) {
+    auto it = taken_segments_.find(r->file);
+    bool fresh = it == taken_segments_.end();
+    if (fresh)
+      it = taken_segments_.emplace(r->file, journal_->reserveSegment()).first;
+    seg = it->second;
+    if (llvm::Error e = batch_cache_->take(*r, journal_->segmentPath(seg))) {
+      log(Level::Warning, "mini-batch " + std::to_string(mb.index) +
+                              ": its cached result cannot be used: " +
+                              llvm::toString(std::move(e)));
+      if (fresh) taken_segments_.erase(it);
+      return false;
+    }
+  } else if (llvm::Error e = batch_cache_->take(*r, "")) {
+    llvm::consumeError(std::move(e));
+    return false;
+  }
+  locations_[mb.index] = Location{seg, r->offset, r->length};
+  ++committed_;
+  ++from_cache_;
+  items_done_ += r->items;
+  BatchState& b = batch_state_[mb.index];
+  b.storable = true;
+  b.items = r->items;
+  if (pending_->entries.empty() && pending_->records.empty())
+    pending_since_ = Clock::now();
+  std::string& rec = pending_->records;
+  rec += "{\"index\":";
+  appendUInt(rec, mb.index);
+  rec += ",\"label\":";
+  appendJsonString(rec, mb.label);
+  rec += ",\"items\":";
+  appendUInt(rec, mb.items);
+  rec += ",\"ok\":";
+  appendUInt(rec, r->items);
+  rec += ",\"status\":\"cached\",\"attempts\":[]}\n";
+  log(Level::Debug,
+      "mini-batch " + std::to_string(mb.index) + " comes from the cache");
+  return true;
+}
+
+void Engine::storeBatches() {
+  if (!batch_cache_ || !spec_.batch_cache_store || broken_ || disk_full_)
+    return;
+  // A run() that writes files of its own next to append_row_to would leave
+  // them out for a mini-batch from the cache: such a step stores nothing.
+  std::string out_dir = llvm::sys::path::parent_path(spec_.append_row_to).str();
+  std::string own = llvm::sys::path::filename(spec_.append_row_to).str();
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(out_dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    std::string name = llvm::sys::path::filename(it->path()).str();
+    if (name == own) continue;
+    log(Level::Info,
+        "step cache: mini-batch results not stored, run() "
+        "wrote '" +
+            name + "' next to append_row_to");
+    return;
+  }
+  std::vector<BatchCache::Stored> results;
+  for (std::size_t i = 0; i < batch_state_.size() && i < locations_.size();
+       ++i) {
+    const BatchState& b = batch_state_[i];
+    if (!b.keyed || !b.storable) continue;
+    const Location& at = locations_[i];
+    BatchCache::Stored r;
+    r.key = b.key;
+    if (at.length) r.file = journal_->segmentPath(at.segment);
+    r.offset = at.offset;
+    r.length = at.length;
+    r.items = b.items;
+    results.push_back(std::move(r));
+  }
+  std::string run = llvm::sys::path::filename(
+                        llvm::sys::path::parent_path(
+                            llvm::sys::path::parent_path(spec_.logs_dir)))
+                        .str();
+  if (llvm::Error e =
+          batch_cache_->store(batch_part_, spec_.step_name, run, results)) {
+    std::string why = llvm::toString(std::move(e));
+    log(Level::Warning, "step cache: mini-batch results not stored: " + why);
+    cache_notes_.push_back("cache not stored: " + why);
+    return;
+  }
+  log(Level::Info, "step cache: stored the results of " +
+                       plural(results.size(), "mini-batch", "mini-batches"));
+}
+
 // --- dispatch
 // ------------------------------------------------------------------
 
@@ -589,6 +772,7 @@ bool Engine::nextBatch(std::uint64_t& index) {
     // What runs on the items is part of a result's identity too.
     for (std::size_t k = 0; k < mb.hash.bytes.size(); ++k)
       mb.hash.bytes[k] ^= task_salt_.bytes[k];
+    bool keyed = batch_cache_ && keyBatch(mb);
     if (spec_.resume) {
       const Committed* c = journal_->find(mb.hash);
       if (c &&
@@ -601,9 +785,15 @@ bool Engine::nextBatch(std::uint64_t& index) {
         if (c->ok < c->items) countShort(c->items, c->ok);
         log(Level::Debug, "mini-batch " + std::to_string(mb.index) +
                               " was committed by an earlier run");
+        if (keyed && c->ok == c->items) {
+          BatchState& b = stateOf(mb.index);
+          b.storable = true;
+          b.items = c->items;
+        }
         continue;
       }
     }
+    if (keyed && spec_.batch_cache_use && takeFromCache(mb)) continue;
     index = mb.index;
     Active& a = active_[index];
     a.batch = std::move(mb);
@@ -1160,6 +1350,11 @@ void Engine::collectCommits() {
       locations_[e.index] = g->where[i];
       ++committed_;
       items_done_ += e.items;
+      if (batch_cache_ && e.ok == e.items && e.index < batch_state_.size() &&
+          batch_state_[e.index].keyed) {
+        batch_state_[e.index].storable = true;
+        batch_state_[e.index].items = e.items;
+      }
     }
   }
 }
@@ -1289,6 +1484,8 @@ std::string Engine::resultSentence() const {
   if (resumed_)
     sentence +=
         " (" + std::to_string(resumed_) + " committed by an earlier run)";
+  if (from_cache_)
+    sentence += " (" + std::to_string(from_cache_) + " from the cache)";
   return sentence + ".";
 }
 
@@ -1306,6 +1503,11 @@ std::string Engine::resultWarning() const {
 
 std::string Engine::resultText(const std::string& sentence) const {
   std::string text = sentence + "\n";
+  // For pipec run's summary and diagnostics (runtime/local_runner.cpp).
+  if (from_cache_)
+    text += "from the cache: " + std::to_string(from_cache_) + " of " +
+            plural(produced_, "mini-batch", "mini-batches") + "\n";
+  for (const std::string& note : cache_notes_) text += note + "\n";
   if (std::string w = resultWarning(); !w.empty())
     text += "warning: " + w + " [" +
             ir::diagInfo(ir::DiagKind::ParallelNothingSucceeded).code + "]\n";
@@ -1340,6 +1542,7 @@ int Engine::finish() {
         log(Level::Error, "cannot write " + spec_.append_row_to + ": " + why);
     }
   }
+  storeBatches();
   checkLog();
 
   std::string sentence = resultSentence();

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -100,16 +101,21 @@ class Journal {
 
   const std::string& dir() const { return dir_; }
 
+  /// A segment number no commit uses, for rows that come from elsewhere
+  /// (the step cache links them in at segmentPath()). Such a segment is not
+  /// in the journal: a resume finds them again where they came from.
+  std::uint32_t reserveSegment() { return next_segment_++; }
+  std::string segmentPath(std::uint32_t id) const;
+
  private:
   Journal() = default;
   bool load(Problem& problem);
-  std::string segmentPath(std::uint32_t id) const;
 
   std::string dir_;
   int journal_fd_ = -1;
   off_t journal_size_ = 0;  // bytes of whole lines in the journal
   int segments_dir_fd_ = -1;
-  std::uint32_t next_segment_ = 1;
+  std::atomic<std::uint32_t> next_segment_{1};  // the committer takes some
   std::unordered_map<Hash128, Committed, Hash128Hasher> committed_;
 };
 
