@@ -275,14 +275,19 @@ Replicas replicasOf(const LoweredStep& s) {
       r.decides = roles["chief"] ? "Chief" : "Worker";
       break;
     case ir::JobType::ElasticBatch:
+      // The AIMaster (aimasterReplica) exits 0 once every shard is done.
       r.types.emplace_back("Worker", roles["worker"]);
-      r.decides = "Worker";
-      r.decides_count = roles["worker"];
+      r.decides = "AIMaster";
       break;
     case ir::JobType::Command:
       break;
   }
   return r;
+}
+
+/// An elasticbatch step gets an AIMaster pod serving its shards.
+bool hasAIMaster(const LoweredStep& s) {
+  return s.job_type == ir::JobType::ElasticBatch && !s.task;
 }
 
 /// Builds the objects of a run.
@@ -323,6 +328,9 @@ class Emitter {
   void initContainers(Y& y, const StepPlan& p, Vals& v) const;
   void labels(Y& y, const std::string& name, bool in_workflow) const;
   void gatherTemplate(Y& y, const StepPlan& p, Vals& v) const;
+  void aimasterReplica(Y& y, const StepPlan& p, Vals& v,
+                       const std::string& name, const KindInfo& k) const;
+  void aimasterRbacDocs(std::string& out) const;
   std::string successCondition(const StepPlan& p) const;
   std::string failureCondition(const StepPlan& p) const;
   std::string parallelConfig(const StepPlan& p) const;
@@ -614,7 +622,7 @@ void Emitter::volumes(Y& y, const StepPlan& p, Vals& v, const std::string& name,
   y.s("name", name + "-config").key("items").seq();
   llvm::SmallVector<const char*, 3> files{"hyperparameters.json",
                                           "training_job.json"};
-  if (parallel) files.push_back("parallel.json");
+  if (parallel && s.task) files.push_back("parallel.json");
   for (const char* f : files) y.map().s("key", f).s("path", f).end();
   y.endSeq().end().end();
   for (std::size_t i = 0; i < p.inputs.size(); ++i) {
@@ -677,6 +685,17 @@ void Emitter::container(Y& y, const StepPlan& p, Vals& v,
     y.map().s("name", key).key("valueFrom").map().key("configMapKeyRef").map();
     y.s("name", config).s("key", key).end().end().end();
   }
+  bool shards = hasAIMaster(s);
+  if (shards) {
+    // The shard client on the path; the AIMaster's address on the claim.
+    bool own = std::any_of(s.env.begin(), s.env.end(), [](const auto& e) {
+      return e.first == "PYTHONPATH";
+    });
+    y.map().s("name", "PYTHONPATH");
+    y.s("value", std::string(kHarnessDir) + (own ? ":$(PYTHONPATH)" : ""));
+    y.end().map().s("name", "PIPEC_AIMASTER_ADDR_FILE");
+    y.s("value", std::string(kStateDir) + "/aimaster.addr").end();
+  }
   y.endSeq();
   if (s.resources.gpu_count > 0) {
     std::int64_t per = std::max<std::int64_t>(
@@ -686,7 +705,7 @@ void Emitter::container(Y& y, const StepPlan& p, Vals& v,
     y.key("resources").map().key("limits").map();
     y.s("nvidia.com/gpu", std::to_string(per)).end().end();
   }
-  volumeMounts(y, p, v, name, parallel, false);
+  volumeMounts(y, p, v, name, parallel || shards, false);
   y.end();
 }
 
@@ -705,7 +724,7 @@ void Emitter::podTemplate(Y& y, const StepPlan& p, Vals& v,
   y.key("containers").seq();
   container(y, p, v, name, k, parallel);
   y.endSeq();
-  volumes(y, p, v, name, parallel);
+  volumes(y, p, v, name, parallel || hasAIMaster(*p.s));
   y.end();
   y.end();
 }
@@ -734,8 +753,12 @@ void Emitter::jobManifest(Y& y, const StepPlan& p, Vals& v) const {
     y.s("cleanPodPolicy", "Running");
     Replicas r = replicasOf(s);
     y.key(k.specs).map();
+    if (hasAIMaster(s)) aimasterReplica(y, p, v, name, k);
     for (const auto& [type, count] : r.types) {
-      y.key(type).map().i("replicas", count).s("restartPolicy", "Never");
+      // An ElasticBatch worker that dies of a signal is started again; the
+      // AIMaster gave its shard to another worker.
+      y.key(type).map().i("replicas", count);
+      y.s("restartPolicy", hasAIMaster(s) ? "ExitCode" : "Never");
       podTemplate(y, p, v, name, k, false);
       y.end();
     }
@@ -777,6 +800,104 @@ void Emitter::gatherTemplate(Y& y, const StepPlan& p, Vals& v) const {
   volumeMounts(y, p, v, name, true, true);
   y.end();
   volumes(y, p, v, name, true);
+}
+
+// The AIMaster of an ElasticBatchJob: stdlib/harness/pipec_aimaster.py
+// serves the shards of the step's data input (split as a parallel step's
+// pods split it) at the pod's IP, writes that address to the claim (KubeDL
+// makes no Service for ElasticBatch), then marks the job `aimaster:
+// "ready"` as the run's AIMaster service account, which lets KubeDL start
+// the workers. It exits 0 once every shard is finished.
+void Emitter::aimasterReplica(Y& y, const StepPlan& p, Vals& v,
+                              const std::string& name,
+                              const KindInfo& k) const {
+  const LoweredStep& s = *p.s;
+  const InputData* data = nullptr;
+  for (const InputData& in : s.inputs)
+    if (ir::isArtifact(in.type) &&
+        in.source.kind != ir::DataSource::Kind::None && !in.path.empty()) {
+      data = &in;
+      break;
+    }
+  std::int64_t workers = 0;
+  for (const auto& [type, count] : replicasOf(s).types) workers += count;
+  y.key("AIMaster").map().i("replicas", 1).s("restartPolicy", "Never");
+  y.key("template").map().key("metadata").map();
+  labels(y, name, in_workflow_);
+  y.end().key("spec").map();
+  y.s("serviceAccountName", dnsLabel(base_ + "-aimaster"));
+  y.key("containers").seq();
+  y.map().s("name", k.container).s("image", p.image);
+  y.key("command").seq().str("python3");
+  y.str(std::string(kHarnessDir) + "/pipec_aimaster.py");
+  if (data) {
+    bool table = data->type == ir::Type::Table;
+    y.str("--input")
+        .str(data->path)
+        .str("--kind")
+        .str(table ? "table" : "files");
+    // As `pipec run`'s shard service: 10 files, or 1 MiB of rows.
+    y.str("--batch-by").str(table ? "size" : "count");
+    y.str("--size").str(table ? "1048576" : "10");
+  }
+  y.str("--workers").str(std::to_string(workers));
+  y.str("--port").str(std::to_string(k.port));
+  y.str("--addr-file").str(std::string(kStateDir) + "/aimaster.addr");
+  y.endSeq();
+  y.s("workingDir", s.work_dir);
+  y.key("ports").seq().map().s("name", k.port_name);
+  y.i("containerPort", k.port).end().endSeq();
+  y.key("env").seq();
+  y.map().s("name", "PIPEC_JOB_NAME").s("value", name).end();
+  auto field = [&](const char* var, const char* path) {
+    y.map().s("name", var).key("valueFrom").map().key("fieldRef").map();
+    y.s("fieldPath", path).end().end().end();
+  };
+  field("PIPEC_NAMESPACE", "metadata.namespace");
+  field("PIPEC_POD_IP", "status.podIP");
+  y.endSeq();
+  volumeMounts(y, p, v, name, true, false);
+  y.end().endSeq();
+  volumes(y, p, v, name, true);
+  y.end().end().end();
+}
+
+// What the AIMaster pods of a run may do: read and annotate ElasticBatchJobs.
+void Emitter::aimasterRbacDocs(std::string& out) const {
+  std::string sa = dnsLabel(base_ + "-aimaster");
+  auto start = [&](Y& y, const char* api, const char* kind) {
+    y.map().s("apiVersion", api).s("kind", kind);
+    y.key("metadata").map().s("name", sa).s("namespace", o_.name_space);
+    y.key("labels").map().s("app.kubernetes.io/managed-by", "pipec");
+    y.s("pipec.dev/pipeline", base_).end().end();
+  };
+  {
+    out += "---\n";
+    Y y(out);
+    start(y, "v1", "ServiceAccount");
+    y.end();
+    y.finish();
+  }
+  {
+    out += "---\n";
+    Y y(out);
+    start(y, "rbac.authorization.k8s.io/v1", "Role");
+    y.key("rules").seq().map();
+    y.key("apiGroups").seq().str("inference.kubedl.io").endSeq();
+    y.key("resources").seq().str("elasticbatchjobs").endSeq();
+    y.key("verbs").seq().str("get").str("patch").endSeq();
+    y.end().endSeq().end();
+    y.finish();
+  }
+  out += "---\n";
+  Y y(out);
+  start(y, "rbac.authorization.k8s.io/v1", "RoleBinding");
+  y.key("roleRef").map().s("apiGroup", "rbac.authorization.k8s.io");
+  y.s("kind", "Role").s("name", sa).end();
+  y.key("subjects").seq().map().s("kind", "ServiceAccount");
+  y.s("name", sa).s("namespace", o_.name_space).end().endSeq();
+  y.end();
+  y.finish();
 }
 
 std::string Emitter::parallelConfig(const StepPlan& p) const {
@@ -1042,13 +1163,14 @@ std::string Emitter::run(const std::vector<LoweredStep>& steps) {
   for (std::size_t i = 0; i < flat_.steps.size(); ++i)
     index[flat_.steps[i].name] = i;
   std::vector<StepPlan> plans(steps.size());
-  bool parallel = false;
+  bool parallel = false, aimaster = false;
   for (std::size_t i = 0; i < steps.size(); ++i) {
     std::size_t at = index[steps[i].name];
     plans[i].dns = step_dns_[at];
     plans[i].f = &flat_.steps[at];
     planStep(steps[i], plans[i]);
     parallel |= steps[i].task.has_value();
+    aimaster |= hasAIMaster(steps[i]);
   }
   // Steps of one shape share a template only when their words are equal;
   // otherwise they run `sh -c` with the values in variables.
@@ -1073,7 +1195,8 @@ std::string Emitter::run(const std::vector<LoweredStep>& steps) {
   // Every document straight into `out`: about 2 KiB per step.
   out.reserve(out.size() + 4096 + 3072 * plans.size());
   claimDoc(out);
-  if (parallel && !o_.harness.empty()) harnessDoc(out);
+  if ((parallel || aimaster) && !o_.harness.empty()) harnessDoc(out);
+  if (aimaster) aimasterRbacDocs(out);
   for (const auto& [dir, c] : codes_)
     if (!c.name.empty()) codeDoc(c, out);
   for (const StepPlan& p : plans) configDoc(p, out);

@@ -14,6 +14,9 @@ llvm::StringRef harnessSource();
 llvm::StringRef tablesSource();
 /// stdlib/harness/pipec_elasticbatch.py: the ElasticBatch shard client.
 llvm::StringRef elasticBatchClientSource();
+/// stdlib/harness/pipec_aimaster.py: the AIMaster pod of an ElasticBatchJob
+/// on Kubernetes (backends/k8s).
+llvm::StringRef aimasterSource();
 
 /// Writes the Python modules (pipec_harness.py, pipec_tables.py,
 /// pipec_elasticbatch.py) into `dir`, leaving files that are already

@@ -1,5 +1,5 @@
 # The ElasticBatch client: shards of the data input, fetched from pipec (the
-# AIMaster) over a local socket.
+# AIMaster) over a local socket, or over TCP on Kubernetes.
 #
 #     from pipec_elasticbatch import shards
 #     for shard in shards():
@@ -9,9 +9,11 @@
 # Shards are the component's data input split as a parallel step splits its
 # input_data. Asking for the next shard reports the previous one finished; a
 # shard held by a worker that dies first goes back to the queue for another
-# worker. The AIMaster's address is in PIPEC_AIMASTER_ADDR ("unix:PATH");
-# `pipec run` sets it, and puts this module on PYTHONPATH, for the workers
-# of an elasticbatch step. Standard library only.
+# worker. The AIMaster's address is in PIPEC_AIMASTER_ADDR ("unix:PATH" or
+# "tcp:HOST:PORT"); `pipec run` sets it, and puts this module on PYTHONPATH,
+# for the workers of an elasticbatch step. On Kubernetes the AIMaster pod
+# (pipec_aimaster.py) writes "tcp:IP:PORT" to a file on the run's claim,
+# named by PIPEC_AIMASTER_ADDR_FILE. Standard library only.
 import json
 import os
 import socket
@@ -48,15 +50,43 @@ def _task_index():
     return "0"
 
 
+def _address():
+    """PIPEC_AIMASTER_ADDR, else the first line of the file named by
+    PIPEC_AIMASTER_ADDR_FILE (waiting a while for it: the claim may show
+    it late)."""
+    address = os.environ.get("PIPEC_AIMASTER_ADDR")
+    if address:
+        return address
+    path = os.environ.get("PIPEC_AIMASTER_ADDR_FILE")
+    if not path:
+        raise KeyError("PIPEC_AIMASTER_ADDR")
+    for _ in range(600):
+        try:
+            with open(path) as fh:
+                text = fh.read().strip()
+            if text:
+                return text
+        except FileNotFoundError:
+            pass
+        time.sleep(0.1)
+    raise ConnectionError("no AIMaster address in %s" % path)
+
+
 class Client:
     """A connection to the AIMaster."""
 
     def __init__(self, address=None, worker=None):
-        address = address or os.environ["PIPEC_AIMASTER_ADDR"]
-        if not address.startswith("unix:"):
+        address = address or _address()
+        if address.startswith("unix:"):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.connect(address[len("unix:"):])
+        elif address.startswith("tcp:"):
+            host, _, port = address[len("tcp:"):].rpartition(":")
+            self.sock = socket.create_connection((host.strip("[]"),
+                                                  int(port)), timeout=60)
+            self.sock.settimeout(None)
+        else:
             raise ValueError("unsupported AIMaster address %r" % address)
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(address[len("unix:"):])
         self.file = self.sock.makefile("rwb")
         if worker is None:
             worker = os.environ.get("PIPEC_WORKER_INDEX") or _task_index()

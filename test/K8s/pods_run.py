@@ -16,15 +16,28 @@ with --kill, pod 1 is killed (its whole process group, as when a node
 dies) after its first commit and started again, and the mini-batches it had
 committed must not run again.
 
+An ElasticBatchJob runs its AIMaster pod first, as the run's service
+account (its token, CA and namespace written where the kubelet mounts them,
+the API server a local HTTPS fake that records requests), at a loopback
+address of its own as the pod IP; its workers start only once it has
+marked the job `aimaster: "ready"`, as KubeDL holds them until then. With
+--kill, worker 1 starts alone, finishes a shard, takes another and holds
+it; then the other workers start, worker 1 is killed and started again:
+the held shard goes to another worker, and every shard runs exactly once.
+
 Usage: pods_run.py PIPEC PIPELINE WORKDIR [--kill]
 """
+import http.server
 import json
 import os
+import random
 import re
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
+import threading
 import time
 
 import yaml
@@ -39,6 +52,7 @@ class Cluster:
         self.configmaps = {}
         self.claim_name = None
         self.workflow = None
+        self.rbac = {}
         for d in docs:
             if not d:
                 continue
@@ -49,6 +63,8 @@ class Cluster:
                 self.claim_name = d["metadata"]["name"]
             elif kind == "Workflow":
                 self.workflow = d
+            elif kind in ("ServiceAccount", "Role", "RoleBinding"):
+                self.rbac[kind, d["metadata"]["name"]] = d
         self.claim = os.path.join(work, "claim")
         os.makedirs(self.claim, exist_ok=True)
         self.pipeline_dir = pipeline_dir
@@ -75,7 +91,23 @@ class Cluster:
     def configmap_value(self, name, key):
         return self.configmaps[name]["data"][key]
 
-    def pod(self, spec, env_extra=None):
+    def may(self, account, verb, group, resource):
+        """True when a RoleBinding gives `account` a Role allowing it."""
+        if ("ServiceAccount", account) not in self.rbac:
+            return False
+        for (kind, _), b in self.rbac.items():
+            if kind != "RoleBinding" or not any(
+                    s["kind"] == "ServiceAccount" and s["name"] == account
+                    for s in b["subjects"]):
+                continue
+            role = self.rbac.get(("Role", b["roleRef"]["name"]))
+            for rule in (role or {}).get("rules", []):
+                if (group in rule["apiGroups"] and resource in rule["resources"]
+                        and verb in rule["verbs"]):
+                    return True
+        return False
+
+    def pod(self, spec, env_extra=None, fields=None):
         """Prepares the pod's one container: (argv, env, cwd)."""
         self.pods += 1
         root = os.path.join(self.work, "pods", str(self.pods))
@@ -117,17 +149,189 @@ class Cluster:
             os.symlink(src, target)
         env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/")}
         for e in c.get("env", []):
-            ref = e["valueFrom"]["configMapKeyRef"]
-            env[e["name"]] = rewrite(self.configmap_value(ref["name"],
-                                                          ref["key"]))
+            if "value" in e:  # $(VAR) of a variable defined before it
+                env[e["name"]] = rewrite(re.sub(
+                    r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)",
+                    lambda m: env.get(m.group(1), m.group(0)), e["value"]))
+            elif "fieldRef" in e["valueFrom"]:
+                env[e["name"]] = fields[e["valueFrom"]["fieldRef"]["fieldPath"]]
+            else:
+                ref = e["valueFrom"]["configMapKeyRef"]
+                env[e["name"]] = rewrite(self.configmap_value(ref["name"],
+                                                              ref["key"]))
         env.update(env_extra or {})
         cwd = root + c["workingDir"]
         os.makedirs(cwd, exist_ok=True)
         return [rewrite(w) for w in c["command"]], env, cwd, root
 
-    def start(self, spec, env_extra=None):
-        argv, env, cwd, _ = self.pod(spec, env_extra)
-        return subprocess.Popen(argv, env=env, cwd=cwd, start_new_session=True)
+    def start(self, spec, env_extra=None, fields=None, stderr=None):
+        argv, env, cwd, _ = self.pod(spec, env_extra, fields)
+        return subprocess.Popen(argv, env=env, cwd=cwd, start_new_session=True,
+                                stderr=stderr)
+
+
+class FakeApi:
+    """A Kubernetes API server on 127.0.0.1 over HTTPS (a certificate made
+    here) that answers PATCHes of ElasticBatchJobs and records them."""
+
+    def __init__(self, work):
+        self.dir = os.path.join(work, "fake-api")
+        os.makedirs(self.dir, exist_ok=True)
+        self.cert = os.path.join(self.dir, "ca.crt")
+        key = os.path.join(self.dir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-keyout", key, "-out", self.cert,
+                        "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+                        "subjectAltName=IP:127.0.0.1"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.token = "token-%d" % random.randrange(1 << 30)
+        self.requests = []
+        api = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_PATCH(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                api.requests.append({
+                    "path": self.path, "body": json.loads(body),
+                    "type": self.headers["Content-Type"],
+                    "auth": self.headers["Authorization"] ==
+                    "Bearer " + api.token})
+                ok = (self.headers["Authorization"] == "Bearer " + api.token
+                      and self.headers["Content-Type"] ==
+                      "application/merge-patch+json")
+                self.send_response(200 if ok else 401)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                      Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.cert, key)
+        self.server.socket = ctx.wrap_socket(self.server.socket,
+                                             server_side=True)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def pod_env(self, root, namespace):
+        """What the kubelet gives a pod of a service account."""
+        sa = os.path.join(root, "var/run/secrets/kubernetes.io/serviceaccount")
+        os.makedirs(sa, exist_ok=True)
+        for name, text in (("token", self.token), ("namespace", namespace)):
+            with open(os.path.join(sa, name), "w") as fh:
+                fh.write(text)
+        shutil.copy(self.cert, os.path.join(sa, "ca.crt"))
+        return {"KUBERNETES_SERVICE_HOST": "127.0.0.1",
+                "KUBERNETES_SERVICE_PORT": str(self.server.server_address[1]),
+                "PIPEC_SERVICEACCOUNT_DIR": sa}
+
+    def marked_ready(self, namespace, job):
+        path = ("/apis/inference.kubedl.io/v1alpha1/namespaces/%s/"
+                "elasticbatchjobs/%s" % (namespace, job))
+        return [r for r in self.requests if r["path"] == path and r["auth"]
+                and r["type"] == "application/merge-patch+json"
+                and r["body"] == {"metadata": {"annotations":
+                                               {"aimaster": "ready"}}}]
+
+
+def run_elasticbatch(cluster, job, kill, success):
+    """The AIMaster pod, then (once it marked the job ready) the workers."""
+    name, ns = job["metadata"]["name"], job["metadata"]["namespace"]
+    specs = job["spec"]["elasticBatchReplicaSpecs"]
+    am = specs["AIMaster"]
+    if am["replicas"] != 1 or am["restartPolicy"] != "Never":
+        raise SystemExit("the AIMaster must be 1 replica, restartPolicy Never")
+    spec = am["template"]["spec"]
+    account = spec["serviceAccountName"]
+    if not cluster.may(account, "patch", "inference.kubedl.io",
+                       "elasticbatchjobs"):
+        raise SystemExit("service account %s may not patch elasticbatchjobs"
+                         % account)
+    api = FakeApi(cluster.work)
+    root = os.path.join(cluster.work, "sa-" + name)
+    ip = "127.%d.%d.%d" % (random.randrange(1, 255), random.randrange(256),
+                           random.randrange(1, 255))
+    am_log = os.path.join(cluster.work, name + "-aimaster.log")
+    with open(am_log, "w") as err:
+        master = cluster.start(spec, api.pod_env(root, ns),
+                               {"status.podIP": ip, "metadata.namespace": ns},
+                               stderr=err)
+    # KubeDL holds the workers until the job is marked ready.
+    deadline = time.time() + 120
+    while not api.marked_ready(ns, name):
+        if master.poll() is not None or time.time() > deadline:
+            raise SystemExit("the AIMaster did not mark %s ready" % name)
+        time.sleep(0.01)
+    print("AIMaster of %s: PATCH %s (merge-patch, as %s): ready"
+          % (name, api.requests[0]["path"], account))
+    wspec = specs["Worker"]["template"]["spec"]
+    n = specs["Worker"]["replicas"]
+    calls = os.path.join(cluster.work, name + "-workers.log")
+
+    def worker(i, extra=None):
+        env = {"ElASTICBATCH_CONFIG": json.dumps(
+            {"task": {"type": "worker", "index": i}, "environment": "cloud"}),
+            "PIPEC_TEST_LOG": calls}
+        return cluster.start(wspec, dict(env, **(extra or {})))
+
+    def lines(kind):
+        try:
+            with open(calls) as fh:
+                return [l.split() for l in fh if l.startswith(kind + " ")]
+        except FileNotFoundError:
+            return []
+
+    procs = {}
+    held = None
+    if kill and n > 1:
+        procs[1] = worker(1, {"PIPEC_TEST_HOLD": "1"})
+        deadline = time.time() + 120
+        while not lines("hold"):
+            if procs[1].poll() is not None or time.time() > deadline:
+                raise SystemExit("worker 1 never held a shard")
+            time.sleep(0.01)
+        held = int(lines("hold")[0][1])
+    for i in range(n):
+        if i not in procs:
+            procs[i] = worker(i)
+    if held is not None:
+        os.killpg(procs[1].pid, signal.SIGKILL)
+        procs[1].wait()
+        print("worker 1 killed holding shard %d, started again" % held)
+        procs[1] = worker(1)
+    for i, p in sorted(procs.items()):
+        if p.wait() != 0:
+            raise SystemExit("worker %d of %s failed (%d)"
+                             % (i, name, p.returncode))
+    code = master.wait()
+    with open(am_log) as fh:
+        text = fh.read()
+    sys.stderr.write(text)
+    if code != 0:
+        raise SystemExit("the AIMaster of %s failed (%d)" % (name, code))
+    finished = [int(m) for m in re.findall(r"shard (\d+) finished by", text)]
+    total = int(re.search(r"(\d+) shards of", text).group(1))
+    done = [int(l[1]) for l in lines("done")]
+    print("shards: %d; finished once each: %s; run once each: %s"
+          % (total, sorted(finished) == list(range(total)),
+             sorted(done) == list(range(total))))
+    if sorted(finished) != list(range(total)) or \
+            sorted(done) != list(range(total)):
+        raise SystemExit("finished %s, run %s" % (finished, done))
+    if held is not None:
+        if "shard %d given back" % held not in text:
+            raise SystemExit("shard %d was not given back" % held)
+        print("shard %d given back by the killed worker, run once" % held)
+    # The Workflow's success condition over the replica statuses.
+    status = {"replicaStatuses": {"AIMaster": {"succeeded": 1},
+                                  "Worker": {"succeeded": n}}}
+    path, _, count = success.partition(" > ")
+    value = {"status": status}
+    for part in path.split("."):
+        value = value.get(part, {}) if isinstance(value, dict) else {}
+    print("success condition %s: %s" % (success, value > int(count)))
 
 
 def substitute(text, params):
@@ -201,10 +405,13 @@ def main():
         t = templates[task["template"]]
         if "resource" in t:
             job = yaml.safe_load(substitute(t["resource"]["manifest"], params))
-            if job["kind"] != "Job":
+            if job["kind"] == "ElasticBatchJob":
+                run_elasticbatch(cluster, job, kill,
+                                 t["resource"]["successCondition"])
+            elif job["kind"] != "Job":
                 raise SystemExit("%s: only batch/v1 Jobs run here"
                                  % job["kind"])
-            if job["spec"].get("completionMode") == "Indexed":
+            elif job["spec"].get("completionMode") == "Indexed":
                 report.update(run_indexed(cluster, job, kill, calls))
             else:
                 p = cluster.start(job["spec"]["template"]["spec"])
@@ -234,7 +441,7 @@ def main():
                                              % (theirs, mine))
                     compared += 1
     print("compared %d output files: equal" % compared)
-    if kill:
+    if kill and "committed_at_kill" in report:
         at_kill = report.get("committed_at_kill")
         print("committed by pod 1 before the kill:", sorted(at_kill))
         if not at_kill:

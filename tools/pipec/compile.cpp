@@ -220,7 +220,10 @@ int runCompile(const Args& args) {
       }
       k8s.harness = {
           {"pipec_harness.py", runtime::parallel::harnessSource().str()},
-          {"pipec_tables.py", runtime::parallel::tablesSource().str()}};
+          {"pipec_tables.py", runtime::parallel::tablesSource().str()},
+          {"pipec_elasticbatch.py",
+           runtime::parallel::elasticBatchClientSource().str()},
+          {"pipec_aimaster.py", runtime::parallel::aimasterSource().str()}};
       std::string name = module->root->name.empty() ? module->root->display_name
                                                     : module->root->name;
       std::string yaml = backends::k8s::emitManifests(
