@@ -74,14 +74,15 @@ class Shards:
 
     def release(self, k):
         """The worker holding shard k is gone: back to the front of the
-        queue, or given up when lost too often."""
+        queue (True), or given up when lost too often (False)."""
         self.losses[k] += 1
         if self.losses[k] >= self.max_losses:
             self.outstanding.discard(k)
             self.given_up.append(k)
-            return
+            return False
         self.requeued.appendleft(k)
         self.requeues += 1
+        return True
 
 
 def label(batch):
@@ -132,9 +133,9 @@ class Handler(socketserver.StreamRequestHandler):
                 shards.clients -= 1
                 shards.last_seen = time.monotonic()
                 if held is not None:
-                    shards.release(held)
-                    log("shard %d given back: worker %s is gone"
-                        % (held, worker))
+                    log("shard %d %s: worker %s is gone" % (
+                        held, "given back" if shards.release(held)
+                        else "given up", worker))
                 shards.changed.notify_all()
 
 
