@@ -826,6 +826,7 @@ void Emitter::aimasterReplica(Y& y, const StepPlan& p, Vals& v,
   labels(y, name, in_workflow_);
   y.end().key("spec").map();
   y.s("serviceAccountName", dnsLabel(base_ + "-aimaster"));
+  initContainers(y, p, v);  // an http(s) input is fetched here too
   y.key("containers").seq();
   y.map().s("name", k.container).s("image", p.image);
   y.key("command").seq().str("python3");
