@@ -1076,24 +1076,10 @@ class Sema::Impl {
 
   // The PRS settings Azure passes as program arguments, read by the one
   // reader (ir/program_arguments.h) the lowering uses for bound values. A
-  // word holding a binding is known only then: "\x01" stands for it here.
+  // word holding a binding is known only then (ir::argumentWords).
   void readProgramArguments(const ast::TemplateString& t,
                             ir::ParallelSettings& p) {
-    std::vector<std::string> words(1);
-    for (const ast::TemplatePart& part : t.parts) {
-      if (part.kind == ast::TemplatePart::Kind::Ref) {
-        words.back() += '\x01';
-        continue;
-      }
-      for (char ch : part.text) {
-        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
-          if (!words.back().empty()) words.emplace_back();
-        } else {
-          words.back() += ch;
-        }
-      }
-    }
-    if (words.back().empty()) words.pop_back();
+    std::vector<std::string> words = ir::argumentWords(p.program_arguments);
     for (const ir::ArgumentSetting& a : ir::findArgumentSettings(words)) {
       if (llvm::StringRef(a.value).contains('\x01')) continue;
       std::string need = ir::applyArgumentSetting(a, p);
@@ -1209,6 +1195,8 @@ class Sema::Impl {
         in_progress_.erase(info.ast_component.get());
       }
       step.component = info.component;
+      if (j.component.kind == ast::ComponentRef::Kind::Registry)
+        step.component_ref = j.component.spelling.text;
       const ir::Component& c = *info.component;
       step.resources = c.resources;
       step.environment_variables = c.environment_variables;

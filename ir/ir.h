@@ -169,6 +169,10 @@ struct Component;
 struct Step {
   std::string name;
   const Component* component = nullptr;
+  /// The reference as written when it names a registry component
+  /// (`azureml:train:1`); empty otherwise. Not part of the IR dump: the
+  /// component is (by name and version).
+  std::string component_ref;
   std::map<std::string, Binding> inputs;  ///< by input or parameter name
   std::map<std::string, OutputBinding> outputs;
   /// Effective job type: the component's, or the job's `distribution:`.

@@ -5,6 +5,25 @@
 
 namespace pipec::ir {
 
+std::vector<std::string> argumentWords(const Template& t) {
+  std::vector<std::string> words(1);
+  for (const TemplatePiece& p : t.pieces) {
+    if (p.kind != TemplatePiece::Kind::Text) {
+      words.back() += '\x01';
+      continue;
+    }
+    for (char ch : p.text) {
+      if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
+        if (!words.back().empty()) words.emplace_back();
+      } else {
+        words.back() += ch;
+      }
+    }
+  }
+  if (words.back().empty()) words.pop_back();
+  return words;
+}
+
 bool isArgumentSetting(llvm::StringRef flag) {
   const SettingInfo* s = findSetting(flag);
   return s && s->prs_flag;

@@ -20,6 +20,10 @@ struct ArgumentSetting {
   std::size_t value_word = 0;  ///< index of the value's word (== word for =)
 };
 
+/// The words of a program_arguments template split at blanks, each binding
+/// as "\x01" (its value is known only once the step is lowered).
+std::vector<std::string> argumentWords(const Template& t);
+
 /// Whether `flag` (without dashes) is a settings flag.
 bool isArgumentSetting(llvm::StringRef flag);
 

@@ -1,6 +1,7 @@
 // `pipec compile`: the AST, the canonical IR, the environment of each
 // process, the lowered plan, or a target's files (--target k8s: manifests;
-// --target sh: a POSIX script).
+// --target sh: a POSIX script; --target azureml: Azure ML CLI v2 YAML).
+#include "backends/azureml/azureml.h"
 #include "backends/k8s/k8s.h"
 #include "backends/sh/script.h"
 #include "frontend/ast_json.h"
@@ -42,11 +43,58 @@ void leaveAtExit(Frontend& fe, std::unique_ptr<ir::Module> module,
   ((void)new std::decay_t<T>(std::forward<T>(built)), ...);
 }
 
+// --target azureml: one file (stdout, -o FILE) with every component inline,
+// or -o DIR/ with DIR/pipeline.yml and DIR/components/NAME.yml.
+int writeAzure(const ir::Module& module, std::string output, Frontend& fe) {
+  backends::azureml::Options opts;
+  bool dir = !output.empty() && output != "-" &&
+             (llvm::sys::fs::is_directory(output) ||
+              llvm::StringRef(output).endswith("/"));
+  opts.separate_components = dir;
+  llvm::SmallString<256> base;
+  if (output.empty() || output == "-")
+    llvm::sys::fs::current_path(base);
+  else
+    base = dir ? llvm::StringRef(output) : llvm::sys::path::parent_path(output);
+  llvm::sys::fs::make_absolute(base);
+  llvm::sys::path::remove_dots(base, /*remove_dot_dot=*/true);
+  opts.out_dir = std::string(base);
+  backends::azureml::Files files;
+  if (!backends::azureml::emitAzure(module, opts, files, fe.diags())) {
+    fe.finish();
+    return kExitErrors;
+  }
+  fe.finish();
+  bool to_stdout = output.empty() || output == "-";
+  if (!to_stdout && !dir)
+    if (std::error_code ec = llvm::sys::fs::create_directories(opts.out_dir)) {
+      llvm::errs() << "pipec compile: error: cannot create '" << opts.out_dir
+                   << "': " << ec.message() << "\n";
+      return kExitErrors;
+    }
+  if (!dir)
+    return writeOutputFile("compile", output, files.main) ? kExitOk
+                                                          : kExitErrors;
+  std::string folder =
+      files.components.empty() ? opts.out_dir : opts.out_dir + "/components";
+  if (std::error_code ec = llvm::sys::fs::create_directories(folder)) {
+    llvm::errs() << "pipec compile: error: cannot create '" << folder
+                 << "': " << ec.message() << "\n";
+    return kExitErrors;
+  }
+  if (!writeOutputFile("compile", opts.out_dir + "/pipeline.yml", files.main))
+    return kExitErrors;
+  for (const auto& [path, text] : files.components)
+    if (!writeOutputFile("compile", opts.out_dir + "/" + path, text))
+      return kExitErrors;
+  return kExitOk;
+}
+
 }  // namespace
 
 int runCompile(const Args& args) {
   ArgParser p("compile",
-              "pipec compile --emit=ast|ir|env|plan | --target k8s|sh "
+              "pipec compile --emit=ast|ir|env|plan | --target k8s|sh|azureml "
               "[options] FILE",
               "lower a component or pipeline and print one stage, or write "
               "it for another target");
@@ -79,11 +127,14 @@ int runCompile(const Args& args) {
           "the component or pipeline of a .pipe file to compile", &entry);
   p.flag("--locations", "--emit=ir: add file:line:col to declarations",
          &locations);
-  p.value("--target", "k8s|sh",
+  p.value("--target", "k8s|sh|azureml",
           "k8s: Kubernetes manifests (KubeDL jobs, batch/v1 Jobs, one Argo "
           "Workflow) as multi-document YAML; -o FILE, or -o DIR/ for "
           "DIR/NAME.yaml; sh: one POSIX script that runs the pipeline as "
-          "'pipec run' does (sh run.sh [--workdir DIR] [--jobs N])",
+          "'pipec run' does (sh run.sh [--workdir DIR] [--jobs N]); "
+          "azureml: an Azure ML CLI v2 pipeline job for 'az ml job create', "
+          "components inline (-o FILE), or -o DIR/ for DIR/pipeline.yml and "
+          "DIR/components/NAME.yml",
           &target);
   p.value("--namespace", "NS", "--target k8s: the namespace of every object",
           &k8s.name_space);
@@ -115,9 +166,9 @@ int runCompile(const Args& args) {
     return usageError(p, "--target and --emit cannot be used together");
   if (target.empty() && emit.empty()) emit = "ir";
   if (!target.empty()) {
-    if (target != "k8s" && target != "sh")
-      return usageError(p,
-                        "--target must be 'k8s' or 'sh', not '" + target + "'");
+    if (target != "k8s" && target != "sh" && target != "azureml")
+      return usageError(
+          p, "--target must be 'k8s', 'sh' or 'azureml', not '" + target + "'");
     emit = target;
     for (const std::string& i : images) {
       auto [comp, image] = llvm::StringRef(i).split('=');
@@ -130,8 +181,13 @@ int runCompile(const Args& args) {
     return usageError(p, "--single and --image need --target k8s");
   if (emit == "sh" && (!job.empty() || locations))
     return usageError(p, "--target sh takes no --job or --locations");
+  if (emit == "azureml" &&
+      (!job.empty() || locations || !sets.empty() || !inputs.empty()))
+    return usageError(p,
+                      "--target azureml takes no --job, --set, --input or "
+                      "--locations: it writes the pipeline with its inputs");
   if (emit != "ast" && emit != "ir" && emit != "env" && emit != "plan" &&
-      emit != "k8s" && emit != "sh")
+      emit != "k8s" && emit != "sh" && emit != "azureml")
     return usageError(
         p, "--emit must be 'ast', 'ir', 'env' or 'plan', not '" + emit + "'");
   if (!entry.empty() && emit == "ast")
@@ -163,6 +219,8 @@ int runCompile(const Args& args) {
   if (emit == "ast") {
     os << frontend::dumpAst(*parsed, llvm::sys::path::filename(files[0]),
                             fe.session().sourceMgr());
+  } else if (emit == "azureml") {
+    return writeAzure(*module, output, fe);
   } else if (emit == "ir") {
     ir::DumpOptions opts;
     opts.locations = locations;

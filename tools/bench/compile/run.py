@@ -16,9 +16,9 @@ check), the size of the Workflow for the 1,000-step pipeline (bar: under
 1 MiB) and the manifests of a parallel step over 1,000,000 files and over
 10 files (bar: the same bytes).
 
-With --target sh, also `pipec compile --target sh` (the script of every
-step) on the largest size: what writing the script adds to checking, at
-most 0.5x the check time.
+With --target sh (or azureml), also `pipec compile --target sh` (the
+script of every step; the Azure ML pipeline job) on the largest size: what
+writing the target adds to checking, at most 0.5x the check time.
 
 With --target all: `pipec check`, `pipec compile --target k8s` and
 `pipec compile --target sh` on the 10,000-step pipeline in interleaved
@@ -26,7 +26,7 @@ rounds, each target's time and what it adds to the check as a fraction of
 the check time (bar for both: at most 0.5).
 
 Usage: run.py [--build DIR] [--repeat N] [--sizes 1000,10000]
-              [--target k8s|sh|all]
+              [--target k8s|sh|azureml|all]
 """
 import argparse
 import os
@@ -58,7 +58,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--sizes", default="1000,10000")
-    ap.add_argument("--target", choices=["k8s", "sh", "all"],
+    ap.add_argument("--target", choices=["k8s", "sh", "azureml", "all"],
                     help="also time pipec compile --target TARGET (all: "
                     "check, k8s and sh side by side)")
     args = ap.parse_args()
@@ -137,7 +137,7 @@ def main():
 
 
 def bench_targets(pipec, repeat, steps=10000):
-    """check, compile --target k8s and compile --target sh on one pipeline,
+    """check and compile --target k8s, sh and azureml on one pipeline,
     interleaved; each target's CPU time beside the check's."""
     if not os.access(pipec, os.X_OK):
         sys.exit(f"{pipec} is missing: build with scripts/build.sh first")
@@ -146,7 +146,7 @@ def bench_targets(pipec, repeat, steps=10000):
         subprocess.run([sys.executable, os.path.join(HERE, "generate.py"),
                         str(steps), d], check=True)
         cmds = {"check": [pipec, "check", "pipeline.yaml"]}
-        for t in ("k8s", "sh"):
+        for t in ("k8s", "sh", "azureml"):
             cmds[t] = [pipec, "compile", "--target", t, "pipeline.yaml",
                        "-o", os.path.join(tmp, "out." + t)]
         best = {}
@@ -156,7 +156,7 @@ def bench_targets(pipec, repeat, steps=10000):
                 old = best.get(k, (cpu, wall))
                 best[k] = (min(cpu, old[0]), min(wall, old[1]))
         sizes = {t: os.path.getsize(os.path.join(tmp, "out." + t))
-                 for t in ("k8s", "sh")}
+                 for t in ("k8s", "sh", "azureml")}
     load = os.getloadavg()
     check = best["check"][0]
     print(f"{steps} steps, fastest of {repeat} interleaved rounds; load "
@@ -166,7 +166,7 @@ def bench_targets(pipec, repeat, steps=10000):
     print(f"{'check':>16} {check:>8.3f} {best['check'][1]:>8.3f} "
           f"{1:>8.2f} {'':>6} {'':>7}")
     ok = True
-    for t in ("k8s", "sh"):
+    for t in ("k8s", "sh", "azureml"):
         cpu, wall = best[t]
         extra = (cpu - check) / check
         ok = ok and extra <= 0.5

@@ -1,0 +1,6 @@
+def init():
+    pass
+
+
+def run(batch):
+    return batch
