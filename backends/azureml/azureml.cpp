@@ -236,44 +236,47 @@ class Emitter {
   /// In one file, a named component that several jobs use would be defined
   /// once per job: the first mapping gets an anchor, equal ones later are
   /// aliases of it (pipec, like Azure ML, refuses two definitions of one
-  /// name).
-  static void shareComponents(YNode& doc) {
+  /// name). Jobs that use a component as it is were made aliases while the
+  /// jobs were written (plainMapping); here the others are compared by
+  /// text, and anchors nothing refers to are dropped.
+  void shareComponents(YNode& doc) {
     auto isNamed = [](const YNode& v) {
-      if (v.kind != YNode::Kind::Map) return false;
+      if (v.kind != YNode::Kind::Map || !v.anchor.empty()) return false;
       for (const auto& [k, x] : v.entries)
         if (k == "name") return true;
       return false;
     };
+    // Each mapping is rendered once (nested ones once per enclosing copy).
     std::map<std::string, int> uses;
+    std::map<const YNode*, std::string> text_of;
     std::function<void(const YNode&)> count = [&](const YNode& n) {
       for (const auto& [k, v] : n.entries) {
-        if (k == "component" && isNamed(v)) ++uses[v.text()];
+        if (k == "component" && isNamed(v)) {
+          std::string& t = text_of[&v];
+          t = v.text();
+          ++uses[t];
+        }
         count(v);
       }
       for (const YNode& i : n.items) count(i);
     };
     count(doc);
     std::map<std::string, std::string> anchors;  // text -> anchor
-    std::set<std::string> taken;
     std::function<void(YNode&)> share = [&](YNode& n) {
       for (auto& [k, v] : n.entries) {
         if (k == "component" && isNamed(v)) {
-          std::string text = v.text();
+          const std::string& text = text_of[&v];
           if (auto it = anchors.find(text); it != anchors.end()) {
+            used_anchors_.insert(it->second);
             v = YNode::aliasOf(it->second);
             continue;
           }
           if (uses[text] > 1) {
             std::string name;
             for (const auto& [ck, cv] : v.entries)
-              if (ck == "name") name = safeFileName(cv.value);
-            for (char& ch : name)
-              if (ch == '.') ch = '_';
-            std::string anchor = name;
-            for (int i = 2; !taken.insert(anchor).second; ++i)
-              anchor = name + "_" + std::to_string(i);
-            v.anchor = anchor;
-            anchors[text] = anchor;
+              if (ck == "name") name = cv.value;
+            v.anchor = newAnchor(name);
+            anchors[text] = v.anchor;
           }
         }
         share(v);
@@ -281,6 +284,57 @@ class Emitter {
       for (YNode& i : n.items) share(i);
     };
     share(doc);
+    std::function<void(YNode&)> prune = [&](YNode& n) {
+      if (!n.anchor.empty() && !used_anchors_.count(n.anchor)) n.anchor.clear();
+      for (auto& [k, v] : n.entries) prune(v);
+      for (YNode& i : n.items) prune(i);
+    };
+    prune(doc);
+  }
+
+  /// An anchor name for a component, unique in the document.
+  std::string newAnchor(llvm::StringRef component_name) {
+    std::string name = safeFileName(component_name);
+    for (char& ch : name)
+      if (ch == '.') ch = '_';
+    std::string anchor = name;
+    for (int i = 2; !anchors_taken_.insert(anchor).second; ++i)
+      anchor = name + "_" + std::to_string(i);
+    return anchor;
+  }
+
+  /// The mapping of named component `c` for step `s`, in one file: when the
+  /// step runs the component as it is, written once and aliased after
+  /// (a pipeline of 10,000 steps of one component writes it once).
+  YNode plainMapping(const ir::Step& s, const Component& c,
+                     const std::string& dir) {
+    auto sameResources = [](const ir::Resources& a, const ir::Resources& b) {
+      return a.instance_type == b.instance_type &&
+             a.instance_count == b.instance_count &&
+             a.multi_instance == b.multi_instance &&
+             a.multi_gpu == b.multi_gpu && a.gpu_count == b.gpu_count &&
+             a.process_count_per_instance == b.process_count_per_instance &&
+             a.tf_chief == b.tf_chief && a.tf_ps == b.tf_ps &&
+             a.tf_worker == b.tf_worker && a.tf_evaluator == b.tf_evaluator;
+    };
+    bool plain = !c.is_inline && !c.name.empty() && s.job_type == c.job_type &&
+                 s.setting_bindings.empty() &&
+                 sameResources(s.resources, c.resources) &&
+                 s.parallel.has_value() == c.parallel.has_value() &&
+                 (!s.parallel ||
+                  (llvm::json::Value(ir::settingsJson(*s.parallel)) ==
+                       llvm::json::Value(ir::settingsJson(*c.parallel)) &&
+                   ir::templateSource(s.parallel->program_arguments) ==
+                       ir::templateSource(c.parallel->program_arguments)));
+    if (!plain) return component(c, dir, false, &s);
+    if (auto it = plain_anchor_.find(&c); it != plain_anchor_.end()) {
+      used_anchors_.insert(it->second);
+      return YNode::aliasOf(it->second);
+    }
+    YNode n = component(c, dir, false, &s);
+    n.anchor = newAnchor(c.name);
+    plain_anchor_[&c] = n.anchor;
+    return n;
   }
 
   /// Gives every named component a step uses a file, `components/NAME.yml`
@@ -453,7 +507,7 @@ class Emitter {
   YNode jobs(const Component& c, const std::string& dir) {
     YNode js = YNode::map();
     for (const ir::Step& s : c.body->steps)
-      js.set(s.name, job(s, dir, dirOf(c)));
+      js.add(s.name, job(s, dir, dirOf(c)));  // step names are unique
     return js;
   }
 
@@ -472,7 +526,7 @@ class Emitter {
     if (!s.component_ref.empty())
       y.set("component", YNode::str(s.component_ref));
     else if (mapping)
-      y.set("component", component(c, dir, false, &s));
+      y.set("component", plainMapping(s, c, dir));
     else if (!job_inline)
       y.set("component", YNode::str(pathFrom(o_.out_dir + "/" + file_of_.at(&c),
                                              false, dir)));
@@ -949,6 +1003,8 @@ class Emitter {
   const Options& o_;
   ir::DiagnosticEngine& diags_;
   std::map<const Component*, std::string> file_of_;
+  std::map<const Component*, std::string> plain_anchor_;
+  std::set<std::string> anchors_taken_, used_anchors_;
   std::map<std::string, const Component*> files_;
 };
 

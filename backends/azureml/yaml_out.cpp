@@ -54,8 +54,8 @@ void YNode::set(llvm::StringRef key, YNode v) {
 bool plainSafe(llvm::StringRef s) {
   if (s.empty()) return false;
   // Words YAML 1.1 (PyYAML, Azure's CLI) or 1.2 read as bools or null.
-  std::string l = s.lower();
-  if (llvm::StringSwitch<bool>(l)
+  if (s.size() <= 5 &&
+      llvm::StringSwitch<bool>(s.lower())
           .Cases("true", "false", "yes", "no", "on", "off", "y", "n", true)
           .Cases("null", "~", true)
           .Default(false))

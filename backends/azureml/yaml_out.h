@@ -35,6 +35,10 @@ struct YNode {
 
   /// Sets `key` (replacing an earlier entry of that key in place).
   void set(llvm::StringRef key, YNode value);
+  /// Appends `key`, which the caller knows is new (no search).
+  void add(llvm::StringRef key, YNode value) {
+    entries.emplace_back(key.str(), std::move(value));
+  }
   void push(YNode value) { items.push_back(std::move(value)); }
   bool empty() const {
     return kind == Kind::Map   ? entries.empty()

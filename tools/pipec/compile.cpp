@@ -220,7 +220,11 @@ int runCompile(const Args& args) {
     os << frontend::dumpAst(*parsed, llvm::sys::path::filename(files[0]),
                             fe.session().sourceMgr());
   } else if (emit == "azureml") {
-    return writeAzure(*module, output, fe);
+    // As `pipec check`: the AST and IR are not freed piece by piece at exit.
+    fe.skipFreeAtExit();
+    int rc = writeAzure(*module, output, fe);
+    fe.keep(std::move(module));
+    return rc;
   } else if (emit == "ir") {
     ir::DumpOptions opts;
     opts.locations = locations;
