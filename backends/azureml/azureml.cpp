@@ -561,7 +561,7 @@ class Emitter {
       parallelKeys(
           y, *c.parallel, nullptr, c, noBinding, s.extra.getObject("task"),
           s.extra.get("environment") != nullptr, s.range, dir, src_dir);
-    envOverrides(y, s, c);
+    envVars(y, s.environment_variables);
     extraKeys(y, s.extra, {"resources", "task", "type"}, src_dir, dir);
     return y;
   }
@@ -674,15 +674,13 @@ class Emitter {
     };
   }
 
-  void envOverrides(YNode& y, const ir::Step& s, const Component& c) {
+  /// The step's environment variables, its component's included: Azure ML
+  /// takes `environment_variables` on jobs, not in component specs.
+  static void envVars(YNode& y, const ir::EnvList& vars) {
+    if (vars.empty()) return;
     YNode env = YNode::map();
-    for (const auto& [k, v] : s.environment_variables) {
-      bool same = false;
-      for (const auto& [ck, cv] : c.environment_variables)
-        if (ck == k) same = cv == v;
-      if (!same) env.set(k, YNode::str(v));
-    }
-    if (!env.empty()) y.set("environment_variables", std::move(env));
+    for (const auto& [k, v] : vars) env.set(k, YNode::str(v));
+    y.set("environment_variables", std::move(env));
   }
 
   // --- components -----------------------------------------------------------
@@ -727,12 +725,9 @@ class Emitter {
     }
     YNode res = resources(r, c.extra, nullptr, none, c.range, &c);
     if (!res.empty()) y.set("resources", std::move(res));
-    if (!c.environment_variables.empty()) {
-      YNode env = YNode::map();
-      for (const auto& [k, v] : c.environment_variables)
-        env.set(k, YNode::str(v));
-      y.set("environment_variables", std::move(env));
-    }
+    // A lone component keeps its variables (pipec reads them back); in a
+    // pipeline they are its jobs'.
+    if (&c == m_.root) envVars(y, c.environment_variables);
     if (c.kind == ComponentKind::Parallel) {
       const ParallelSettings& p =
           step && step->parallel ? *step->parallel : *c.parallel;

@@ -23,6 +23,10 @@ each applied to both sides and each for a stated reason:
              the emitter, are dropped from the emitted side where the
              original has none at that place: a component's `environment`,
              a parallel task's `type` (run_function) and `environment`.
+  env        Azure ML takes environment variables on jobs, not in component
+             specs: a component's variables are written on each job that
+             runs it (where the step's list, compared as is, has them), so
+             `environment_variables` of components in a pipeline is dropped.
   inline     (inline layout only) A named component becomes the job's own
              mapping, which carries the step's effective resources,
              distribution and parallel settings: on the original side each
@@ -132,6 +136,18 @@ def strip_added(orig, new):
             strip_added(o, n)
 
 
+def drop_component_env(node):
+    """See 'env'."""
+    if isinstance(node, list):
+        for x in node:
+            drop_component_env(x)
+    elif isinstance(node, dict):
+        if "kind" in node and "job_type" in node and "steps" not in node and "command" in node:
+            node.pop("environment_variables", None)
+        for v in node.values():
+            drop_component_env(v)
+
+
 def component_id(c):
     return c["name"] + ("@" + c["version"] if c["version"] else "")
 
@@ -196,6 +212,9 @@ def round_trip(pipec, src, flags, tmp, layout):
         return f"--emit=ir of the emitted YAML failed: {err.strip()[-400:]}"
     if layout == "inline":
         orig = inline_named(orig, {component_id(c) for c in new.get("components", [])})
+    if orig["root"].get("kind") == "pipeline":
+        drop_component_env(orig)
+        drop_component_env(new)
     norm_paths(orig, os.path.dirname(os.path.abspath(src)))
     norm_paths(new, os.path.dirname(os.path.abspath(emitted)))
     strip_added(orig, new)
