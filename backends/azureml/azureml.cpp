@@ -559,15 +559,11 @@ class Emitter {
               jsonNode(llvm::json::Value(llvm::json::Object(*kept))));
     if (job_inline && c.parallel)
       parallelKeys(
-          y, *c.parallel, nullptr, c, noBinding, s.extra.getObject("task"),
+          y, *c.parallel, nullptr, c, boundIn(&s), s.extra.getObject("task"),
           s.extra.get("environment") != nullptr, s.range, dir, src_dir);
     envVars(y, s.environment_variables);
     extraKeys(y, s.extra, {"resources", "task", "type"}, src_dir, dir);
     return y;
-  }
-
-  static std::optional<YNode> noBinding(llvm::StringRef) {
-    return std::nullopt;
   }
 
   /// The component keys of a job written inline: code, command,
@@ -583,10 +579,10 @@ class Emitter {
       checkVariables(c);
       y.set("command", YNode::str(azureTemplate(c.command)));
       if (auto d = distribution(c.job_type, c.resources, c.displayId(), c.range,
-                                noBinding))
+                                boundIn(&s)))
         y.set("distribution", std::move(*d));
     }
-    YNode res = resources(c.resources, s.extra, nullptr, noBinding, s.range);
+    YNode res = resources(c.resources, s.extra, nullptr, boundIn(&s), s.range);
     if (!res.empty()) y.set("resources", std::move(res));
   }
 

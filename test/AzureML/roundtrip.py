@@ -149,6 +149,9 @@ def drop_component_env(node):
 
 
 def component_id(c):
+    """As the dump names a component a step uses (Component::displayId)."""
+    if not c["name"]:
+        return "<inline>"
     return c["name"] + ("@" + c["version"] if c["version"] else "")
 
 
