@@ -385,6 +385,20 @@ class Emitter {
     extraKeys(y, c.extra, {"$schema", "display_name", "type"}, dirOf(c),
               o_.out_dir);
     interface(y, c, o_.out_dir, /*job_style=*/true);
+    for (const ir::Port& p : c.inputs)
+      if (!p.optional && !p.default_path)
+        diags_.report(p.range, diag::AzureInputUnbound, p.name)
+            .note(llvm::SMRange(),
+                  "give it a default path, or submit with "
+                  "'az ml job create --set inputs.{}.path=PATH_OR_URI'",
+                  p.name);
+    for (const ir::Param& p : c.params)
+      if (!p.optional && !p.default_value)
+        diags_.report(p.range, diag::AzureInputUnbound, p.name)
+            .note(llvm::SMRange(),
+                  "give it a default, or submit with "
+                  "'az ml job create --set inputs.{}=VALUE'",
+                  p.name);
     y.set("jobs", jobs(c, o_.out_dir));
     return y;
   }
