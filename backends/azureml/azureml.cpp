@@ -932,9 +932,18 @@ class Emitter {
     };
     if (!base && !p.input_data.empty())
       y.set("input_data", YNode::str("${{inputs." + p.input_data + "}}"));
+    // A table split by Azure's default (1 MiB, or 10 files of an MLTable
+    // that lists files) is written without a size, which reads back as both.
+    ParallelSettings unset;
+    bool table_default = table &&
+                         p.batch_by != ParallelSettings::BatchBy::Count &&
+                         p.mini_batch_size == 1024 * 1024 &&
+                         p.mini_batch_files == unset.mini_batch_files;
     put("mini_batch_size",
-        !base || base->mini_batch_size != p.mini_batch_size ||
-            base->batch_by != p.batch_by,
+        base ? base->mini_batch_size != p.mini_batch_size ||
+                   base->batch_by != p.batch_by ||
+                   base->mini_batch_files != p.mini_batch_files
+             : !table_default,
         YNode::str(batchSizeText(p, table)));
     if (!p.partition_keys.empty() &&
         (!base || base->partition_keys != p.partition_keys)) {
