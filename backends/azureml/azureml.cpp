@@ -5,13 +5,16 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "backends/azureml/yaml_out.h"
 #include "ir/json_dump.h"
 #include "ir/program_arguments.h"
 #include "ir/settings.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
 namespace pipec::backends::azureml {
@@ -363,16 +366,44 @@ class Emitter {
     }
   }
 
-  /// `path` (absolute, or a URI) as written in a file in `dir`.
-  static std::string pathFrom(const std::string& path, bool is_uri,
-                              const std::string& dir) {
+  /// `path` (absolute, or a URI) as written in a file in `dir`: relative
+  /// when it lies inside the project the written files belong to (so the
+  /// files move with the project), else absolute (a relative path leading
+  /// out of the project is refused when the file is read: E0705).
+  std::string pathFrom(const std::string& path, bool is_uri,
+                       const std::string& dir) {
     if (is_uri) return path;
     std::string rel = ir::relativePath(path, dir);
+    if (llvm::StringRef(rel).startswith("..") && !insideProject(path))
+      return path;
     if (!llvm::sys::path::is_absolute(rel) &&
         !llvm::StringRef(rel).startswith("."))
       rel = "./" + rel;
     return rel;
   }
+
+  /// Whether `path` is inside the project of the written files: the
+  /// nearest folder above the output holding `.git`, else the output
+  /// folder itself (as `pipec check` finds a file's project).
+  bool insideProject(llvm::StringRef path) {
+    if (!root_) {
+      root_ = o_.out_dir;
+      for (llvm::StringRef d = o_.out_dir; !d.empty();
+           d = llvm::sys::path::parent_path(d)) {
+        llvm::SmallString<256> git(d);
+        llvm::sys::path::append(git, ".git");
+        if (llvm::sys::fs::exists(git)) {
+          root_ = d.str();
+          break;
+        }
+        if (d == "/") break;
+      }
+    }
+    llvm::StringRef r(*root_);
+    return path.startswith(r) &&
+           (path.size() == r.size() || path[r.size()] == '/' || r == "/");
+  }
+  std::optional<std::string> root_;  ///< see insideProject()
 
   // --- the pipeline job -----------------------------------------------------
 
@@ -414,9 +445,9 @@ class Emitter {
   /// Kept keys of the source (tags, settings, compute, ...) but `skip`;
   /// the local paths among them (an environment's conda_file and build
   /// context, additional_includes) rebased from `src_dir` to `dir`.
-  static void extraKeys(YNode& y, const llvm::json::Object& extra,
-                        std::initializer_list<llvm::StringRef> skip,
-                        const std::string& src_dir, const std::string& dir) {
+  void extraKeys(YNode& y, const llvm::json::Object& extra,
+                 std::initializer_list<llvm::StringRef> skip,
+                 const std::string& src_dir, const std::string& dir) {
     std::vector<std::string> keys;
     for (const auto& kv : extra) {
       llvm::StringRef k = kv.first;
@@ -429,8 +460,8 @@ class Emitter {
   }
 
   /// A kept value, its local paths rebased (see extraKeys).
-  static YNode kept(llvm::StringRef key, const llvm::json::Value& v,
-                    const std::string& src_dir, const std::string& dir) {
+  YNode kept(llvm::StringRef key, const llvm::json::Value& v,
+             const std::string& src_dir, const std::string& dir) {
     YNode n = jsonNode(v);
     auto rebase = [&](YNode& p) {
       if (p.kind != YNode::Kind::Scalar || p.raw) return;
@@ -479,8 +510,7 @@ class Emitter {
     if (!out.empty()) y.set("outputs", std::move(out));
   }
 
-  static YNode portNode(const ir::Port& p, const std::string& dir,
-                        bool output) {
+  YNode portNode(const ir::Port& p, const std::string& dir, bool output) {
     YNode n = YNode::map();
     n.set("type", YNode::plain(azureType(p.type).str()));
     if (p.default_path) {
