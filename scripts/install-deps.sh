@@ -13,7 +13,7 @@ PACKAGES="
   googletest libgtest-dev
   python3 python3-venv python3-pandas python3-sklearn python3-xgboost python3-torch python3-yaml
   nodejs neovim
-  dash shellcheck make parallel procps
+  dash shellcheck make parallel procps curl
 "
 
 missing=""
