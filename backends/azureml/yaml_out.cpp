@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "ir/types.h"
+#include "ir/yaml_quote.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSwitch.h"
 
@@ -77,35 +78,8 @@ bool plainSafe(llvm::StringRef s) {
 }
 
 std::string doubleQuoted(llvm::StringRef s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += "\\x";
-          out += llvm::hexdigit(c >> 4, true);
-          out += llvm::hexdigit(c & 15, true);
-        } else {
-          out += char(c);
-        }
-    }
-  }
-  out += '"';
+  std::string out;
+  ir::yaml::appendDoubleQuoted(out, s);
   return out;
 }
 

@@ -12,13 +12,6 @@
 
 namespace pipec::backends::k8s {
 
-/// Appends `s` as a YAML double-quoted scalar: `"` and `\` escaped, line
-/// ends, tabs and every character a YAML reader rejects raw (C0 and C1
-/// controls, DEL, U+00A0, U+FEFF, U+FFFE, U+FFFF and the other
-/// noncharacters) as escapes. A byte sequence that is not UTF-8 cannot be
-/// carried by YAML: each maximal bad subsequence becomes U+FFFD.
-void appendDoubleQuoted(std::string& out, llvm::StringRef s);
-
 /// Whether `key` is written as a plain scalar (as yaml-cpp decides for the
 /// keys the manifests use: letters, digits, `-._/`, not a null word, not a
 /// lone `-`); other keys are double-quoted.

@@ -1,6 +1,7 @@
 // The manifests' YAML writer: the bytes yaml-cpp's emitter wrote before for
 // the same calls, and quoting that gives every value back, hostile or not.
 #include "backends/k8s/yaml_writer.h"
+#include "ir/yaml_quote.h"
 
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
@@ -12,7 +13,7 @@ namespace {
 
 std::string dq(llvm::StringRef s) {
   std::string out;
-  appendDoubleQuoted(out, s);
+  ir::yaml::appendDoubleQuoted(out, s);
   return out;
 }
 
