@@ -5,6 +5,7 @@
 #include "ir/settings.h"
 #include "ir/types.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
 
 namespace pipec::lowering {
 
@@ -75,6 +76,20 @@ Value stepJson(const ir::FlatPipeline& flat, const LoweredStep& s,
                                {"decides", p.decides},
                                {"env", envObject(p.env)}});
   for (std::size_t d : s.deps) after.push_back(flat.steps[d].name);
+  Array layout;
+  for (const LayoutEntry& e : s.layout) {
+    if (e.kind == LayoutEntry::Kind::Dir) {
+      layout.push_back(Object{{"dir", e.path}});
+      continue;
+    }
+    Object o{{"link", e.path},
+             {"to", llvm::sys::path::is_absolute(e.target)
+                        ? ir::relativePath(e.target, root_dir)
+                        : e.target}};
+    if (e.make_target) o["make_target"] = true;
+    if (e.after_code) o["after_code"] = true;
+    layout.push_back(std::move(o));
+  }
   const ir::Resources& r = s.resources;
   Object step{
       {"name", s.name},
@@ -96,6 +111,7 @@ Value stepJson(const ir::FlatPipeline& flat, const LoweredStep& s,
       {"processes", std::move(processes)},
       {"inputs", std::move(inputs)},
       {"outputs", std::move(outputs)},
+      {"layout", std::move(layout)},
   };
   if (!s.image.empty()) step["image"] = s.image;
   if (!s.cache) step["cache"] = false;

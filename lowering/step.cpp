@@ -125,6 +125,12 @@ ParallelTask lowerTask(const ir::FlatStep& f, const StepValues& v,
 std::string commandKey(const std::vector<CommandPiece>& pieces,
                        const std::vector<UserArg>& user_args) {
   std::string key;
+  std::size_t size = 0;
+  for (const CommandPiece& p : pieces)
+    size +=
+        2 + (p.kind == CommandPiece::Kind::Text ? p.text : p.env_var).size();
+  for (const UserArg& a : user_args) size += a.flag.size() + 1;
+  key.reserve(size);
   for (const CommandPiece& p : pieces) {
     key += p.kind == CommandPiece::Kind::Text ? 'T' : 'V';
     key += p.kind == CommandPiece::Kind::Text ? p.text : p.env_var;
@@ -150,6 +156,92 @@ LoweredCommand lowerStepCommand(const std::vector<CommandPiece>& pieces,
       cache->impl->commands.try_emplace(commandKey(pieces, user_args));
   if (fresh) it->second = compileCommand(pieces, user_args);
   return instantiateCommand(it->second, values);
+}
+
+// `parts` joined, with one allocation.
+template <typename... T>
+std::string cat(const T&... parts) {
+  std::string out;
+  out.reserve((llvm::StringRef(parts).size() + ...));
+  (out.append(llvm::StringRef(parts).data(), llvm::StringRef(parts).size()),
+   ...);
+  return out;
+}
+
+// The step's folders and links below its root (LayoutEntry).
+std::vector<LayoutEntry> stepLayout(const ir::FlatPipeline& flat,
+                                    const LoweredStep& s) {
+  using K = LayoutEntry::Kind;
+  std::vector<LayoutEntry> out;
+  out.reserve(13 + 2 * (s.inputs.size() + s.outputs.size()));
+  auto dir = [&](std::string path) {
+    LayoutEntry& e = out.emplace_back();
+    e.path = std::move(path);
+  };
+  auto link = [&](std::string path, std::string target) -> LayoutEntry& {
+    LayoutEntry& e = out.emplace_back();
+    e.kind = K::Link;
+    e.path = std::move(path);
+    e.target = std::move(target);
+    return e;
+  };
+  for (const char* d :
+       {"logs", "ml", "ml/usercode", "ml/input", "ml/input/config"})
+    dir(d);
+  bool data = false;
+  for (const InputData& in : s.inputs) {
+    const ir::DataSource& d = in.source;
+    if (d.kind == ir::DataSource::Kind::None ||
+        (d.kind == ir::DataSource::Kind::Path && d.is_uri))
+      continue;
+    if (!data) dir("ml/input/data");
+    data = true;
+    if (d.kind == ir::DataSource::Kind::Path) {
+      if (in.single_file) {
+        // A single file: the channel folder holds a link named like it.
+        dir(cat("ml/input/data/", in.channel));
+        link(cat("ml/input/data/", in.channel, "/",
+                 llvm::sys::path::filename(d.path)),
+             d.path);
+      } else {
+        link(cat("ml/input/data/", in.channel), d.path);
+      }
+      continue;
+    }
+    // Another step's output, relative so that a run folder can move.
+    const std::string& producer = flat.steps[d.step].name;
+    if (in.single_file) {
+      llvm::StringRef file = llvm::sys::path::filename(in.path);
+      dir(cat("ml/input/data/", in.channel));
+      link(
+          cat("ml/input/data/", in.channel, "/", file),
+          cat("../../../../../", producer, "/ml/output/", d.output, "/", file));
+    } else {
+      link(cat("ml/input/data/", in.channel),
+           cat("../../../../", producer, "/ml/output/", d.output));
+    }
+  }
+  if (!s.outputs.empty()) {
+    dir("ml/output");
+    for (const OutputData& o : s.outputs) {
+      if (o.target.empty())
+        dir(cat("ml/output/", o.channel));
+      else
+        link(cat("ml/output/", o.channel), o.target).make_target = true;
+    }
+  }
+  // ./outputs and ./logs of a command step's working folder (Azure ML),
+  // kept beside it so that its default outputs can name them; a folder of
+  // the code's own of that name stays, and a git URL is cloned into an
+  // empty folder, so has neither.
+  if (s.kind == StepKind::Command && !s.code_is_url) {
+    dir("ml/artifacts");
+    dir("ml/artifacts/outputs");
+    dir("ml/artifacts/logs");
+    link("ml/usercode/outputs", "../artifacts/outputs").after_code = true;
+    link("ml/usercode/logs", "../artifacts/logs").after_code = true;
+  }
+  return out;
 }
 
 }  // namespace
@@ -248,6 +340,7 @@ LoweredStep lowerStep(const ir::FlatPipeline& flat, std::size_t index,
     s.processes = processSlots(s.job_type, s.resources);
   }
   s.training_job_json = trainingJobJson(s, c);
+  s.layout = stepLayout(flat, s);
   return s;
 }
 

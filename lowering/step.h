@@ -59,6 +59,27 @@ struct ParallelTask {
   std::int64_t instance_count = 1;
 };
 
+/// One entry of a step's folder layout (RUNTIME.md, "Run directory"): a
+/// path relative to the step's root, the folder that holds `ml/` and
+/// `logs/` (`<run>/<step>` on this machine, `/` in a container).
+struct LayoutEntry {
+  enum class Kind : std::uint8_t {
+    Dir,   ///< a folder; its parents come earlier in the list
+    Link,  ///< a symbolic link at `path` to `target`
+  };
+  Kind kind = Kind::Dir;
+  std::string path;
+  /// A link's target: relative to the link's own folder (another step's
+  /// output, beside this step's root), or an absolute path.
+  std::string target;
+  /// The target is a folder outside the step (an output bound to `path:`)
+  /// that is made, with its parents, before the link.
+  bool make_target = false;
+  /// Made once the code is in ml/usercode, and only when the code has
+  /// nothing of that name (`./outputs` and `./logs` of a command step).
+  bool after_code = false;
+};
+
 /// A leaf step, lowered.
 struct LoweredStep {
   std::string name;  ///< qualified: "train", "outer.inner"
@@ -96,6 +117,10 @@ struct LoweredStep {
   bool code_is_url = false;
   std::optional<ParallelTask> task;  ///< parallel steps
   std::vector<std::size_t> deps;     ///< indices of producer steps, sorted
+  /// The folders and links of the step's root, parents first: what every
+  /// target that lays the tree out on a file system makes (the runtime and
+  /// the shell script); the config files and the code come with it.
+  std::vector<LayoutEntry> layout;
 };
 
 /// What the steps of one pipeline share while they are lowered: each

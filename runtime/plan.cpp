@@ -360,78 +360,41 @@ std::optional<RunPlan> buildPlan(const ir::Component& root,
   return plan;
 }
 
-llvm::Error layoutStep(const RunPlan& plan, const StepPlan& s, FileSystem& fs) {
+llvm::Error layoutStep(const RunPlan&, const StepPlan& s, FileSystem& fs) {
   using K = TreeEntry::Kind;
+  // The lowering's layout (below the step's folder, as buildPlan named it),
+  // then the config files; links that wait for the code come after its copy.
   std::vector<TreeEntry> tree;
-  tree.reserve(17 + 2 * (s.links.size() + s.outputs.size()));
-  // Paths below the step's folder, as buildPlan named them.
-  auto below = [&](const std::string& path) {
-    return path.substr(s.dir.size() + 1);
-  };
-  const std::string ml = below(s.ml_root), config = ml + "/input/config";
-  for (const std::string& d :
-       {below(s.logs_dir), ml, below(s.work_dir), ml + "/input", config})
-    tree.push_back({K::Dir, d, ""});
-  tree.push_back(
-      {K::File, config + "/hyperparameters.json", s.hyperparameters_json});
-  tree.push_back({K::File, config + "/training_job.json", s.training_job_json});
-  if (!s.links.empty()) {
-    tree.push_back({K::Dir, ml + "/input/data", ""});
-    for (const InputLink& l : s.links) {
-      std::string link = ml + "/input/data/" + l.channel;
-      if (l.single_file) {
-        std::string file = llvm::sys::path::filename(l.target).str();
-        tree.push_back({K::Dir, link, ""});
-        tree.push_back({K::Link, link + "/" + file,
-                        l.producer
-                            ? "../../../../../" + plan.steps[*l.producer].name +
-                                  "/ml/output/" + l.producer_output + "/" + file
-                            : l.target});
-      } else if (l.producer) {
-        tree.push_back({K::Link, link,
-                        "../../../../" + plan.steps[*l.producer].name +
-                            "/ml/output/" + l.producer_output});
-      } else {
-        tree.push_back({K::Link, link, l.target});
-      }
+  tree.reserve(s.layout.size() + 2);
+  std::vector<const lowering::LayoutEntry*> after_code;
+  const bool code = !s.code.empty() && !s.code_is_url;
+  for (const lowering::LayoutEntry& e : s.layout) {
+    if (e.kind == lowering::LayoutEntry::Kind::Dir) {
+      tree.push_back({K::Dir, e.path, ""});
+      continue;
     }
-  }
-  if (!s.outputs.empty()) {
-    tree.push_back({K::Dir, ml + "/output", ""});
-    for (const lowering::OutputData& o : s.outputs) {
-      if (o.target.empty()) {
-        tree.push_back({K::Dir, ml + "/output/" + o.channel, ""});
-        continue;
-      }
-      if (llvm::Error e = fs.makeDirs(o.target)) return e;
-      tree.push_back({K::Link, ml + "/output/" + o.channel, o.target});
+    if (e.after_code && code) {
+      after_code.push_back(&e);
+      continue;
     }
+    if (e.make_target)
+      if (llvm::Error err = fs.makeDirs(e.target)) return err;
+    tree.push_back({K::Link, e.path, e.target});
   }
-  // ./outputs and ./logs of a command step's working folder (Azure ML),
-  // kept beside it so that its default outputs can name them; a folder of
-  // the code's own of that name stays, and a git URL is cloned into an
-  // empty folder, so has neither.
-  const bool artifacts = s.kind == StepKind::Command && !s.code_is_url;
-  const char* const kArtifacts[] = {"outputs", "logs"};
-  if (artifacts) {
-    const std::string dir = below(lowering::artifactsDir(s.ml_root));
-    tree.push_back({K::Dir, dir, ""});
-    for (const char* d : kArtifacts) {
-      tree.push_back({K::Dir, dir + "/" + d, ""});
-      // Without code nothing can be in the way: one pass makes the links.
-      if (s.code.empty())
-        tree.push_back({K::Link, below(s.work_dir) + "/" + d,
-                        std::string("../artifacts/") + d});
-    }
-  }
+  const std::string config = s.ml_root + "/input/config";
+  tree.push_back({K::File,
+                  config.substr(s.dir.size() + 1) + "/hyperparameters.json",
+                  s.hyperparameters_json});
+  tree.push_back({K::File,
+                  config.substr(s.dir.size() + 1) + "/training_job.json",
+                  s.training_job_json});
   if (llvm::Error e = fs.makeTree(s.dir, tree)) return e;
-  if (!s.code.empty() && !s.code_is_url) {
+  if (code) {
     if (llvm::Error e = fs.copyTree(s.code, s.work_dir)) return e;
-    for (const char* d : kArtifacts) {
-      std::string link = s.work_dir + "/" + d;
-      if (artifacts && fs.kind(link) == FileSystem::Kind::Missing)
-        if (llvm::Error e = fs.symlink(std::string("../artifacts/") + d, link))
-          return e;
+    for (const lowering::LayoutEntry* e : after_code) {
+      std::string link = s.dir + "/" + e->path;
+      if (fs.kind(link) == FileSystem::Kind::Missing)
+        if (llvm::Error err = fs.symlink(e->target, link)) return err;
     }
   }
   if (!s.conda_pip_file.empty())

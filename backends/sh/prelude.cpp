@@ -172,11 +172,34 @@ pipec_await() {
   wait
   [ -z "$pipec_why" ]
 }
-# Reports step $1 (folder $2) failed.
+# Reports step $1 (folder $pipec_d) failed.
 pipec_failed() {
   printf '%s: error: step '"'"'%s'"'"' failed (%s), log: %s/logs/%s.log\n' \
-    "$pipec_me" "$1" "$pipec_why" "$2" "$pipec_proc" >&2
+    "$pipec_me" "$1" "$pipec_why" "$pipec_d" "$pipec_proc" >&2
   return 1
+}
+# Starts process $1 of the step in folder $pipec_d ($2: 1 when its end
+# decides the step's): in the step's ml/usercode, with stdin from /dev/null
+# and its output in logs/$1.log, it gets the step's environment (pipec_e),
+# then its own variables (the other arguments, NAME=VALUE), and runs the
+# step's command (pipec_c).
+pipec_start() {
+  (
+    (
+      cd -- "$pipec_d/ml/usercode" || exit 126
+      pipec_e
+      shift 2
+      # Each argument is NAME=VALUE.
+      # shellcheck disable=SC2163
+      for pipec_v; do export "$pipec_v"; done
+      pipec_c
+    ) </dev/null >"$pipec_d/logs/$1.log" 2>&1 &
+    pipec_watch "$1" "$!" "$2" 2>/dev/null
+  ) &
+}
+# Links $2 to $1 unless the step's code put something there.
+pipec_ln_unless() {
+  [ -e "$2" ] || [ -L "$2" ] || ln -s -- "$1" "$2"
 }
 # Reports step $1 could not be laid out or started ($2: why).
 pipec_broken() {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <string_view>
 #include <utility>
@@ -40,7 +41,8 @@ struct Sub {
 };
 
 /// Appends a shell word whose value is `s`, each occurrence of a `subs`
-/// sentinel replaced by its expansion; everything else single-quoted.
+/// sentinel replaced by its expansion (at one place, the first of `subs`
+/// that matches); everything else single-quoted.
 void word(std::string& out, llvm::StringRef s, llvm::ArrayRef<Sub> subs) {
   bool empty = true;
   while (!s.empty()) {
@@ -79,36 +81,88 @@ std::string w(llvm::StringRef s) {
   return out;
 }
 
-/// A shell word for `add()`: the value of `s`, as w(s) writes it.
+/// A shell word for `add()`: the value of `s`, with the substitutions of
+/// the step being written (the step's folder, the run folder).
 struct W {
   llvm::StringRef s;
 };
-/// A shell word for `add()` from JSON text, where the run folder's
-/// sentinel is escaped: it becomes "$pipec_rj".
+/// A shell word for `add()` from JSON text, where the sentinels are
+/// escaped: the step's folder becomes "$pipec_dj", the run's "$pipec_rj".
 struct J {
   llvm::StringRef s;
 };
 
+/// The sentinels of one kind of text (lowered values, or JSON text), and
+/// their expansions.
+struct Marks {
+  char first;        ///< the first byte of both sentinels
+  std::string step;  ///< the step's folder and a '/'; empty: not used
+  std::string run;   ///< the run folder
+  llvm::StringRef step_to, run_to;
+};
+
+/// The substitutions in the words of one step.
+struct Subs {
+  Marks words{'\x01', "", kRun, "\"$pipec_d\"/", "\"$pipec_r\""};
+  Marks json{'\\', "", "\\u0001PIPEC_RUN\\u0001", "\"$pipec_dj\"/",
+             "\"$pipec_rj\""};
+};
+
+/// word() for the two sentinels of `m`: a scan for their first byte.
+void word(std::string& out, llvm::StringRef s, const Marks& m) {
+  bool empty = true;
+  std::size_t from = 0;  // where the literal text not yet written starts
+  std::size_t at = 0;
+  while (at < s.size()) {
+    const void* hit = std::memchr(s.data() + at, m.first, s.size() - at);
+    if (!hit) break;
+    at = static_cast<const char*>(hit) - s.data();
+    llvm::StringRef rest = s.substr(at);
+    llvm::StringRef to;
+    std::size_t len = 0;
+    if (!m.step.empty() && rest.startswith(m.step)) {
+      to = m.step_to;
+      len = m.step.size();
+    } else if (rest.startswith(m.run)) {
+      to = m.run_to;
+      len = m.run.size();
+    } else {
+      ++at;
+      continue;
+    }
+    if (at > from) lowering::appendShellQuoted(out, s.slice(from, at));
+    out.append(to.data(), to.size());
+    empty = false;
+    at += len;
+    from = at;
+  }
+  if (from < s.size()) {
+    lowering::appendShellQuoted(out, s.substr(from));
+    empty = false;
+  }
+  if (empty) out += "''";
+}
+
 /// Appends each piece to `o`: text as it is, W and J pieces as words.
-void add(std::string&) {}
+inline void add(std::string&, const Subs&) {}
 template <typename... Rest>
-void add(std::string& o, llvm::StringRef text, const Rest&... rest);
+void add(std::string& o, const Subs& subs, llvm::StringRef text,
+         const Rest&... rest);
 template <typename... Rest>
-void add(std::string& o, W word_of, const Rest&... rest) {
-  word(o, word_of.s, runSubs());
-  add(o, rest...);
+void add(std::string& o, const Subs& subs, W word_of, const Rest&... rest) {
+  word(o, word_of.s, subs.words);
+  add(o, subs, rest...);
 }
 template <typename... Rest>
-void add(std::string& o, J json_of, const Rest&... rest) {
-  static const std::vector<Sub> subs{
-      {"\\u0001PIPEC_RUN\\u0001", "\"$pipec_rj\""}};
-  word(o, json_of.s, subs);
-  add(o, rest...);
+void add(std::string& o, const Subs& subs, J json_of, const Rest&... rest) {
+  word(o, json_of.s, subs.json);
+  add(o, subs, rest...);
 }
 template <typename... Rest>
-void add(std::string& o, llvm::StringRef text, const Rest&... rest) {
+void add(std::string& o, const Subs& subs, llvm::StringRef text,
+         const Rest&... rest) {
   o.append(text.data(), text.size());
-  add(o, rest...);
+  add(o, subs, rest...);
 }
 
 bool validName(llvm::StringRef n) {
@@ -128,27 +182,43 @@ std::string hashName(llvm::StringRef s) {
   return hex;
 }
 
+/// A step's name as it stands in JSON text: unchanged, or nullopt when
+/// JSON escapes some of it.
+bool plainInJson(llvm::StringRef name) {
+  return llvm::all_of(name, [](char c) {
+    return std::uint8_t(c) >= 0x20 && std::uint8_t(c) < 0x7f && c != '"' &&
+           c != '\\';
+  });
+}
+
 class Writer {
  public:
   Writer(const ir::Component& root, const ir::FlatPipeline& flat,
-         ir::DiagnosticEngine& diags)
-      : root_(root), flat_(flat), diags_(diags) {}
+         ir::DiagnosticEngine& diags, llvm::raw_ostream& os)
+      : root_(root), flat_(flat), diags_(diags), os_(os) {}
 
-  bool write(const ScriptOptions& opts, std::string& out);
+  bool write(const ScriptOptions& opts);
 
  private:
   bool check(const lowering::LoweredStep& s);
   void step(std::size_t index, const lowering::LoweredStep& s);
-  void layout(const lowering::LoweredStep& s, const std::string& dir);
-  void processes(const lowering::LoweredStep& s, const std::string& dir,
-                 const std::string& venv);
+  void layout(const lowering::LoweredStep& s);
+  void processes(const lowering::LoweredStep& s, const std::string& venv);
   std::string parallelSpec(const lowering::LoweredStep& s,
                            const std::string& dir, const std::string& venv);
+  /// Writes out what `o_` holds and empties it.
+  void flush() {
+    os_.write(o_.data(), o_.size());
+    o_.clear();
+  }
 
   const ir::Component& root_;
   const ir::FlatPipeline& flat_;
   ir::DiagnosticEngine& diags_;
+  llvm::raw_ostream& os_;
+  /// The text of the step being written (its capacity is reused).
   std::string o_;
+  Subs subs_;
   bool parallel_ = false;
   /// The virtual environment of each local code folder ("": none).
   std::map<std::string, std::string> venvs_;
@@ -186,91 +256,60 @@ bool Writer::check(const lowering::LoweredStep& s) {
   return ok;
 }
 
-void Writer::layout(const lowering::LoweredStep& s, const std::string& dir) {
-  const std::string ml = s.ml_root, config = ml + "/input/config";
+// The step's folder as the lowering lays it out (LoweredStep::layout), in a
+// subshell inside it: every path of the layout is relative to it.
+void Writer::layout(const lowering::LoweredStep& s) {
+  using K = lowering::LayoutEntry::Kind;
+  const Subs& x = subs_;
   std::string& o = o_;
   // Inputs bound to local paths must exist when the step starts.
   for (const lowering::InputData& in : s.inputs)
     if (in.source.kind == ir::DataSource::Kind::Path) {
-      add(o, "  [ -e ", W{in.source.path}, " ] || pipec_broken ", W{s.name},
+      add(o, x, "  [ -e ", W{in.source.path}, " ] || pipec_broken ", W{s.name},
           " ",
           W{"input '" + in.channel + "': '" + in.source.path +
             "' does not exist"},
           " || return 1\n");
     }
-  add(o, "  mkdir -p -- ", W{dir + "/logs"}, " ", W{s.work_dir}, " ",
-      W{config});
-  for (const lowering::OutputData& out : s.outputs) {
-    o += ' ';
-    if (out.target.empty())
-      add(o, W{ml + "/output/" + out.channel});
-    else
-      add(o, W{out.target});
+  // One mkdir -p for the folders that are no parent of a later one.
+  o += "  (\n    mkdir -p -- \"$pipec_d\" && cd -- \"$pipec_d\" &&\n      "
+       "mkdir -p --";
+  const std::vector<lowering::LayoutEntry>& l = s.layout;
+  for (std::size_t i = 0; i < l.size(); ++i) {
+    if (l[i].kind != K::Dir) continue;
+    const std::string& p = l[i].path;
+    bool parent = false;
+    for (std::size_t j = i + 1; j < l.size() && !parent; ++j)
+      parent = l[j].kind == K::Dir && l[j].path.size() > p.size() &&
+               l[j].path[p.size()] == '/' &&
+               llvm::StringRef(l[j].path).startswith(p);
+    if (!parent) add(o, x, " ", W{p});
   }
-  if (!s.outputs.empty()) add(o, " ", W{ml + "/output"});
-  if (!s.inputs.empty()) add(o, " ", W{ml + "/input/data"});
-  add(o, " || pipec_broken ", W{s.name},
-      " 'cannot create its folders' || return 1\n");
-  add(o, "  printf '%s' ", J{s.hyperparameters_json}, " >",
-      W{config + "/hyperparameters.json"}, " &&\n    printf '%s' ",
-      J{s.training_job_json}, " >", W{config + "/training_job.json"});
-  for (const lowering::InputData& in : s.inputs) {
-    const ir::DataSource& d = in.source;
-    if (d.kind == ir::DataSource::Kind::None) continue;
-    std::string link = ml + "/input/data/" + in.channel;
-    std::string target = d.kind == ir::DataSource::Kind::Path
-                             ? d.path
-                             : std::string(kRun) + "/" +
-                                   flat_.steps[d.step].name + "/ml/output/" +
-                                   d.output;
-    if (in.single_file && d.kind == ir::DataSource::Kind::StepOutput) {
-      // An upstream file output: the channel folder holds a link to it.
-      std::string file = llvm::sys::path::filename(in.path).str();
-      add(o, " &&\n    mkdir -p -- ", W{link}, " && ln -s -- ",
-          W{"../../../../../" + flat_.steps[d.step].name + "/ml/output/" +
-            d.output + "/" + file},
-          " ", W{link + "/" + file});
-    } else if (in.single_file) {
-      add(o, " &&\n    mkdir -p -- ", W{link}, " && ln -s -- ", W{target}, " ",
-          W{link + "/" + llvm::sys::path::filename(target).str()});
-    } else if (d.kind == ir::DataSource::Kind::StepOutput) {
-      add(o, " &&\n    ln -s -- ",
-          W{"../../../../" + flat_.steps[d.step].name + "/ml/output/" +
-            d.output},
-          " ", W{link});
-    } else {
-      add(o, " &&\n    ln -s -- ", W{target}, " ", W{link});
-    }
+  for (const lowering::LayoutEntry& e : l) {
+    if (e.kind != K::Link || e.after_code) continue;
+    o += " &&\n      ";
+    if (e.make_target) add(o, x, "mkdir -p -- ", W{e.target}, " && ");
+    add(o, x, "ln -s -- ", W{e.target}, " ", W{e.path});
   }
-  for (const lowering::OutputData& out : s.outputs)
-    if (!out.target.empty())
-      add(o, " &&\n    ln -s -- ", W{out.target}, " ",
-          W{ml + "/output/" + out.channel});
+  add(o, x, " &&\n      printf '%s' ", J{s.hyperparameters_json},
+      " >ml/input/config/hyperparameters.json &&\n      printf '%s' ",
+      J{s.training_job_json}, " >ml/input/config/training_job.json");
   if (!s.code.empty() && !s.code_is_url)
-    add(o, " &&\n    cp -RP -- ", W{s.code + "/."}, " ", W{s.work_dir + "/"});
-  // ./outputs and ./logs of a command step's working folder, as pipec run
-  // lays them out (runtime/plan.cpp, layoutStep).
-  if (s.kind == lowering::StepKind::Command && !s.code_is_url) {
-    std::string art = lowering::artifactsDir(ml);
-    add(o, " &&\n    mkdir -p -- ", W{art + "/outputs"}, " ", W{art + "/logs"});
-    for (const char* d : {"outputs", "logs"}) {
-      std::string link = s.work_dir + "/" + d;
-      add(o, " &&\n    { [ -e ", W{link}, " ] || [ -L ", W{link},
-          " ] || ln -s -- ", W{std::string("../artifacts/") + d}, " ", W{link},
-          "; }");
-    }
-  }
-  add(o, " ||\n    pipec_broken ", W{s.name},
+    add(o, x, " &&\n      cp -RP -- ", W{s.code + "/."}, " ml/usercode/");
+  for (const lowering::LayoutEntry& e : l)
+    if (e.kind == K::Link && e.after_code)
+      add(o, x, " &&\n      pipec_ln_unless ", W{e.target}, " ", W{e.path});
+  add(o, x, "\n  ) || pipec_broken ", W{s.name},
       " 'cannot lay out its folder' || return 1\n");
   if (s.code_is_url) {
     std::string url = s.code;
     llvm::StringRef(url).consume_front("git+");
     if (llvm::StringRef(url).startswith("git+")) url = url.substr(4);
-    add(o, "  GIT_TERMINAL_PROMPT=0 git clone --quiet --depth 1 -- ", W{url},
-        " ", W{s.work_dir}, " </dev/null >", W{dir + "/logs/git.log"},
-        " 2>&1 ||\n    pipec_broken ", W{s.name}, " ",
-        W{"git clone of '" + url + "' failed, log: "}, "\"$pipec_r\"",
-        W{"/" + s.name + "/logs/git.log"}, " || return 1\n");
+    add(o, x, "  GIT_TERMINAL_PROMPT=0 git clone --quiet --depth 1 -- ", W{url},
+        " \"$pipec_d\"/ml/usercode </dev/null >\"$pipec_d\"/logs/git.log"
+        " 2>&1 ||\n    pipec_broken ",
+        W{s.name}, " ", W{"git clone of '" + url + "' failed, log: "},
+        "\"$pipec_d\"/logs/git.log || return 1\n");
   }
 }
 
@@ -301,8 +340,12 @@ std::string Writer::parallelSpec(const lowering::LoweredStep& s,
   return text;
 }
 
-void Writer::processes(const lowering::LoweredStep& s, const std::string& dir,
+// The step's environment (pipec_e) and command (pipec_c) as functions, and
+// one pipec_start for each of its processes with the process's own
+// variables.
+void Writer::processes(const lowering::LoweredStep& s,
                        const std::string& venv) {
+  const Subs& x = subs_;
   std::string& o = o_;
   std::vector<lowering::ProcessSlot> slots = s.processes;
   if (s.task) {
@@ -312,68 +355,96 @@ void Writer::processes(const lowering::LoweredStep& s, const std::string& dir,
   }
   // Ports: the script picks one per group; the lowering writes them where
   // kPortBase + g stands.
-  std::vector<Sub> subs = runSubs();
+  std::vector<Sub> ports{{kRun, "\"$pipec_r\""}};
   if (!s.task) {
     lowering::assignLoopbackAddresses(s.job_type, s.resources, slots);
     std::vector<lowering::PortGroup> groups =
         lowering::portGroups(s.job_type, s.resources, slots);
-    std::vector<std::uint16_t> ports;
+    std::vector<std::uint16_t> numbers;
     for (std::size_t g = 0; g < groups.size(); ++g) {
-      ports.push_back(std::uint16_t(kPortBase + g));
-      subs.push_back({std::to_string(kPortBase + g),
-                      "\"$pipec_p" + std::to_string(g) + "\""});
-      o += "  pipec_p" + std::to_string(g) + "=$(pipec_port " +
-           w(slots[groups[g].slots.front()].address) + " " + std::to_string(g) +
-           ")\n";
+      numbers.push_back(std::uint16_t(kPortBase + g));
+      std::string n = std::to_string(g);
+      ports.push_back({std::to_string(kPortBase + g), "\"$pipec_p" + n + "\""});
+      add(o, x, "  pipec_p", n, "=$(pipec_port ",
+          W{slots[groups[g].slots.front()].address}, " ", n, ")\n");
     }
     if (!groups.empty())
-      lowering::bindEndpoints(s.job_type, s.resources, slots, ports);
+      lowering::bindEndpoints(s.job_type, s.resources, slots, numbers);
   }
-  std::string env;
-  env.reserve(80 * s.env.size() + 64);
-  for (const auto& [k, v] : s.env)
-    add(env, "      export ", k, "=", W{v}, "\n");
+  o += "  pipec_e() {\n    ";
+  if (s.env.empty() && venv.empty()) o += ":";
+  if (!s.env.empty()) o += "export";
+  for (const auto& [k, v] : s.env) add(o, x, " \\\n      ", k, "=", W{v});
   if (!venv.empty())
-    add(env, "      export PATH=", W{venv + "/bin:"},
-        "\"$PATH\" VIRTUAL_ENV=", W{venv}, "\n");
-  std::string run;
-  run.reserve(s.command.size() + 64);
+    add(o, x, s.env.empty() ? "" : "\n    ", "export PATH=", W{venv + "/bin:"},
+        "\"$PATH\" VIRTUAL_ENV=", W{venv});
+  o += "\n  }\n  pipec_c() {\n    ";
   if (s.task) {
-    add(run, "pipec_exec \"$pipec_python\" ",
-        W{dir + "/state/harness/pipec_sh_parallel.py"}, " ",
-        W{dir + "/parallel_step.json"}, " \"$pipec_r\"");
+    o += "pipec_exec \"$pipec_python\" "
+         "\"$pipec_d\"/state/harness/pipec_sh_parallel.py "
+         "\"$pipec_d\"/parallel_step.json \"$pipec_r\"";
   } else if (!s.argv.empty()) {
-    run = "pipec_exec";
-    for (const std::string& a : s.argv) add(run, " ", W{a});
+    // A word that is the value of a variable of the step's environment (a
+    // path) is written as a reference to it: one value, computed once. Not
+    // when a process or the virtual environment sets that variable again.
+    auto reused = [&](const std::string& a) -> llvm::StringRef {
+      if (!llvm::StringRef(a).contains(kRun)) return {};
+      for (const auto& [k, v] : s.env) {
+        if (v != a || (!venv.empty() && (k == "PATH" || k == "VIRTUAL_ENV")))
+          continue;
+        for (const lowering::ProcessSlot& p : slots)
+          for (const auto& kv : p.env)
+            if (kv.first == k) return {};
+        return k;
+      }
+      return {};
+    };
+    o += "pipec_exec";
+    for (const std::string& a : s.argv) {
+      llvm::StringRef name = reused(a);
+      if (!name.empty())
+        add(o, x, " \"$", name, "\"");
+      else
+        add(o, x, " ", W{a});
+    }
   } else {
-    add(run, "pipec_exec sh -c ", W{s.command});
+    add(o, x, "pipec_exec sh -c ", W{s.command});
   }
+  o += "\n  }\n";
   int deciders = 0;
   for (const lowering::ProcessSlot& slot : slots) {
     deciders += slot.decides;
-    add(o, "  (\n    (\n      cd -- ", W{s.work_dir}, " || exit 126\n", env);
+    add(o, x, "  pipec_start ", W{slot.name}, slot.decides ? " 1" : " 0");
     for (const auto& [k, v] : slot.env) {
-      add(o, "      export ", k, "=");
-      word(o, v, subs);
-      o += "\n";
+      o += ' ';
+      word(o, k + "=" + v, ports);
     }
-    add(o, "      ", run, "\n    ) </dev/null >",
-        W{dir + "/logs/" + slot.name + ".log"}, " 2>&1 &\n    pipec_watch ",
-        W{slot.name}, " \"$!\" ", slot.decides ? "1" : "0",
-        " 2>/dev/null\n  ) &\n");
+    o += '\n';
   }
-  add(o, "  pipec_await ", std::to_string(deciders), " ",
-      std::to_string(slots.size()), " || pipec_failed ", W{s.name}, " ", W{dir},
-      "\n");
+  add(o, x, "  pipec_await ", std::to_string(deciders), " ",
+      std::to_string(slots.size()), " || pipec_failed ", W{s.name}, "\n");
 }
 
 void Writer::step(std::size_t index, const lowering::LoweredStep& s) {
   std::string dir = std::string(kRun) + "/" + s.name;
-  add(o_, "\n# ", s.name);
-  if (!s.location.empty()) add(o_, " (", s.location, ")");
-  add(o_, "\npipec_s", std::to_string(index), "() {\n  pipec_begin ",
-      std::to_string(index), " || return 1\n");
-  layout(s, dir);
+  // The step's folder is "$pipec_d" (in JSON text "$pipec_dj").
+  bool json_dir = plainInJson(s.name);
+  subs_.words.step = dir + "/";
+  subs_.json.step.clear();
+  if (json_dir) subs_.json.step = subs_.json.run + "/" + s.name + "/";
+  const Subs& x = subs_;
+  std::string n = std::to_string(index);
+  add(o_, x, "\n# ", s.name);
+  if (!s.location.empty()) add(o_, x, " (", s.location, ")");
+  add(o_, x, "\npipec_s", n, "() {\n  pipec_begin ", n,
+      " || return 1\n  pipec_d=$pipec_r/");
+  lowering::appendShellQuoted(o_, s.name);
+  if (json_dir) {
+    o_ += " pipec_dj=$pipec_rj/";
+    lowering::appendShellQuoted(o_, s.name);
+  }
+  o_ += '\n';
+  layout(s);
   std::string venv;
   if (!s.code.empty() && !s.code_is_url) {
     std::string req = s.code + "/requirements.txt";
@@ -387,21 +458,22 @@ void Writer::step(std::size_t index, const lowering::LoweredStep& s) {
     }
     venv = it->second;
     if (!venv.empty())
-      add(o_, "  pipec_venv ", W{venv}, " ", W{req}, " ",
-          W{dir + "/logs/pip.log"}, " ", W{s.name}, " || return 1\n");
+      add(o_, x, "  pipec_venv ", W{venv}, " ", W{req},
+          " \"$pipec_d\"/logs/pip.log ", W{s.name}, " || return 1\n");
   }
   if (s.task) {
     parallel_ = true;
-    o_ += "  pipec_harness " + w(dir + "/state/harness") + " &&\n    printf " +
-          "'%s\\n' " + w(parallelSpec(s, dir, venv)) + " >" +
-          w(dir + "/parallel_step.json") + " ||\n    pipec_broken " +
-          w(s.name) + " 'cannot write its parallel-step files' || return 1\n";
+    add(o_, x,
+        "  pipec_harness \"$pipec_d\"/state/harness &&\n    printf '%s\\n' ",
+        W{parallelSpec(s, dir, venv)},
+        " >\"$pipec_d\"/parallel_step.json ||\n    pipec_broken ", W{s.name},
+        " 'cannot write its parallel-step files' || return 1\n");
   }
-  processes(s, dir, venv);
+  processes(s, venv);
   o_ += "}\n";
 }
 
-bool Writer::write(const ScriptOptions& opts, std::string& out) {
+bool Writer::write(const ScriptOptions& opts) {
   unsigned errors = diags_.errorCount();
   lowering::LoweringCache cache;
   lowering::LoweringOptions lo;
@@ -411,15 +483,14 @@ bool Writer::write(const ScriptOptions& opts, std::string& out) {
     if (llvm::sys::fs::status(path, st)) return std::nullopt;
     return llvm::sys::fs::is_regular_file(st);
   };
-  o_ += "#!/bin/sh\n# " + root_.name +
-        ": written by 'pipec compile --target sh'" +
-        (opts.source.empty() ? "" : " from " + opts.source) +
-        "; do not edit.\n# Runs the pipeline as 'pipec run' does: sh " +
-        "THIS [--workdir DIR] [--jobs N] [--run-id ID] [--python PATH] "
-        "[--grace S]\n";
-  o_ += prelude();
-  // About 3 KiB a step (the bench pipeline's steps take 3.0 KiB).
-  o_.reserve(o_.size() + 3200 * flat_.steps.size() + 4096);
+  os_ << "#!/bin/sh\n# " << root_.name
+      << ": written by 'pipec compile --target sh'"
+      << (opts.source.empty() ? "" : " from " + opts.source)
+      << "; do not edit.\n# Runs the pipeline as 'pipec run' does: sh "
+         "THIS [--workdir DIR] [--jobs N] [--run-id ID] [--python PATH] "
+         "[--grace S]\n"
+      << prelude();
+  o_.reserve(1 << 14);
   std::string tables;
   // Where each pipeline output is: its folder, or the file of a file output.
   std::map<std::pair<std::size_t, std::string>, std::string> output_paths;
@@ -435,10 +506,13 @@ bool Writer::write(const ScriptOptions& opts, std::string& out) {
                       diag::ShInputUnbound, in.channel, s.name,
                       in.source.inputFlag(s.name, in.channel));
     if (!check(s)) continue;
+    // After an error only the diagnostics matter.
+    if (diags_.errorCount() != errors) continue;
     step(i, s);
-    add(tables, "pipec_m_", std::to_string(i), "=", W{s.name}, "\n");
-    add(tables, "pipec_n_", std::to_string(i), "=",
-        std::to_string(f.deps.size()), "\n");
+    flush();
+    tables += "pipec_m_" + std::to_string(i) + "=" + w(s.name) + "\n";
+    tables += "pipec_n_" + std::to_string(i) + "=" +
+              std::to_string(f.deps.size()) + "\n";
   }
   if (diags_.errorCount() != errors) return false;
   // Dependants of each step, and the steps that can start at once.
@@ -456,23 +530,22 @@ bool Writer::write(const ScriptOptions& opts, std::string& out) {
   }
   for (std::size_t i = 0; i < flat_.steps.size(); ++i)
     tables += "pipec_d_" + std::to_string(i) + "='" + dependants[i] + "'\n";
-  if (parallel_) o_ += harnessFunction();
-  o_ += "\npipec_total=" + std::to_string(flat_.steps.size()) + "\n" + tables +
-        "pipec_ready='" + ready + "'\n";
-  o_ += epilogue();
+  if (parallel_) os_ << harnessFunction();
+  os_ << "\npipec_total=" << flat_.steps.size() << "\n"
+      << tables << "pipec_ready='" << ready << "'\n"
+      << epilogue();
   for (const auto& [name, where] : flat_.outputs)
-    o_ += "printf 'output %s: %s\\n' " + w(name) + " " +
-          w(output_paths[where]) + "\n";
-  out = std::move(o_);
+    os_ << "printf 'output %s: %s\\n' " << w(name) << " "
+        << w(output_paths[where]) << "\n";
   return true;
 }
 
 }  // namespace
 
 bool emitScript(const ir::Component& root, const ir::FlatPipeline& flat,
-                const ScriptOptions& opts, std::string& out,
+                const ScriptOptions& opts, llvm::raw_ostream& out,
                 ir::DiagnosticEngine& diags) {
-  return Writer(root, flat, diags).write(opts, out);
+  return Writer(root, flat, diags, out).write(opts);
 }
 
 }  // namespace pipec::backends::sh

@@ -7,6 +7,7 @@
 #include "ir/diagnostics.h"
 #include "ir/flatten.h"
 #include "ir/ir.h"
+#include "llvm/Support/raw_ostream.h"
 
 namespace pipec::backends::sh {
 
@@ -15,11 +16,12 @@ struct ScriptOptions {
   std::string source;
 };
 
-/// Writes the script that runs `flat` (flattened from `root`) into `out`.
-/// Reports what the script cannot run (E16xx) to `diags`; returns false
-/// when there was an error, and then writes nothing.
+/// Writes the script that runs `flat` (flattened from `root`) to `out`, a
+/// step at a time as each is lowered. Reports what the script cannot run
+/// (E16xx) to `diags`; returns false when there was an error, and then
+/// what was written is no script (the caller drops it).
 bool emitScript(const ir::Component& root, const ir::FlatPipeline& flat,
-                const ScriptOptions& opts, std::string& out,
+                const ScriptOptions& opts, llvm::raw_ostream& out,
                 ir::DiagnosticEngine& diags);
 
 }  // namespace pipec::backends::sh

@@ -31,6 +31,59 @@ int writeOutput(const std::string& output, const std::string& text,
   return writeOutputFile("compile", output, text) ? kExitOk : kExitErrors;
 }
 
+// --target sh: the script streams, a step at a time, into a new file
+// beside `output` that replaces it once the whole script is written; when
+// there is an error nothing is left. To standard output (or anything but a
+// regular file) it goes once it is whole.
+int writeScript(const ir::Component& root, const ir::FlatPipeline& flat,
+                const backends::sh::ScriptOptions& so,
+                const std::string& output, Frontend& fe) {
+  llvm::sys::fs::file_status st;
+  bool to_file =
+      !output.empty() && output != "-" &&
+      (llvm::sys::fs::status(output, st) || llvm::sys::fs::is_regular_file(st));
+  if (!to_file) {
+    std::string script;
+    llvm::raw_string_ostream os(script);
+    bool ok = backends::sh::emitScript(root, flat, so, os, fe.diags());
+    os.flush();
+    if (!ok) {
+      fe.finish();
+      return kExitErrors;
+    }
+    return writeOutput(output, script, fe);
+  }
+  int fd = -1;
+  llvm::SmallString<256> tmp;
+  std::error_code ec = llvm::sys::fs::createUniqueFile(
+      output + ".%%%%%%.tmp", fd, tmp, llvm::sys::fs::OF_None);
+  if (ec) {
+    fe.finish();
+    llvm::errs() << "pipec compile: error: cannot write '" << output
+                 << "': " << ec.message() << "\n";
+    return kExitErrors;
+  }
+  bool ok;
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os.SetBufferSize(1 << 17);
+    ok = backends::sh::emitScript(root, flat, so, os, fe.diags());
+    os.close();
+    if (os.has_error()) ec = os.error();
+    os.clear_error();
+  }
+  fe.finish();
+  if (ok && !ec) ec = llvm::sys::fs::rename(tmp, output);
+  if (!ok || ec) llvm::sys::fs::remove(tmp);
+  if (!ok) return kExitErrors;
+  if (ec) {
+    llvm::errs() << "pipec compile: error: cannot write '" << output
+                 << "': " << ec.message() << "\n";
+    return kExitErrors;
+  }
+  return kExitOk;
+}
+
 // For a target's files, written right before the process ends: the
 // session, the IR and what was built from it are left to the operating
 // system instead of being freed piece by piece (as `pipec check` leaves its
@@ -240,13 +293,7 @@ int runCompile(const Args& args) {
     if (emit == "sh") {
       backends::sh::ScriptOptions so;
       so.source = files[0];
-      std::string script;
-      if (!backends::sh::emitScript(*module->root, flat, so, script,
-                                    fe.diags())) {
-        fe.finish();
-        return kExitErrors;
-      }
-      int status = writeOutput(output, script, fe);
+      int status = writeScript(*module->root, flat, so, output, fe);
       leaveAtExit(fe, std::move(module), std::move(flat));
       return status;
     }

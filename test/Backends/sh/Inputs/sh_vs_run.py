@@ -1,8 +1,9 @@
 """Runs a pipeline with `pipec run` and with the script of `pipec compile
 --target sh` (under dash and under bash --posix) into the same run folder
-path, and compares what each run left: every file under <step>/ml/output/
-and <step>/ml/input/config/, each step's logs/job_result.txt, and the links
-under <step>/ml/input/data/, byte for byte.
+path, and compares what each run left: every file and folder under
+<step>/ml/output/, <step>/ml/input/config/ and <step>/ml/artifacts/, each
+step's logs/job_result.txt, the links under <step>/ml/input/data/, and
+<step>/ml/usercode/outputs and logs (the step's layout), byte for byte.
 
 usage: sh_vs_run.py PIPEC PYTHON TMPDIR PIPELINE [--expect-exit N]
                     [--mask-ports] [ARGS...]
@@ -30,7 +31,17 @@ def compared_files(run):
         if os.path.exists(result):
             with open(result, "rb") as fh:
                 out[os.path.relpath(result, run)] = ("file", fh.read())
-        for sub in ("ml/output", "ml/input/config", "ml/input/data"):
+        # ./outputs and ./logs of the working folder: links into
+        # ml/artifacts, or the code's own folders.
+        for name in ("outputs", "logs"):
+            p = os.path.join(base, "ml", "usercode", name)
+            rel = os.path.relpath(p, run)
+            if os.path.islink(p):
+                out[rel] = ("link", os.readlink(p))
+            elif os.path.isdir(p):
+                out[rel] = ("dir", None)
+        for sub in ("ml/output", "ml/input/config", "ml/input/data",
+                    "ml/artifacts"):
             top = os.path.join(base, sub)
             for d, dirs, files in os.walk(top):
                 for name in sorted(dirs + files):
