@@ -494,12 +494,16 @@ bool Writer::write(const ScriptOptions& opts) {
   std::string tables;
   // Where each pipeline output is: its folder, or the file of a file output.
   std::map<std::pair<std::size_t, std::string>, std::string> output_paths;
+  std::vector<bool> has_output(flat_.steps.size());
+  for (const auto& [name, where] : flat_.outputs)
+    if (where.first < has_output.size()) has_output[where.first] = true;
   for (std::size_t i = 0; i < flat_.steps.size(); ++i) {
     const ir::FlatStep& f = flat_.steps[i];
     lowering::LoweredStep s = lowering::lowerStep(
         flat_, i, std::string(kRun) + "/" + f.name + "/ml", lo, diags_);
-    for (const lowering::OutputData& out : s.outputs)
-      output_paths[{i, out.channel}] = out.path;
+    if (has_output[i])
+      for (const lowering::OutputData& out : s.outputs)
+        output_paths[{i, out.channel}] = out.path;
     for (const lowering::InputData& in : s.inputs)
       if (in.source.kind == ir::DataSource::Kind::None && !in.optional)
         diags_.report(in.source.range.isValid() ? in.source.range : s.range,
