@@ -76,17 +76,19 @@ void JsonWriter::newline() {
   out_.append(2 * empty_.size(), ' ');
 }
 
-void JsonWriter::quote(llvm::StringRef s) {
+void JsonWriter::quote(llvm::StringRef s) { appendJsonValue(out_, s); }
+
+void appendJsonValue(std::string& out, llvm::StringRef s) {
   // llvm::json replaces bytes that are not UTF-8 with U+FFFD; what is left
   // escapes as appendJsonString escapes it.
   bool ascii = std::all_of(s.begin(), s.end(), [](char c) {
     return static_cast<unsigned char>(c) < 0x80;
   });
   if (!ascii && !llvm::json::isUTF8(s)) {
-    appendJsonString(out_, llvm::json::fixUTF8(s));
+    appendJsonString(out, llvm::json::fixUTF8(s));
     return;
   }
-  appendJsonString(out_, s);
+  appendJsonString(out, s);
 }
 
 void appendJsonString(std::string& out, llvm::StringRef s) {

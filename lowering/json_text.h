@@ -15,6 +15,10 @@ namespace pipec::lowering {
 /// so `os.fsencode` on the Python side gives the original bytes back.
 void appendJsonString(std::string& out, llvm::StringRef s);
 
+/// Appends `s` as llvm::json prints a string value: bytes that are not UTF-8
+/// become U+FFFD, the rest escapes as appendJsonString() escapes it.
+void appendJsonValue(std::string& out, llvm::StringRef s);
+
 /// Writes objects, keys and scalars in the order given; the caller gives
 /// the keys of an object sorted, as llvm::json prints them. The text equals
 /// `llvm::formatv("{0:2}", value)` for the same value, without building the

@@ -24,52 +24,65 @@ namespace {
 
 namespace diag = ir::diag;
 
+// training_job.json as JsonWriter lays it out (llvm::json, indent 2), with
+// the keys in llvm::json's sorted order, written straight into one string.
 std::string trainingJobJson(const LoweredStep& s, const ir::Component& c) {
-  // Keys in the sorted order of llvm::json.
   using Pairs = std::vector<std::pair<llvm::StringRef, llvm::StringRef>>;
   Pairs inputs, outputs;
   inputs.reserve(s.inputs.size());
   outputs.reserve(s.outputs.size());
+  std::size_t size = 320 + s.name.size() + s.component_id.size();
   for (const InputData& in : s.inputs)
-    if (in.source.kind != ir::DataSource::Kind::None)
+    if (in.source.kind != ir::DataSource::Kind::None) {
       inputs.emplace_back(in.channel, in.path);
-  for (const OutputData& o : s.outputs) outputs.emplace_back(o.channel, o.path);
-  JsonWriter w;
+      size += 12 + in.channel.size() + in.path.size();
+    }
+  for (const OutputData& o : s.outputs) {
+    outputs.emplace_back(o.channel, o.path);
+    size += 12 + o.channel.size() + o.path.size();
+  }
+  std::string out;
+  out.reserve(size);
   auto object = [&](Pairs& kv) {
     std::sort(kv.begin(), kv.end());
-    w.beginObject();
-    for (const auto& [k, val] : kv) {
-      w.key(k);
-      w.value(val);
+    if (kv.empty()) {
+      out += "{}";
+      return;
     }
-    w.endObject();
+    out += '{';
+    bool first = true;
+    for (const auto& [k, val] : kv) {
+      out += first ? "\n    " : ",\n    ";
+      first = false;
+      appendJsonValue(out, k);
+      out += ": ";
+      appendJsonValue(out, val);
+    }
+    out += "\n  }";
   };
-  w.beginObject();
-  w.key("component");
-  w.value(s.component_id);
-  w.key("inputs");
+  auto number = [&](std::int64_t n) { out += std::to_string(n); };
+  out += "{\n  \"component\": ";
+  appendJsonValue(out, s.component_id);
+  out += ",\n  \"inputs\": ";
   object(inputs);
-  w.key("job_type");
-  w.value(ir::jobTypeName(s.job_type));
-  w.key("kind");
-  w.value(ir::componentKindName(c.kind));
-  w.key("name");
-  w.value(s.name);
-  w.key("outputs");
+  out += ",\n  \"job_type\": ";
+  appendJsonValue(out, ir::jobTypeName(s.job_type));
+  out += ",\n  \"kind\": ";
+  appendJsonValue(out, ir::componentKindName(c.kind));
+  out += ",\n  \"name\": ";
+  appendJsonValue(out, s.name);
+  out += ",\n  \"outputs\": ";
   object(outputs);
-  w.key("resources");
-  w.beginObject();
-  w.key("gpu_count");
-  w.value(s.resources.gpu_count);
-  w.key("instance_count");
-  w.value(s.resources.instance_count);
-  w.key("instance_type");
-  w.value(s.resources.instance_type);
-  w.key("process_count_per_instance");
-  w.value(s.resources.process_count_per_instance);
-  w.endObject();
-  w.endObject();
-  return w.take() + "\n";
+  out += ",\n  \"resources\": {\n    \"gpu_count\": ";
+  number(s.resources.gpu_count);
+  out += ",\n    \"instance_count\": ";
+  number(s.resources.instance_count);
+  out += ",\n    \"instance_type\": ";
+  appendJsonValue(out, s.resources.instance_type);
+  out += ",\n    \"process_count_per_instance\": ";
+  number(s.resources.process_count_per_instance);
+  out += "\n  }\n}\n";
+  return out;
 }
 
 void reportCommandProblems(const std::vector<CommandProblem>& problems,
