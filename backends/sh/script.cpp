@@ -219,6 +219,8 @@ class Writer {
   /// The text of the step being written (its capacity is reused).
   std::string o_;
   Subs subs_;
+  /// The step's PAI_HPS and hyperparameters.json are one value, "$pipec_h".
+  bool hps_ = false;
   bool parallel_ = false;
   /// The virtual environment of each local code folder ("": none).
   std::map<std::string, std::string> venvs_;
@@ -291,9 +293,14 @@ void Writer::layout(const lowering::LoweredStep& s) {
     if (e.make_target) add(o, x, "mkdir -p -- ", W{e.target}, " && ");
     add(o, x, "ln -s -- ", W{e.target}, " ", W{e.path});
   }
-  add(o, x, " &&\n      printf '%s' ", J{s.hyperparameters_json},
-      " >ml/input/config/hyperparameters.json &&\n      printf '%s' ",
-      J{s.training_job_json}, " >ml/input/config/training_job.json");
+  if (hps_)
+    o += " &&\n      printf '%s\\n' \"$pipec_h\" "
+         ">ml/input/config/hyperparameters.json";
+  else
+    add(o, x, " &&\n      printf '%s' ", J{s.hyperparameters_json},
+        " >ml/input/config/hyperparameters.json");
+  add(o, x, " &&\n      printf '%s' ", J{s.training_job_json},
+      " >ml/input/config/training_job.json");
   if (!s.code.empty() && !s.code_is_url)
     add(o, x, " &&\n      cp -RP -- ", W{s.code + "/."}, " ml/usercode/");
   for (const lowering::LayoutEntry& e : l)
@@ -374,7 +381,12 @@ void Writer::processes(const lowering::LoweredStep& s,
   o += "  pipec_e() {\n    ";
   if (s.env.empty() && venv.empty()) o += ":";
   if (!s.env.empty()) o += "export";
-  for (const auto& [k, v] : s.env) add(o, x, " \\\n      ", k, "=", W{v});
+  for (const auto& [k, v] : s.env) {
+    if (hps_ && k == "PAI_HPS")
+      add(o, x, " \\\n      ", k, "=\"$pipec_h\"");
+    else
+      add(o, x, " \\\n      ", k, "=", W{v});
+  }
   if (!venv.empty())
     add(o, x, s.env.empty() ? "" : "\n    ", "export PATH=", W{venv + "/bin:"},
         "\"$PATH\" VIRTUAL_ENV=", W{venv});
@@ -444,6 +456,15 @@ void Writer::step(std::size_t index, const lowering::LoweredStep& s) {
     lowering::appendShellQuoted(o_, s.name);
   }
   o_ += '\n';
+  // PAI_HPS is the text of hyperparameters.json: one value for both.
+  auto hps = std::lower_bound(
+      s.env.begin(), s.env.end(), llvm::StringRef("PAI_HPS"),
+      [](const auto& kv, llvm::StringRef k) { return kv.first < k; });
+  hps_ = hps != s.env.end() && hps->first == "PAI_HPS" &&
+         s.hyperparameters_json.size() == hps->second.size() + 1 &&
+         llvm::StringRef(s.hyperparameters_json).startswith(hps->second) &&
+         s.hyperparameters_json.back() == '\n';
+  if (hps_) add(o_, x, "  pipec_h=", W{hps->second}, "\n");
   layout(s);
   std::string venv;
   if (!s.code.empty() && !s.code_is_url) {
