@@ -242,6 +242,49 @@ TEST(Plan, FileOutputsAreFilesInTheirChannelFolder) {
             "/w/runs/r1/write/ml/artifacts/outputs");
 }
 
+// The runtime makes exactly the lowering's layout: every folder and link
+// of it is there after layoutStep, with the link's target as written.
+TEST(Layout, IsTheLoweringsLayout) {
+  AzurePlanned p(kConda);
+  ASSERT_TRUE(p.plan);
+  using E = lowering::LayoutEntry;
+  for (const StepPlan& s : p.plan->steps) {
+    ASSERT_FALSE(bool(layoutStep(*p.plan, s, p.fs)));
+    ASSERT_FALSE(s.layout.empty());
+    for (const E& e : s.layout) {
+      auto it = p.fs.nodes.find(s.dir + "/" + e.path);
+      ASSERT_NE(it, p.fs.nodes.end()) << e.path;
+      const auto& node = it->second;
+      if (e.kind == E::Kind::Dir) {
+        EXPECT_TRUE(node.target.empty()) << e.path;
+        EXPECT_EQ(node.kind, FileSystem::Kind::Directory) << e.path;
+      } else {
+        EXPECT_EQ(node.target, e.target) << e.path;
+      }
+    }
+  }
+  // read: a file output of `write` is a folder holding a link to the file;
+  // write: its default output read downstream is made before the link.
+  const StepPlan& read = p.plan->steps[1];
+  auto at = [&](const StepPlan& s, llvm::StringRef path) -> const E* {
+    for (const E& e : s.layout)
+      if (e.path == path) return &e;
+    return nullptr;
+  };
+  ASSERT_TRUE(at(read, "ml/input/data/text"));
+  EXPECT_EQ(at(read, "ml/input/data/text")->kind, E::Kind::Dir);
+  ASSERT_TRUE(at(read, "ml/input/data/text/greeting"));
+  EXPECT_EQ(at(read, "ml/input/data/text/greeting")->target,
+            "../../../../../write/ml/output/greeting/greeting");
+  const E* art = at(p.plan->steps[0], "ml/output/artifacts");
+  ASSERT_TRUE(art);
+  EXPECT_TRUE(art->make_target);
+  const E* outputs = at(p.plan->steps[0], "ml/usercode/outputs");
+  ASSERT_TRUE(outputs);
+  EXPECT_TRUE(outputs->after_code);
+  EXPECT_EQ(outputs->target, "../artifacts/outputs");
+}
+
 TEST(Plan, InputOfOneStepFromTheCommandLine) {
   ir::FlattenOptions fo;
   fo.step_inputs["read"]["text"] = "/v/local.txt";
