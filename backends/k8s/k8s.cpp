@@ -7,12 +7,15 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <set>
+#include <unordered_map>
 
 #include "ir/json_dump.h"
 #include "ir/settings.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Base64.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
@@ -193,13 +196,27 @@ struct CodeMap {
 
 /// What the emitter knows of one step.
 struct StepPlan {
+  /// The lowered step while it is written, and afterwards only for the
+  /// first step of each shape (which the Workflow's templates are rendered
+  /// from); null otherwise.
   const LoweredStep* s = nullptr;
   const ir::FlatStep* f = nullptr;
   std::string dns;  ///< job name, and the step's folder on the claim
   std::string image;
   std::vector<InputPlace> inputs;  ///< as s->inputs
   const CodeMap* code = nullptr;
-  bool argv = false;  ///< run s->argv (else sh -c s->command)
+  bool argv = false;      ///< run s->argv (else sh -c s->command)
+  bool parallel = false;  ///< s->task is set
+  /// Steps of one shape key render equal job manifests in a Workflow
+  /// (shapeKey()); the index of this step's key.
+  std::size_t shape = 0;
+};
+
+/// Collects diagnostics to report them later, in the order of the steps.
+class Held : public ir::DiagnosticConsumer {
+ public:
+  void handle(const ir::Diagnostic& d) override { diags.push_back(d); }
+  std::vector<ir::Diagnostic> diags;
 };
 
 struct KindInfo {
@@ -296,17 +313,27 @@ class Emitter {
   Emitter(llvm::StringRef name, const ir::FlatPipeline& flat,
           llvm::StringRef root_dir, const Options& o,
           ir::DiagnosticEngine& diags)
-      : flat_(flat), root_dir_(root_dir), o_(o), diags_(diags) {
+      : flat_(flat),
+        root_dir_(root_dir),
+        o_(o),
+        main_diags_(diags),
+        diags_(diags.sourceMgr(), held_) {
     base_ = dnsLabel(name.empty() ? "pipeline" : name, kJobNameMax);
     claim_ = o.claim.empty() ? dnsLabel(base_ + "-data") : o.claim;
   }
 
-  std::string run(const std::vector<LoweredStep>& steps);
+  bool run(llvm::ArrayRef<std::size_t> chosen,
+           llvm::function_ref<LoweredStep(std::size_t)> lower,
+           std::string& out);
 
  private:
-  void planStep(const LoweredStep& s, StepPlan& p);
-  InputPlace placeInput(const LoweredStep& s, const InputData& in);
-  const CodeMap* codeMap(const LoweredStep& s);
+  void placeStep(std::size_t k, StepPlan& p);
+  void planStep(std::size_t k, const LoweredStep& s, StepPlan& p);
+  InputPlace placeInput(llvm::StringRef step, const InputData& in);
+  const CodeMap* codeMap(const ir::FlatStep& f);
+  /// Moves what was reported so far to the place (step, phase) of the
+  /// order in which it is reported.
+  void hold(std::size_t step, unsigned phase);
 
   // Documents, each appended to `out` after its `---` line.
   void claimDoc(std::string& out) const;
@@ -338,7 +365,12 @@ class Emitter {
   const ir::FlatPipeline& flat_;
   llvm::StringRef root_dir_;
   const Options& o_;
-  ir::DiagnosticEngine& diags_;
+  ir::DiagnosticEngine& main_diags_;
+  /// What the emitter reports goes here first: it is reported after the
+  /// lowering of every step, and only when that reported no error.
+  Held held_;
+  ir::DiagnosticEngine diags_;
+  std::vector<std::pair<std::size_t, ir::Diagnostic>> later_;
   std::string base_, claim_;
   std::map<std::string, CodeMap> codes_;  ///< by folder
   /// Local data to copy onto the claim: (local path, claim path).
@@ -347,7 +379,13 @@ class Emitter {
   bool in_workflow_ = false;
 };
 
-InputPlace Emitter::placeInput(const LoweredStep& s, const InputData& in) {
+void Emitter::hold(std::size_t step, unsigned phase) {
+  for (ir::Diagnostic& d : held_.diags)
+    later_.emplace_back(step * 4 + phase, std::move(d));
+  held_.diags.clear();
+}
+
+InputPlace Emitter::placeInput(llvm::StringRef step, const InputData& in) {
   InputPlace p;
   const ir::DataSource& d = in.source;
   switch (d.kind) {
@@ -386,8 +424,7 @@ InputPlace Emitter::placeInput(const LoweredStep& s, const InputData& in) {
       return p;
     }
     diags_
-        .report(d.range, ir::diag::K8sUnsupportedUri, in.channel, s.name,
-                d.path)
+        .report(d.range, ir::diag::K8sUnsupportedUri, in.channel, step, d.path)
         .note(llvm::SMRange(),
               "bind it to pvc://CLAIM/PATH (data on a claim of the "
               "namespace), an http(s) URL, or a local path that is copied "
@@ -403,14 +440,19 @@ InputPlace Emitter::placeInput(const LoweredStep& s, const InputData& in) {
   p.where = "inputs/" + claimPath(rel);
   if (uploads_.emplace(d.path, p.where).second)
     diags_
-        .report(d.range, ir::diag::K8sLocalInput, in.channel, s.name, rel,
+        .report(d.range, ir::diag::K8sLocalInput, in.channel, step, rel,
                 p.where, claim_)
         .note(llvm::SMRange(),
               "the comment at the top of the manifests shows how to copy it");
   return p;
 }
 
-const CodeMap* Emitter::codeMap(const LoweredStep& s) {
+const CodeMap* Emitter::codeMap(const ir::FlatStep& f) {
+  struct {
+    const std::string& code;
+    llvm::SMRange range;
+    std::string component_id;
+  } s{f.component->code, f.range, f.component->displayId()};
   auto [it, fresh] = codes_.try_emplace(s.code);
   CodeMap& c = it->second;
   if (!fresh) return c.name.empty() ? nullptr : &c;
@@ -471,7 +513,25 @@ const CodeMap* Emitter::codeMap(const LoweredStep& s) {
   return &c;
 }
 
-void Emitter::planStep(const LoweredStep& s, StepPlan& p) {
+// What is known before the step is lowered: where its inputs are, its
+// code.
+void Emitter::placeStep(std::size_t k, StepPlan& p) {
+  const ir::FlatStep& f = *p.f;
+  const ir::Component& c = *f.component;
+  p.parallel = c.kind == ir::ComponentKind::Parallel && f.parallel;
+  InputData in;
+  for (const ir::Port& port : c.inputs) {
+    in.channel = port.name;
+    auto it = f.inputs.find(port.name);
+    in.source = it != f.inputs.end() ? it->second : ir::DataSource();
+    p.inputs.push_back(placeInput(f.name, in));
+  }
+  hold(k, 0);
+  if (!c.code.empty() && !c.code_is_url) p.code = codeMap(f);
+  hold(k, 2);
+}
+
+void Emitter::planStep(std::size_t k, const LoweredStep& s, StepPlan& p) {
   p.s = &s;
   const ir::FlatStep* f = p.f;
   std::string comp = f && f->component ? f->component->name : "";
@@ -480,14 +540,13 @@ void Emitter::planStep(const LoweredStep& s, StepPlan& p) {
   p.image = img != o_.images.end() ? img->second
             : !s.image.empty()     ? s.image
                                    : kDefaultImage;
-  for (const InputData& in : s.inputs) p.inputs.push_back(placeInput(s, in));
   // A command job's default outputs live in the step's own tree under
   // `pipec run`; here nothing links ./outputs to them.
   for (const lowering::OutputData& out : s.outputs)
     if (llvm::StringRef(out.target)
             .startswith(lowering::artifactsDir(s.ml_root)))
       diags_.report(s.range, ir::diag::K8sDefaultOutput, out.channel, s.name);
-  if (!s.code.empty() && !s.code_is_url) p.code = codeMap(s);
+  hold(k, 1);
   p.argv = !s.argv.empty();
   std::int64_t ranks = 0;
   for (const lowering::ProcessSlot& slot : s.processes)
@@ -499,11 +558,12 @@ void Emitter::planStep(const LoweredStep& s, StepPlan& p) {
         .note(llvm::SMRange(),
               "declare 'distribution: {{type: pytorch}}' (a KubeDL PyTorchJob "
               "starts one pod per rank), or run one process per step");
-  for (const auto& [k, v] : s.env)
-    if (!configKey(k))
-      diags_.report(s.range, ir::diag::K8sBadValue, "the variable name", k,
+  for (const auto& [key, value] : s.env)
+    if (!configKey(key))
+      diags_.report(s.range, ir::diag::K8sBadValue, "the variable name", key,
                     "a ConfigMap key holds only letters, digits, '-', '.' "
                     "and '_'");
+  hold(k, 3);
 }
 
 void Emitter::labels(Y& y, const std::string& name, bool in_workflow) const {
@@ -1007,67 +1067,111 @@ void Emitter::configDoc(const StepPlan& p, std::string& out) const {
   y.finish();
 }
 
+/// A step-specific value of a job manifest, by its key (Vals): the job
+/// name, or where input N is.
+struct ValueRef {
+  enum class Kind : std::uint8_t { Name, Where, Claim } kind = Kind::Name;
+  std::size_t input = 0;
+
+  explicit ValueRef(llvm::StringRef key) {
+    if (key.consume_front("in-"))
+      kind = Kind::Where;
+    else if (key.consume_front("claim-"))
+      kind = Kind::Claim;
+    if (kind != Kind::Name && key.getAsInteger(10, input))
+      llvm_unreachable("a value key the manifest does not ask for");
+  }
+  const std::string& of(const StepPlan& p) const {
+    switch (kind) {
+      case Kind::Where:
+        return p.inputs[input].where;
+      case Kind::Claim:
+        return p.inputs[input].other_claim;
+      case Kind::Name:
+        break;
+    }
+    return p.dns;
+  }
+};
+
 void Emitter::workflowDoc(const std::vector<StepPlan>& plans,
                           std::string& out) {
   in_workflow_ = true;
   // Steps whose manifests differ only in their values share a template.
+  // The manifest of the first step of each shape key is rendered with
+  // every value as a parameter; equal renderings are one group.
   struct Group {
     std::string name;
     std::set<std::string> params;
-    /// Where each parameter's value is in `values[m]`, first use of each
-    /// (every member asks for the same keys in the same order).
+    /// The keys of the values the manifest asks for, first use of each.
+    std::vector<std::string> keys;
+    std::vector<ValueRef> refs;  ///< as keys
+    /// Which of `keys` are parameters, in order.
     std::vector<std::size_t> slots;
     std::vector<std::size_t> members;
-    std::vector<std::vector<std::pair<std::string, std::string>>> values;
   };
+  constexpr std::size_t kNone = ~std::size_t(0);
+  std::vector<std::size_t> group_of_shape;
   std::map<std::string, std::size_t> by_shape;
   std::vector<Group> groups;
-  std::vector<std::size_t> group_of(plans.size()), member_of(plans.size());
+  std::vector<std::size_t> group_of(plans.size());
   std::set<std::string> names{"main"};
   for (std::size_t i = 0; i < plans.size(); ++i) {
-    Y y(Y::kSignature);
-    Vals v(Vals::Mode::AllParams);
-    jobManifest(y, plans[i], v);
-    std::string shape = std::move(y).text();
-    if (plans[i].s->task) {
-      Y g(Y::kSignature);
-      g.map();
-      gatherTemplate(g, plans[i], v);
-      g.end();
-      shape += std::move(g).text();
+    const StepPlan& p = plans[i];
+    if (p.shape >= group_of_shape.size())
+      group_of_shape.resize(p.shape + 1, kNone);
+    std::size_t& of_shape = group_of_shape[p.shape];
+    if (of_shape == kNone) {
+      // The first step of its shape key: its lowered step was kept.
+      Y y(Y::kSignature);
+      Vals v(Vals::Mode::AllParams);
+      jobManifest(y, p, v);
+      std::string shape = std::move(y).text();
+      if (p.parallel) {
+        Y g(Y::kSignature);
+        g.map();
+        gatherTemplate(g, p, v);
+        g.end();
+        shape += std::move(g).text();
+      }
+      auto [it, fresh] = by_shape.try_emplace(shape, groups.size());
+      if (fresh) {
+        Group g;
+        const ir::FlatStep* f = p.f;
+        std::string base =
+            dnsLabel(f && f->component && !f->component->name.empty()
+                         ? f->component->name
+                         : p.s->name,
+                     kJobNameMax);
+        g.name = base;
+        for (int n = 2; !names.insert(g.name).second; ++n)
+          g.name = base + "-" + std::to_string(n);
+        names.insert(g.name + "-gather");
+        for (const auto& [key, value] : v.keys())
+          if (std::find(g.keys.begin(), g.keys.end(), key) == g.keys.end())
+            g.keys.push_back(key);
+        for (const std::string& key : g.keys) g.refs.emplace_back(key);
+        groups.push_back(std::move(g));
+      }
+      of_shape = it->second;
     }
-    auto [it, fresh] = by_shape.try_emplace(shape, groups.size());
-    if (fresh) {
-      Group g;
-      const ir::FlatStep* f = plans[i].f;
-      std::string base = dnsLabel(
-          f && f->component && !f->component->name.empty() ? f->component->name
-                                                           : plans[i].s->name,
-          kJobNameMax);
-      g.name = base;
-      for (int n = 2; !names.insert(g.name).second; ++n)
-        g.name = base + "-" + std::to_string(n);
-      names.insert(g.name + "-gather");
-      groups.push_back(std::move(g));
-    }
-    Group& g = groups[it->second];
-    group_of[i] = it->second;
-    member_of[i] = g.members.size();
-    g.members.push_back(i);
-    g.values.push_back(v.keys());
+    group_of[i] = of_shape;
+    groups[of_shape].members.push_back(i);
   }
   for (Group& g : groups) {
     // A value that differs between members is a parameter; the name always.
     g.params.insert("name");
-    for (std::size_t m = 1; m < g.values.size(); ++m)
-      for (std::size_t k = 0; k < g.values[m].size(); ++k)
-        if (g.values[m][k].second != g.values[0][k].second)
-          g.params.insert(g.values[m][k].first);
-    std::set<llvm::StringRef> seen;
-    for (std::size_t k = 0; k < g.values[0].size(); ++k)
-      if (g.params.count(g.values[0][k].first) &&
-          seen.insert(g.values[0][k].first).second)
-        g.slots.push_back(k);
+    const StepPlan& first = plans[g.members[0]];
+    for (std::size_t k = 0; k < g.keys.size(); ++k) {
+      const std::string& value = g.refs[k].of(first);
+      for (std::size_t m = 1; m < g.members.size(); ++m)
+        if (g.refs[k].of(plans[g.members[m]]) != value) {
+          g.params.insert(g.keys[k]);
+          break;
+        }
+    }
+    for (std::size_t k = 0; k < g.keys.size(); ++k)
+      if (g.params.count(g.keys[k])) g.slots.push_back(k);
   }
 
   out += "---\n";
@@ -1081,21 +1185,18 @@ void Emitter::workflowDoc(const std::vector<StepPlan>& plans,
     y.s("serviceAccountName", o_.service_account);
   y.key("templates").seq();
   y.map().s("name", "main").key("dag").map().key("tasks").seq();
+  std::string deps;
   for (std::size_t i = 0; i < plans.size(); ++i) {
     const StepPlan& p = plans[i];
     const Group& g = groups[group_of[i]];
-    std::size_t m = member_of[i];
     auto args = [&](Y& t) {
       t.key("arguments").map().key("parameters").seq();
       for (std::size_t k : g.slots)
-        t.map()
-            .s("name", g.values[m][k].first)
-            .s("value", g.values[m][k].second)
-            .end();
+        t.map().s("name", g.keys[k]).s("value", g.refs[k].of(p)).end();
       t.endSeq().end();
     };
-    std::string deps;
-    for (std::size_t d : p.s->deps) {
+    deps.clear();
+    for (std::size_t d : p.f->deps) {
       if (!deps.empty()) deps += " && ";
       deps += step_dns_[d];
       if (flat_.steps[d].parallel) deps += "-gather";
@@ -1104,7 +1205,7 @@ void Emitter::workflowDoc(const std::vector<StepPlan>& plans,
     if (!deps.empty()) y.s("depends", deps);
     args(y);
     y.end();
-    if (p.s->task) {
+    if (p.parallel) {
       y.map().s("name", p.dns + "-gather").s("template", g.name + "-gather");
       y.s("depends", p.dns);
       args(y);
@@ -1116,8 +1217,7 @@ void Emitter::workflowDoc(const std::vector<StepPlan>& plans,
     const StepPlan& p = plans[g.members[0]];
     auto inputs = [&](Y& t) {
       t.key("inputs").map().key("parameters").seq();
-      for (std::size_t k : g.slots)
-        t.map().s("name", g.values[0][k].first).end();
+      for (std::size_t k : g.slots) t.map().s("name", g.keys[k]).end();
       t.endSeq().end();
     };
     Y m;
@@ -1130,7 +1230,7 @@ void Emitter::workflowDoc(const std::vector<StepPlan>& plans,
     y.s("failureCondition", failureCondition(p));
     y.literal("manifest", m.raw());
     y.end().end();
-    if (p.s->task) {
+    if (p.parallel) {
       Vals gv(Vals::Mode::Chosen, &g.params);
       y.map().s("name", g.name + "-gather");
       inputs(y);
@@ -1142,7 +1242,70 @@ void Emitter::workflowDoc(const std::vector<StepPlan>& plans,
   y.finish();
 }
 
-std::string Emitter::run(const std::vector<LoweredStep>& steps) {
+/// Everything of a step its job manifest in a Workflow is made of, but the
+/// values that are parameters of it (Vals: the job name, where inputs
+/// are): steps with equal keys render equal manifests, so only the first
+/// step of each key is rendered to find its template. Whatever a manifest
+/// reads of a step must be here; more than it reads only costs a
+/// rendering.
+void shapeKey(const LoweredStep& s, const StepPlan& p, std::string& key) {
+  key.clear();
+  auto text = [&](llvm::StringRef t) {
+    auto n = static_cast<std::uint32_t>(t.size());
+    key.append(reinterpret_cast<const char*>(&n), sizeof n);
+    key.append(t.data(), t.size());
+  };
+  auto num = [&](std::int64_t n) {
+    key.append(reinterpret_cast<const char*>(&n), sizeof n);
+  };
+  num(static_cast<std::int64_t>(
+      reinterpret_cast<std::uintptr_t>(p.f ? p.f->component : nullptr)));
+  num(static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(p.code)));
+  text(p.image);
+  text(s.command);
+  num(s.argv.empty());  // the words are the component's (Emitter::run)
+  text(s.ml_root);
+  text(s.work_dir);
+  text(s.code);
+  num(s.code_is_url);
+  num(static_cast<std::int64_t>(s.kind));
+  num(static_cast<std::int64_t>(s.job_type));
+  const ir::Resources& r = s.resources;
+  for (std::int64_t n :
+       {r.instance_count, r.gpu_count, r.process_count_per_instance, r.tf_chief,
+        r.tf_ps, r.tf_worker, r.tf_evaluator})
+    num(n);
+  text(r.instance_type);
+  num(s.processes.size());
+  for (const lowering::ProcessSlot& slot : s.processes) text(slot.role);
+  num(s.env.size());
+  for (const auto& kv : s.env) text(kv.first);
+  num(s.inputs.size());
+  for (std::size_t i = 0; i < s.inputs.size(); ++i) {
+    const InputData& in = s.inputs[i];
+    const InputPlace& at = p.inputs[i];
+    num(static_cast<std::int64_t>(at.kind));
+    num(static_cast<std::int64_t>(in.type));
+    num(static_cast<std::int64_t>(in.source.kind));
+    num(in.single_file);
+    text(in.channel);
+    text(in.path);
+    if (at.kind == InputKind::Http) text(at.where);  // its file name
+  }
+  num(s.outputs.size());
+  for (const lowering::OutputData& o : s.outputs) text(o.channel);
+  num(s.task.has_value());
+  if (s.task) {
+    num(s.task->instance_count);
+    num(s.task->settings.max_retries);
+    text(s.task->append_row_to);
+  }
+}
+
+bool Emitter::run(llvm::ArrayRef<std::size_t> chosen,
+                  llvm::function_ref<LoweredStep(std::size_t)> lower,
+                  std::string& out) {
+  unsigned errors = main_diags_.errorCount();
   // Names: unique DNS labels per flat step.
   std::set<std::string> taken;
   step_dns_.resize(flat_.steps.size());
@@ -1160,33 +1323,19 @@ std::string Emitter::run(const std::vector<LoweredStep>& steps) {
     }
     step_dns_[i] = n;
   }
-  std::map<std::string, std::size_t> index;
-  for (std::size_t i = 0; i < flat_.steps.size(); ++i)
-    index[flat_.steps[i].name] = i;
-  std::vector<StepPlan> plans(steps.size());
+  // What is known before lowering: where the data is, the code.
+  std::vector<StepPlan> plans(chosen.size());
   bool parallel = false, aimaster = false;
-  for (std::size_t i = 0; i < steps.size(); ++i) {
-    std::size_t at = index[steps[i].name];
-    plans[i].dns = step_dns_[at];
-    plans[i].f = &flat_.steps[at];
-    planStep(steps[i], plans[i]);
-    parallel |= steps[i].task.has_value();
-    aimaster |= hasAIMaster(steps[i]);
+  for (std::size_t k = 0; k < chosen.size(); ++k) {
+    StepPlan& p = plans[k];
+    p.dns = step_dns_[chosen[k]];
+    p.f = &flat_.steps[chosen[k]];
+    placeStep(k, p);
+    parallel |= p.parallel;
+    aimaster |= p.f->job_type == ir::JobType::ElasticBatch && !p.parallel;
   }
-  // Steps of one shape share a template only when their words are equal;
-  // otherwise they run `sh -c` with the values in variables.
-  std::map<const ir::Component*, std::vector<std::size_t>> by_component;
-  for (std::size_t i = 0; i < plans.size(); ++i)
-    if (plans[i].f) by_component[plans[i].f->component].push_back(i);
-  if (!o_.single)
-    for (const auto& [c, members] : by_component) {
-      const std::vector<std::string>& first = plans[members[0]].s->argv;
-      if (std::any_of(members.begin(), members.end(),
-                      [&](std::size_t m) { return plans[m].s->argv != first; }))
-        for (std::size_t x : members) plans[x].argv = false;
-    }
 
-  std::string out = "# pipec compile --target k8s: " + base_ + "\n";
+  out += "# pipec compile --target k8s: " + base_ + "\n";
   if (!uploads_.empty()) {
     out += "# Local data this run reads from the claim '" + claim_ +
            "'; copy it there first (README, \"Kubernetes\"):\n";
@@ -1194,13 +1343,54 @@ std::string Emitter::run(const std::vector<LoweredStep>& steps) {
       out += "#   " + ir::relativePath(local, root_dir_) + " -> " + at + "\n";
   }
   // Every document straight into `out`: about 2 KiB per step.
-  out.reserve(out.size() + 4096 + 3072 * plans.size());
+  out.reserve(out.size() + 4096 + 2560 * plans.size());
   claimDoc(out);
   if ((parallel || aimaster) && !o_.harness.empty()) harnessDoc(out);
   if (aimaster) aimasterRbacDocs(out);
   for (const auto& [dir, c] : codes_)
     if (!c.name.empty()) codeDoc(c, out);
-  for (const StepPlan& p : plans) configDoc(p, out);
+
+  // Each step lowered, its ConfigMap written, and the step dropped unless
+  // it is the first of its shape.
+  std::deque<LoweredStep> kept;
+  std::unordered_map<std::string, std::size_t> shapes;
+  std::string key;
+  // Steps of one component share a template only when their words are
+  // equal; otherwise they run `sh -c` with the values in variables.
+  struct Words {
+    const std::vector<std::string>* first = nullptr;
+    bool same = true;
+  };
+  std::unordered_map<const ir::Component*, Words> words;
+  for (std::size_t k = 0; k < plans.size(); ++k) {
+    StepPlan& p = plans[k];
+    LoweredStep s = lower(k);
+    planStep(k, s, p);
+    configDoc(p, out);
+    p.s = nullptr;
+    if (o_.single) {
+      kept.push_back(std::move(s));
+      p.s = &kept.back();
+      continue;
+    }
+    shapeKey(s, p, key);
+    auto [shape, fresh] = shapes.try_emplace(key, shapes.size());
+    p.shape = shape->second;
+    Words& w = words[p.f->component];
+    if (w.first && w.same && s.argv != *w.first) w.same = false;
+    if (fresh) {
+      kept.push_back(std::move(s));
+      p.s = &kept.back();
+      if (!w.first) w.first = &p.s->argv;
+    }
+  }
+  if (main_diags_.errorCount() != errors) return false;
+  std::stable_sort(
+      later_.begin(), later_.end(),
+      [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [at, d] : later_) main_diags_.emit(std::move(d));
+  if (main_diags_.errorCount() != errors) return false;
+
   if (o_.single) {
     for (const StepPlan& p : plans) {
       out += "---\n";
@@ -1210,9 +1400,11 @@ std::string Emitter::run(const std::vector<LoweredStep>& steps) {
       y.finish();
     }
   } else {
+    for (StepPlan& p : plans)
+      if (!words[p.f->component].same) p.argv = false;
     workflowDoc(plans, out);
   }
-  return out;
+  return true;
 }
 
 }  // namespace
@@ -1238,12 +1430,13 @@ std::string dnsLabel(llvm::StringRef text, std::size_t max) {
   return out;
 }
 
-std::string emitManifests(llvm::StringRef name, const ir::FlatPipeline& flat,
-                          const std::vector<lowering::LoweredStep>& steps,
-                          llvm::StringRef root_dir, const Options& opts,
-                          ir::DiagnosticEngine& diags) {
+bool emitManifests(llvm::StringRef name, const ir::FlatPipeline& flat,
+                   llvm::ArrayRef<std::size_t> chosen,
+                   llvm::function_ref<lowering::LoweredStep(std::size_t)> lower,
+                   llvm::StringRef root_dir, const Options& opts,
+                   ir::DiagnosticEngine& diags, std::string& out) {
   Emitter e(name, flat, root_dir, opts, diags);
-  return e.run(steps);
+  return e.run(chosen, lower, out);
 }
 
 }  // namespace pipec::backends::k8s

@@ -11,6 +11,8 @@
 #include "ir/diagnostics.h"
 #include "ir/flatten.h"
 #include "ir/ir.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "lowering/step.h"
 
 namespace pipec::backends::k8s {
@@ -35,15 +37,21 @@ struct Options {
   std::uint64_t code_limit = 512 * 1024;
 };
 
-/// The manifests of `steps` (every step of `flat`, lowered with /ml as
-/// root; one step when `opts.single`) as multi-document YAML. `name` names
-/// the pipeline (or the lone component); `root_dir` is where relative local
-/// paths start. What the cluster cannot run is reported to `diags` (E15xx);
-/// the text is meaningless when errors were reported.
-std::string emitManifests(llvm::StringRef name, const ir::FlatPipeline& flat,
-                          const std::vector<lowering::LoweredStep>& steps,
-                          llvm::StringRef root_dir, const Options& opts,
-                          ir::DiagnosticEngine& diags);
+/// The manifests of the steps `chosen` of `flat` (every step, or the one
+/// of `opts.single`) as multi-document YAML, appended to `out`. `lower(k)`
+/// lowers `chosen[k]` with /ml as root; it is called once per step, in
+/// order, and each step is written as soon as it is lowered and dropped
+/// after (only one step of each shape is kept for the Workflow's
+/// templates). `name` names the pipeline (or the lone component);
+/// `root_dir` is where relative local paths start. What the cluster cannot
+/// run is reported to `diags` (E15xx) after what the lowering reported,
+/// and only when the lowering reported no error. Returns false when an
+/// error was reported: `out` is then meaningless.
+bool emitManifests(llvm::StringRef name, const ir::FlatPipeline& flat,
+                   llvm::ArrayRef<std::size_t> chosen,
+                   llvm::function_ref<lowering::LoweredStep(std::size_t)> lower,
+                   llvm::StringRef root_dir, const Options& opts,
+                   ir::DiagnosticEngine& diags, std::string& out);
 
 /// `text` as a DNS-1035 label of at most `max` characters: lower case,
 /// other characters as '-', starting with a letter; when it had to be cut,

@@ -307,25 +307,24 @@ int runCompile(const Args& args) {
       return llvm::sys::fs::is_regular_file(st);
     };
     // Only the chosen step is lowered: another's problems are not its own.
-    std::vector<lowering::LoweredStep> chosen;
+    std::vector<std::size_t> indices;
     for (std::size_t i = 0; i < flat.steps.size(); ++i)
-      if (job.empty() || flat.steps[i].name == job)
-        chosen.push_back(lowering::lowerStep(flat, i, "/ml", lo, fe.diags()));
-    if (fe.diags().hasErrors()) {
-      fe.finish();
-      return kExitErrors;
-    }
+      if (job.empty() || flat.steps[i].name == job) indices.push_back(i);
     bool lone = module->root->kind != ir::ComponentKind::Pipeline;
-    bool found = !chosen.empty() || job.empty();
+    bool found = !indices.empty() || job.empty();
     if (emit == "k8s" && found) {
       if (lone) k8s.single = true;
-      if (k8s.single && chosen.size() != 1) {
+      const char* usage = nullptr;
+      if (k8s.single && indices.size() != 1)
+        usage = "--single needs --job STEP for a pipeline";
+      else if (!job.empty() && !k8s.single)
+        usage = "--job with --target k8s needs --single";
+      if (usage) {
+        // What the lowering reports comes first, as for the other forms.
+        for (std::size_t i : indices)
+          lowering::lowerStep(flat, i, "/ml", lo, fe.diags());
         fe.finish();
-        return usageError(p, "--single needs --job STEP for a pipeline");
-      }
-      if (!job.empty() && !k8s.single) {
-        fe.finish();
-        return usageError(p, "--job with --target k8s needs --single");
+        return fe.diags().hasErrors() ? kExitErrors : usageError(p, usage);
       }
       k8s.harness = {
           {"pipec_harness.py", runtime::parallel::harnessSource().str()},
@@ -335,9 +334,15 @@ int runCompile(const Args& args) {
           {"pipec_aimaster.py", runtime::parallel::aimasterSource().str()}};
       std::string name = module->root->name.empty() ? module->root->display_name
                                                     : module->root->name;
-      std::string yaml = backends::k8s::emitManifests(
-          name, flat, chosen, module->root_dir, k8s, fe.diags());
-      if (fe.diags().hasErrors()) {
+      // Each step is lowered as the manifests are written, and dropped.
+      std::string yaml;
+      if (!backends::k8s::emitManifests(
+              name, flat, indices,
+              [&](std::size_t k) {
+                return lowering::lowerStep(flat, indices[k], "/ml", lo,
+                                           fe.diags());
+              },
+              module->root_dir, k8s, fe.diags(), yaml)) {
         fe.finish();
         return kExitErrors;
       }
@@ -349,9 +354,18 @@ int runCompile(const Args& args) {
                   ".yaml";
       }
       int status = writeOutput(output, yaml, fe);
-      leaveAtExit(fe, std::move(module), std::move(flat), std::move(chosen));
+      leaveAtExit(fe, std::move(module), std::move(flat));
       return status;
-    } else if (emit == "plan" && found) {
+    }
+    std::vector<lowering::LoweredStep> chosen;
+    chosen.reserve(indices.size());
+    for (std::size_t i : indices)
+      chosen.push_back(lowering::lowerStep(flat, i, "/ml", lo, fe.diags()));
+    if (fe.diags().hasErrors()) {
+      fe.finish();
+      return kExitErrors;
+    }
+    if (emit == "plan" && found) {
       os << lowering::dumpPlan(flat, chosen, module->root_dir);
     } else {
       for (const lowering::LoweredStep& s : chosen) {
