@@ -2,6 +2,7 @@
 #include "ir/yaml_quote.h"
 
 #include <array>
+#include <cstring>
 
 namespace pipec::ir::yaml {
 
@@ -15,14 +16,6 @@ constexpr std::array<bool, 256> kPlainByte = [] {
 }();
 
 constexpr char kHex[] = "0123456789abcdef";
-
-/// `\xNN`, `\uNNNN` or `\UNNNNNNNN`, as yaml-cpp writes escapes.
-void appendEscape(std::string& out, std::uint32_t cp) {
-  int digits = cp < 0xff ? 2 : cp < 0xffff ? 4 : 8;
-  out += '\\';
-  out += digits == 2 ? 'x' : digits == 4 ? 'u' : 'U';
-  for (int d = digits - 1; d >= 0; --d) out += kHex[(cp >> (4 * d)) & 0xf];
-}
 
 }  // namespace
 
@@ -69,55 +62,102 @@ bool printableRaw(std::uint32_t cp) {
   return true;
 }
 
+namespace {
+
+/// Whether any of the 8 bytes of `x` needs more than itself inside double
+/// quotes: below 0x20, 0x7f and above, `"` or `\`.
+bool anySpecial(std::uint64_t x) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+  auto zeroByte = [](std::uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  return ((x & kHigh) | ((x - 0x20 * kOnes) & ~x & kHigh) |
+          zeroByte(x ^ (0x7f * kOnes)) | zeroByte(x ^ ('"' * kOnes)) |
+          zeroByte(x ^ ('\\' * kOnes))) != 0;
+}
+
+/// appendEscape() at `o`; returns the end.
+char* writeEscape(char* o, std::uint32_t cp) {
+  int digits = cp < 0xff ? 2 : cp < 0xffff ? 4 : 8;
+  *o++ = '\\';
+  *o++ = digits == 2 ? 'x' : digits == 4 ? 'u' : 'U';
+  for (int d = digits - 1; d >= 0; --d) *o++ = kHex[(cp >> (4 * d)) & 0xf];
+  return o;
+}
+
+}  // namespace
+
 void appendDoubleQuoted(std::string& out, llvm::StringRef s) {
-  out += '"';
+  // Written in place: no byte takes more than 4 (a control as `\xNN`; a
+  // bad byte as U+FFFD takes 3, an escaped sequence at most 10 for 4).
+  std::size_t at = out.size();
+  out.resize(at + 4 * s.size() + 2);
+  char* o = out.data() + at;
+  *o++ = '"';
   const char* p = s.begin();
   const char* end = s.end();
   while (p != end) {
-    const char* run = p;
-    while (p != end && kPlainByte[static_cast<unsigned char>(*p)]) ++p;
-    out.append(run, p - run);
+    // Eight bytes at a time while none needs escaping.
+    while (end - p >= 8) {
+      std::uint64_t x;
+      std::memcpy(&x, p, 8);
+      if (anySpecial(x)) break;
+      std::memcpy(o, p, 8);
+      o += 8;
+      p += 8;
+    }
+    while (p != end && kPlainByte[static_cast<unsigned char>(*p)]) *o++ = *p++;
     if (p == end) break;
     auto c = static_cast<unsigned char>(*p);
     if (c < 0x80) {
       ++p;
+      char e = 0;
       switch (c) {
         case '"':
-          out += "\\\"";
+          e = '"';
           break;
         case '\\':
-          out += "\\\\";
+          e = '\\';
           break;
         case '\n':
-          out += "\\n";
+          e = 'n';
           break;
         case '\t':
-          out += "\\t";
+          e = 't';
           break;
         case '\r':
-          out += "\\r";
+          e = 'r';
           break;
         case '\b':
-          out += "\\b";
+          e = 'b';
           break;
         case '\f':
-          out += "\\f";
+          e = 'f';
           break;
         default:  // the other C0 controls and DEL
-          appendEscape(out, c);
+          break;
+      }
+      if (e) {
+        *o++ = '\\';
+        *o++ = e;
+      } else {
+        o = writeEscape(o, c);
       }
       continue;
     }
-    const char* at = p;
+    const char* from = p;
     std::int32_t cp = decodeUtf8(p, end);
-    if (cp < 0)
-      out += "\xef\xbf\xbd";  // U+FFFD
-    else if (printableRaw(static_cast<std::uint32_t>(cp)))
-      out.append(at, p - at);
-    else
-      appendEscape(out, static_cast<std::uint32_t>(cp));
+    if (cp < 0) {
+      std::memcpy(o, "\xef\xbf\xbd", 3);  // U+FFFD
+      o += 3;
+    } else if (printableRaw(static_cast<std::uint32_t>(cp))) {
+      std::memcpy(o, from, p - from);
+      o += p - from;
+    } else {
+      o = writeEscape(o, static_cast<std::uint32_t>(cp));
+    }
   }
-  out += '"';
+  *o++ = '"';
+  out.resize(o - out.data());
 }
 
 }  // namespace pipec::ir::yaml

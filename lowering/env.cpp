@@ -102,22 +102,44 @@ std::string hpsJson(const StepValues& v) {
   return out;
 }
 
-EnvList buildPaiEnv(const ir::Component& c, const StepValues& v) {
-  EnvList env;
-  env.reserve(c.inputs.size() + c.outputs.size() + v.params.size() + 4);
+void paiEnvParts(const ir::Component& c, const StepValues& v,
+                 std::vector<std::string>* names,
+                 std::vector<std::string>* values) {
+  std::size_t n = c.inputs.size() + c.outputs.size() + v.params.size() + 4;
+  if (names) names->reserve(n);
+  if (values) values->reserve(n);
   for (const ir::Port& p : c.inputs) {
-    if (v.unbound_inputs.count(p.name)) continue;
-    env.emplace_back(ir::inputEnvVar(p.name), inputPath(v, p.name));
+    if (!v.unbound_inputs.empty() && v.unbound_inputs.count(p.name)) continue;
+    if (names) names->push_back(ir::inputEnvVar(p.name));
+    if (values) values->push_back(inputPath(v, p.name));
   }
-  for (const ir::Port& p : c.outputs)
-    env.emplace_back(ir::outputEnvVar(p.name), outputPath(v, p.name));
-  for (std::size_t i = 0; i < v.params.size(); ++i)
-    if (v.params[i].second)
-      env.emplace_back(ir::hpsEnvVar(v.params[i].first->name), v.text(i));
-  env.emplace_back("PAI_USER_ARGS", userArgs(v));
-  env.emplace_back("PAI_HPS", hpsJson(v));
-  env.emplace_back("PAI_WORKING_DIR", workingDir(v));
-  env.emplace_back("PAI_CONFIG_DIR", configDir(v));
+  for (const ir::Port& p : c.outputs) {
+    if (names) names->push_back(ir::outputEnvVar(p.name));
+    if (values) values->push_back(outputPath(v, p.name));
+  }
+  for (std::size_t i = 0; i < v.params.size(); ++i) {
+    if (!v.params[i].second) continue;
+    if (names) names->push_back(ir::hpsEnvVar(v.params[i].first->name));
+    if (values) values->push_back(v.text(i));
+  }
+  if (names)
+    names->insert(names->end(), {"PAI_USER_ARGS", "PAI_HPS", "PAI_WORKING_DIR",
+                                 "PAI_CONFIG_DIR"});
+  if (values) {
+    values->push_back(userArgs(v));
+    values->push_back(hpsJson(v));
+    values->push_back(workingDir(v));
+    values->push_back(configDir(v));
+  }
+}
+
+EnvList buildPaiEnv(const ir::Component& c, const StepValues& v) {
+  std::vector<std::string> names, values;
+  paiEnvParts(c, v, &names, &values);
+  EnvList env;
+  env.reserve(names.size());
+  for (std::size_t i = 0; i < names.size(); ++i)
+    env.emplace_back(std::move(names[i]), std::move(values[i]));
   return sortedEnv(std::move(env));
 }
 
@@ -210,8 +232,21 @@ EnvList flatStepEnv(const ir::FlatStep& s, const StepValues& v) {
   return sortedEnv(std::move(env));
 }
 
+std::string ValueSource::value(const StepValues& v) const {
+  switch (kind) {
+    case Kind::Input:
+      return inputPath(v, name);
+    case Kind::Output:
+      return outputPath(v, name);
+    case Kind::Param:
+      break;
+  }
+  return v.text(param);
+}
+
 std::vector<CommandPiece> templatePieces(const ir::Template& t,
-                                         const StepValues& v) {
+                                         const StepValues& v,
+                                         std::vector<ValueSource>* sources) {
   using K = ir::TemplatePiece::Kind;
   // The index of parameter `name` in v.params, or -1.
   auto paramIndex = [&](llvm::StringRef name) -> int {
@@ -252,16 +287,22 @@ std::vector<CommandPiece> templatePieces(const ir::Template& t,
       case K::Input:
         out.push_back({CommandPiece::Kind::Value, inputPath(v, p.text),
                        ir::inputEnvVar(p.text), p.range});
+        if (sources) sources->push_back({ValueSource::Kind::Input, p.text, 0});
         break;
       case K::Output:
         out.push_back({CommandPiece::Kind::Value, outputPath(v, p.text),
                        ir::outputEnvVar(p.text), p.range});
+        if (sources) sources->push_back({ValueSource::Kind::Output, p.text, 0});
         break;
       case K::Param: {
         int i = paramIndex(p.text);
-        if (i >= 0 && v.params[i].second)
+        if (i >= 0 && v.params[i].second) {
           out.push_back({CommandPiece::Kind::Value, v.text(i),
                          ir::hpsEnvVar(p.text), p.range});
+          if (sources)
+            sources->push_back(
+                {ValueSource::Kind::Param, "", static_cast<std::size_t>(i)});
+        }
         break;
       }
       case K::RuntimeToken:

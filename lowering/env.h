@@ -65,6 +65,12 @@ EnvList sortedEnv(EnvList env);
 
 /// Every PAI_* variable of the step, sorted by name.
 EnvList buildPaiEnv(const ir::Component& c, const StepValues& v);
+/// The names and values of buildPaiEnv() before they are sorted, in the
+/// order it makes them (either may be null): the names depend only on
+/// the component and which inputs and parameters have values.
+void paiEnvParts(const ir::Component& c, const StepValues& v,
+                 std::vector<std::string>* names,
+                 std::vector<std::string>* values);
 
 /// StepValues for a flat step rooted at `ml_root`: parameters, single-file
 /// input names (`is_file(path)` tells whether data bound by path is one
@@ -80,11 +86,24 @@ StepValues stepValues(const ir::FlatStep& s, std::string ml_root,
 /// which win on a clash.
 EnvList flatStepEnv(const ir::FlatStep& s, const StepValues& v);
 
+/// Where the value of a binding comes from: an input's path, an output's
+/// path, or the text of parameter `param` (an index into StepValues::params).
+struct ValueSource {
+  enum class Kind : std::uint8_t { Input, Output, Param };
+  Kind kind = Kind::Param;
+  std::string name;  ///< the input or output
+  std::size_t param = 0;
+  /// The value for `v`, as templatePieces() gives it.
+  std::string value(const StepValues& v) const;
+};
+
 /// The pieces of template `t` with values for `v`: `$[[...]]` groups whose
 /// values are missing are dropped; each binding is a value with the variable
-/// that holds it; run-time tokens stay text.
-std::vector<CommandPiece> templatePieces(const ir::Template& t,
-                                         const StepValues& v);
+/// that holds it; run-time tokens stay text. With `sources`, where each
+/// value piece's value comes from, in order.
+std::vector<CommandPiece> templatePieces(
+    const ir::Template& t, const StepValues& v,
+    std::vector<ValueSource>* sources = nullptr);
 
 /// The flags bare `$PAI_USER_ARGS` stands for.
 std::vector<UserArg> userArgList(const StepValues& v);

@@ -16,6 +16,19 @@ namespace pipec::lowering {
 
 struct LoweringCache::Impl {
   std::unordered_map<std::string, CompiledCommand> commands;
+  /// What every step of one component shares that has values for the same
+  /// inputs and parameters (shapeKey()).
+  struct Shape {
+    /// The PAI_* names, sorted, each with the index of its value in the
+    /// order paiEnvParts() makes them; empty until first asked for.
+    std::vector<std::pair<std::string, std::size_t>> env;
+    bool has_env = false;
+    /// The command lowered without its values (in `commands`), and where
+    /// each of its values comes from; the user args' follow.
+    const CompiledCommand* command = nullptr;
+    std::vector<ValueSource> sources;
+  };
+  std::unordered_map<std::string, Shape> shapes;
 };
 LoweringCache::LoweringCache() : impl(std::make_unique<Impl>()) {}
 LoweringCache::~LoweringCache() = default;
@@ -257,6 +270,74 @@ std::vector<LayoutEntry> stepLayout(const ir::FlatPipeline& flat,
   return out;
 }
 
+/// The component, which of its inputs are unbound and which parameters
+/// have values: what the names of a step's environment and the text of
+/// its command depend on (not the values).
+std::string shapeKey(const ir::Component& c, const StepValues& v) {
+  std::string key;
+  auto ptr = [&](const void* p) {
+    key.append(reinterpret_cast<const char*>(&p), sizeof p);
+  };
+  ptr(&c);
+  for (const ir::Port& p : c.inputs)
+    key +=
+        !v.unbound_inputs.empty() && v.unbound_inputs.count(p.name) ? '0' : '1';
+  for (const auto& [param, value] : v.params) {
+    ptr(param);
+    key += value ? '1' : '0';
+  }
+  return key;
+}
+
+/// flatStepEnv(), the names and their order taken from `shape`.
+EnvList stepEnv(const ir::FlatStep& f, const StepValues& v,
+                LoweringCache::Impl::Shape* shape) {
+  const auto& user = f.step ? f.step->environment_variables
+                            : f.component->environment_variables;
+  if (!shape || !user.empty()) return flatStepEnv(f, v);
+  std::vector<std::string> values;
+  if (!shape->has_env) {
+    std::vector<std::string> names;
+    paiEnvParts(*f.component, v, &names, &values);
+    EnvList at;
+    at.reserve(names.size());
+    for (std::size_t i = 0; i < names.size(); ++i)
+      at.emplace_back(std::move(names[i]), std::to_string(i));
+    for (auto& [name, i] : sortedEnv(std::move(at)))
+      shape->env.emplace_back(std::move(name), std::stoul(i));
+    shape->has_env = true;
+  } else {
+    paiEnvParts(*f.component, v, nullptr, &values);
+  }
+  EnvList env;
+  env.reserve(shape->env.size());
+  for (const auto& [name, i] : shape->env)
+    env.emplace_back(name, std::move(values[i]));
+  return env;
+}
+
+/// lowerStepCommand() of the component's command, its pieces and compiled
+/// form taken from `shape`.
+LoweredCommand stepCommand(const ir::Component& c, const StepValues& v,
+                           LoweringCache& cache,
+                           LoweringCache::Impl::Shape& shape) {
+  if (!shape.command) {
+    std::vector<CommandPiece> pieces =
+        templatePieces(c.command, v, &shape.sources);
+    std::vector<UserArg> user_args = userArgList(v);
+    auto [it, fresh] =
+        cache.impl->commands.try_emplace(commandKey(pieces, user_args));
+    if (fresh) it->second = compileCommand(pieces, user_args);
+    shape.command = &it->second;
+  }
+  std::vector<std::string> values;
+  values.reserve(shape.sources.size() + v.params.size());
+  for (const ValueSource& src : shape.sources) values.push_back(src.value(v));
+  for (std::size_t i = 0; i < v.params.size(); ++i)
+    if (v.params[i].second) values.push_back(v.text(i));
+  return instantiateCommand(*shape.command, values);
+}
+
 }  // namespace
 
 LoweredStep lowerStep(const ir::FlatPipeline& flat, std::size_t index,
@@ -267,7 +348,7 @@ LoweredStep lowerStep(const ir::FlatPipeline& flat, std::size_t index,
   LoweredStep s;
   s.name = f.name;
   s.range = f.range;
-  if (f.range.isValid())
+  if (f.range.isValid() && opts.locations)
     s.location = ir::formatLoc(diags.sourceMgr(), f.range.Start);
   s.kind = c.kind == ir::ComponentKind::Parallel ? StepKind::Parallel
                                                  : StepKind::Command;
@@ -330,7 +411,9 @@ LoweredStep lowerStep(const ir::FlatPipeline& flat, std::size_t index,
     s.outputs.push_back(std::move(o));
   }
 
-  s.env = flatStepEnv(f, v);
+  LoweringCache::Impl::Shape* shape =
+      opts.cache ? &opts.cache->impl->shapes[shapeKey(c, v)] : nullptr;
+  s.env = stepEnv(f, v, shape);
   // PAI_HPS holds the file's text (PAI_* win over environment_variables).
   auto hps =
       std::lower_bound(s.env.begin(), s.env.end(), llvm::StringRef("PAI_HPS"),
@@ -345,8 +428,9 @@ LoweredStep lowerStep(const ir::FlatPipeline& flat, std::size_t index,
     s.task = lowerTask(f, v, s, diags);
     s.processes.push_back(ProcessSlot{"main", "", 0, "", {}, true});
   } else {
-    LoweredCommand cmd = lowerStepCommand(templatePieces(c.command, v),
-                                          userArgList(v), opts.cache);
+    LoweredCommand cmd = shape ? stepCommand(c, v, *opts.cache, *shape)
+                               : lowerStepCommand(templatePieces(c.command, v),
+                                                  userArgList(v), opts.cache);
     reportCommandProblems(cmd.problems, diags);
     s.command = std::move(cmd.shell);
     s.argv = std::move(cmd.argv);

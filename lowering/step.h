@@ -124,8 +124,10 @@ struct LoweredStep {
 };
 
 /// What the steps of one pipeline share while they are lowered: each
-/// command is lexed once per component and shape, not once per step. Not
-/// thread-safe; lives as long as the IR it was used with.
+/// command is lexed once per component and shape, not once per step, and
+/// the names of the environment and their order are found once per
+/// component and the set of values its steps have. Not thread-safe; lives
+/// as long as the IR it was used with.
 class LoweringCache {
  public:
   LoweringCache();
@@ -144,6 +146,9 @@ struct LoweringOptions {
   /// Shared by the steps lowered with these options (none: each step
   /// lexes its command alone).
   LoweringCache* cache = nullptr;
+  /// Fill in LoweredStep::location (a target that does not show it can
+  /// leave it empty).
+  bool locations = true;
 };
 
 /// `<ml_root>/artifacts`: what a command step writes to ./outputs and

@@ -301,10 +301,16 @@ int runCompile(const Args& args) {
     lowering::LoweringCache cache;
     lowering::LoweringOptions lo;
     lo.cache = &cache;
-    lo.is_file = [](llvm::StringRef path) -> std::optional<bool> {
+    // Asked once per path: many steps read one input of the pipeline.
+    std::map<std::string, std::optional<bool>, std::less<>> is_file;
+    lo.is_file = [&is_file](llvm::StringRef path) -> std::optional<bool> {
+      auto it = is_file.find(path);
+      if (it != is_file.end()) return it->second;
       llvm::sys::fs::file_status st;
-      if (llvm::sys::fs::status(path, st)) return std::nullopt;
-      return llvm::sys::fs::is_regular_file(st);
+      std::optional<bool> file;
+      if (!llvm::sys::fs::status(path, st))
+        file = llvm::sys::fs::is_regular_file(st);
+      return is_file.emplace(path.str(), file).first->second;
     };
     // Only the chosen step is lowered: another's problems are not its own.
     std::vector<std::size_t> indices;
@@ -335,6 +341,7 @@ int runCompile(const Args& args) {
       std::string name = module->root->name.empty() ? module->root->display_name
                                                     : module->root->name;
       // Each step is lowered as the manifests are written, and dropped.
+      lo.locations = false;
       std::string yaml;
       if (!backends::k8s::emitManifests(
               name, flat, indices,
