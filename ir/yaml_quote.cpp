@@ -8,14 +8,24 @@ namespace pipec::ir::yaml {
 
 namespace {
 
-/// Printable ASCII that stands for itself inside double quotes.
-constexpr std::array<bool, 256> kPlainByte = [] {
-  std::array<bool, 256> t{};
-  for (int c = 0x20; c < 0x7f; ++c) t[c] = c != '"' && c != '\\';
+constexpr char kHex[] = "0123456789abcdef";
+
+/// What an ASCII byte becomes inside double quotes: 0 itself, the letter
+/// of its escape after `\`, 2 a `\xNN` escape; 1 for the bytes from 0x80
+/// (UTF-8 sequences).
+constexpr std::array<char, 256> kAscii = [] {
+  std::array<char, 256> t{};
+  for (int c = 0; c < 256; ++c)
+    t[c] = c >= 0x80 ? 1 : (c < 0x20 || c == 0x7f) ? 2 : 0;
+  t['"'] = '"';
+  t['\\'] = '\\';
+  t['\n'] = 'n';
+  t['\t'] = 't';
+  t['\r'] = 'r';
+  t['\b'] = 'b';
+  t['\f'] = 'f';
   return t;
 }();
-
-constexpr char kHex[] = "0123456789abcdef";
 
 }  // namespace
 
@@ -105,45 +115,30 @@ void appendDoubleQuoted(std::string& out, llvm::StringRef s) {
       o += 8;
       p += 8;
     }
-    while (p != end && kPlainByte[static_cast<unsigned char>(*p)]) *o++ = *p++;
-    if (p == end) break;
-    auto c = static_cast<unsigned char>(*p);
-    if (c < 0x80) {
-      ++p;
-      char e = 0;
-      switch (c) {
-        case '"':
-          e = '"';
-          break;
-        case '\\':
-          e = '\\';
-          break;
-        case '\n':
-          e = 'n';
-          break;
-        case '\t':
-          e = 't';
-          break;
-        case '\r':
-          e = 'r';
-          break;
-        case '\b':
-          e = 'b';
-          break;
-        case '\f':
-          e = 'f';
-          break;
-        default:  // the other C0 controls and DEL
-          break;
-      }
-      if (e) {
-        *o++ = '\\';
-        *o++ = e;
-      } else {
+    // Then byte by byte up to the next byte that is not ASCII, escaping
+    // what has a short escape.
+    for (; p != end; ++p) {
+      auto c = static_cast<unsigned char>(*p);
+      char k = kAscii[c];
+      if (k == 0) {
+        *o++ = static_cast<char>(c);
+      } else if (k == 1) {
+        break;
+      } else if (k == 2) {  // the other C0 controls and DEL
         o = writeEscape(o, c);
+      } else {
+        o[0] = '\\';
+        o[1] = k;
+        o += 2;
+        // A run of plain bytes may follow: eight at a time again.
+        if (end - p > 9) {
+          ++p;
+          break;
+        }
       }
-      continue;
     }
+    if (p == end) break;
+    if (static_cast<unsigned char>(*p) < 0x80) continue;
     const char* from = p;
     std::int32_t cp = decodeUtf8(p, end);
     if (cp < 0) {

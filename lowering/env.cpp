@@ -70,7 +70,13 @@ std::string userArgs(const StepValues& v) {
   for (std::size_t i = 0; i < v.params.size(); ++i) {
     if (!v.params[i].second) continue;
     if (!out.empty()) out.push_back(' ');
-    out += "--" + v.params[i].first->name + " " + shellQuote(v.text(i));
+    out += "--";
+    out += v.params[i].first->name;
+    out += ' ';
+    if (i < v.texts.size())
+      appendShellQuoted(out, v.texts[i]);
+    else
+      appendShellQuoted(out, v.text(i));
   }
   return out;
 }

@@ -329,7 +329,8 @@ class Emitter {
  private:
   void placeStep(std::size_t k, StepPlan& p);
   void planStep(std::size_t k, const LoweredStep& s, StepPlan& p);
-  InputPlace placeInput(llvm::StringRef step, const InputData& in);
+  InputPlace placeInput(llvm::StringRef step, llvm::StringRef channel,
+                        const ir::DataSource& d);
   const CodeMap* codeMap(const ir::FlatStep& f);
   /// Moves what was reported so far to the place (step, phase) of the
   /// order in which it is reported.
@@ -385,9 +386,9 @@ void Emitter::hold(std::size_t step, unsigned phase) {
   held_.diags.clear();
 }
 
-InputPlace Emitter::placeInput(llvm::StringRef step, const InputData& in) {
+InputPlace Emitter::placeInput(llvm::StringRef step, llvm::StringRef channel,
+                               const ir::DataSource& d) {
   InputPlace p;
-  const ir::DataSource& d = in.source;
   switch (d.kind) {
     case ir::DataSource::Kind::None:
       return p;
@@ -423,8 +424,7 @@ InputPlace Emitter::placeInput(llvm::StringRef step, const InputData& in) {
       p.where = claimPath(sub);
       return p;
     }
-    diags_
-        .report(d.range, ir::diag::K8sUnsupportedUri, in.channel, step, d.path)
+    diags_.report(d.range, ir::diag::K8sUnsupportedUri, channel, step, d.path)
         .note(llvm::SMRange(),
               "bind it to pvc://CLAIM/PATH (data on a claim of the "
               "namespace), an http(s) URL, or a local path that is copied "
@@ -440,8 +440,8 @@ InputPlace Emitter::placeInput(llvm::StringRef step, const InputData& in) {
   p.where = "inputs/" + claimPath(rel);
   if (uploads_.emplace(d.path, p.where).second)
     diags_
-        .report(d.range, ir::diag::K8sLocalInput, in.channel, step, rel,
-                p.where, claim_)
+        .report(d.range, ir::diag::K8sLocalInput, channel, step, rel, p.where,
+                claim_)
         .note(llvm::SMRange(),
               "the comment at the top of the manifests shows how to copy it");
   return p;
@@ -519,12 +519,12 @@ void Emitter::placeStep(std::size_t k, StepPlan& p) {
   const ir::FlatStep& f = *p.f;
   const ir::Component& c = *f.component;
   p.parallel = c.kind == ir::ComponentKind::Parallel && f.parallel;
-  InputData in;
+  static const ir::DataSource kUnbound;
+  p.inputs.reserve(c.inputs.size());
   for (const ir::Port& port : c.inputs) {
-    in.channel = port.name;
     auto it = f.inputs.find(port.name);
-    in.source = it != f.inputs.end() ? it->second : ir::DataSource();
-    p.inputs.push_back(placeInput(f.name, in));
+    p.inputs.push_back(placeInput(
+        f.name, port.name, it != f.inputs.end() ? it->second : kUnbound));
   }
   hold(k, 0);
   if (!c.code.empty() && !c.code_is_url) p.code = codeMap(f);

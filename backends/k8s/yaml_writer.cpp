@@ -2,21 +2,33 @@
 // string (yaml_writer.h).
 #include "backends/k8s/yaml_writer.h"
 
+#include <array>
 #include <cassert>
 
 #include "ir/yaml_quote.h"
 
 namespace pipec::backends::k8s {
 
+namespace {
+
+/// The bytes of a plain key: letters, digits, `-._/`.
+constexpr std::array<bool, 256> kKeyByte = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c)
+    t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+           c == '/';
+  return t;
+}();
+
+}  // namespace
+
 bool plainKey(llvm::StringRef key) {
   if (key.empty() || key == "-" || key == "null" || key == "Null" ||
       key == "NULL")
     return false;
   for (char c : key)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-          (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-          c == '/'))
-      return false;
+    if (!kKeyByte[static_cast<unsigned char>(c)]) return false;
   return true;
 }
 
