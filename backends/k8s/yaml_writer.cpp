@@ -24,12 +24,18 @@ constexpr std::array<bool, 256> kKeyByte = [] {
 }  // namespace
 
 bool plainKey(llvm::StringRef key) {
-  if (key.empty() || key == "-" || key == "null" || key == "Null" ||
-      key == "NULL")
-    return false;
   for (char c : key)
     if (!kKeyByte[static_cast<unsigned char>(c)]) return false;
-  return true;
+  switch (key.size()) {
+    case 0:
+      return false;
+    case 1:
+      return key[0] != '-';
+    case 4:
+      return key != "null" && key != "Null" && key != "NULL";
+    default:
+      return true;
+  }
 }
 
 void YamlWriter::newLine(std::size_t indent) {
