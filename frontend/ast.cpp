@@ -1,6 +1,8 @@
 // Small helpers on AST nodes.
 #include "frontend/ast.h"
 
+#include "ir/settings.h"
+
 namespace pipec::ast {
 
 std::string Ref::spelling() const {
@@ -29,6 +31,22 @@ const Ref* TemplateString::singleRef() const {
     }
   }
   return found;
+}
+
+void Settings::set(const ir::SettingInfo& info, Scalar value, SMRange key) {
+  for (Setting& s : given)
+    if (s.info == &info) {
+      s.value = std::move(value);
+      s.key = key;
+      return;
+    }
+  given.push_back(Setting{&info, std::move(value), key});
+}
+
+const Setting* Settings::find(llvm::StringRef name) const {
+  for (const Setting& s : given)
+    if (s.info->name == name) return &s;
+  return nullptr;
 }
 
 }  // namespace pipec::ast

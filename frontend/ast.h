@@ -11,6 +11,10 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/SMLoc.h"
 
+namespace pipec::ir {
+struct SettingInfo;
+}
+
 namespace pipec::ast {
 
 using llvm::SMRange;
@@ -81,47 +85,48 @@ struct PortDecl {
   SMRange range;
 };
 
+/// A job setting as written (`instance_count: 2`, `max_retries 3`): which
+/// one of the table in ir/settings.h, its value and its key.
+struct Setting {
+  const ir::SettingInfo* info = nullptr;
+  Scalar value;
+  SMRange key;
+};
+
+/// The job settings a component or job gives, each at most once (a second
+/// one replaces the first), whatever section holds them
+/// (`Setting::info->section`). A job that gives none holds nothing.
+struct Settings {
+  std::vector<Setting> given;
+
+  /// Records `value` for `info`, replacing one given before.
+  void set(const ir::SettingInfo& info, Scalar value, SMRange key);
+  /// The setting called `name` if it was given.
+  const Setting* find(llvm::StringRef name) const;
+};
+
+/// `resources:`: its settings are in the owner's `settings`.
 struct ResourcesDecl {
-  std::optional<Scalar> instance_type;
-  std::optional<Scalar> instance_count;
-  std::optional<Scalar> multi_instance;
-  std::optional<Scalar> multi_gpu;
-  std::optional<Scalar> gpu_count;
   SMRange range;
 };
 
-/// Azure `distribution:`.
+/// Azure `distribution:`; its settings are in the owner's `settings`.
 struct DistributionDecl {
   std::optional<Name> type;  ///< pytorch | tensorflow | mpi
-  std::optional<Scalar> process_count_per_instance;
-  std::optional<Scalar> worker_count;
-  std::optional<Scalar> parameter_server_count;
   SMRange range;
 };
 
-/// The attributes of a parallel job or component.
+/// The attributes of a parallel job or component that are not settings
+/// (those are in the owner's `settings`).
 struct ParallelDecl {
   std::optional<TemplateString> input_data;
-  std::optional<Scalar> mini_batch_size;
   std::vector<Scalar> partition_keys;
   SMRange partition_keys_range;
-  std::optional<Scalar> max_concurrency_per_instance;
-  std::optional<Scalar> mini_batch_error_threshold;
-  std::optional<Scalar> error_threshold;
-  std::optional<Scalar> allowed_failed_percent;
-  std::optional<Scalar> max_retries;
-  std::optional<Scalar> timeout;
-  std::optional<Scalar> logging_level;
   std::optional<Scalar> entry_script;
   std::optional<Scalar> task_code;
   std::optional<TemplateString> program_arguments;
   std::optional<TemplateString> append_row_to;
-  std::optional<Scalar> task_overhead_timeout;
-  std::optional<Scalar> progress_update_timeout;
-  std::optional<Scalar> first_task_creation_timeout;
-  std::optional<Scalar> resource_monitor_interval;
-  std::optional<Scalar> copy_logs_to_parent;
-  bool present = false;  ///< any attribute was given
+  bool present = false;  ///< any attribute or parallel setting was given
 };
 
 /// The value given to a job input or output.
@@ -169,6 +174,7 @@ struct Job {
   ResourcesDecl resources;
   DistributionDecl distribution;
   ParallelDecl parallel;
+  Settings settings;
   std::vector<std::pair<Name, Scalar>> environment_variables;
   llvm::json::Object extra;
   SMRange range;
@@ -197,6 +203,7 @@ struct Component {
   ResourcesDecl resources;
   DistributionDecl distribution;
   ParallelDecl parallel;
+  Settings settings;
   std::vector<Job> jobs;
   llvm::json::Object extra;
   bool is_inline = false;

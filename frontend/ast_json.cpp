@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "ir/diagnostics.h"
+#include "ir/settings.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 
@@ -133,66 +134,60 @@ class AstDumper {
     return a;
   }
 
-  std::optional<Value> resources(const ast::ResourcesDecl& r) {
+  // The settings of `sections` given, each under its name.
+  void put(Object& o, const ast::Settings& given,
+           std::initializer_list<ir::SettingSection> sections) {
+    for (const ast::Setting& g : given.given)
+      if (llvm::is_contained(sections, g.info->section))
+        o[g.info->name] = scalar(g.value);
+  }
+
+  std::optional<Value> resources(const ast::ResourcesDecl& r,
+                                 const ast::Settings& given) {
     Object o;
-    put(o, "instance_type", r.instance_type);
-    put(o, "instance_count", r.instance_count);
-    put(o, "multi_instance", r.multi_instance);
-    put(o, "multi_gpu", r.multi_gpu);
-    put(o, "gpu_count", r.gpu_count);
+    put(o, given, {ir::SettingSection::Resources});
     if (o.empty()) return std::nullopt;
     located(o, r.range);
     return Value(std::move(o));
   }
 
-  std::optional<Value> distribution(const ast::DistributionDecl& d) {
+  std::optional<Value> distribution(const ast::DistributionDecl& d,
+                                    const ast::Settings& given) {
     Object o;
     put(o, "type", d.type);
-    put(o, "process_count_per_instance", d.process_count_per_instance);
-    put(o, "worker_count", d.worker_count);
-    put(o, "parameter_server_count", d.parameter_server_count);
+    put(o, given, {ir::SettingSection::Distribution});
     if (o.empty()) return std::nullopt;
     located(o, d.range);
     return Value(std::move(o));
   }
 
-  std::optional<Value> parallel(const ast::ParallelDecl& p) {
+  std::optional<Value> parallel(const ast::ParallelDecl& p,
+                                const ast::Settings& given) {
     if (!p.present) return std::nullopt;
     Object o;
     put(o, "input_data", p.input_data);
-    put(o, "mini_batch_size", p.mini_batch_size);
     if (!p.partition_keys.empty()) {
       Array keys;
       for (const ast::Scalar& k : p.partition_keys) keys.push_back(scalar(k));
       o["partition_keys"] = std::move(keys);
     }
-    put(o, "max_concurrency_per_instance", p.max_concurrency_per_instance);
-    put(o, "mini_batch_error_threshold", p.mini_batch_error_threshold);
-    put(o, "error_threshold", p.error_threshold);
-    put(o, "allowed_failed_percent", p.allowed_failed_percent);
-    put(o, "max_retries", p.max_retries);
-    put(o, "timeout", p.timeout);
-    put(o, "logging_level", p.logging_level);
     put(o, "entry_script", p.entry_script);
     put(o, "task_code", p.task_code);
     put(o, "program_arguments", p.program_arguments);
     put(o, "append_row_to", p.append_row_to);
-    put(o, "task_overhead_timeout", p.task_overhead_timeout);
-    put(o, "progress_update_timeout", p.progress_update_timeout);
-    put(o, "first_task_creation_timeout", p.first_task_creation_timeout);
-    put(o, "resource_monitor_interval", p.resource_monitor_interval);
-    put(o, "copy_logs_to_parent", p.copy_logs_to_parent);
+    put(o, given, {ir::SettingSection::Parallel, ir::SettingSection::Retry});
     return Value(std::move(o));
   }
 
   // Settings shared by components and jobs.
   void settings(Object& o, const ast::ResourcesDecl& r,
                 const ast::DistributionDecl& d, const ast::ParallelDecl& p,
+                const ast::Settings& given,
                 const std::vector<std::pair<ast::Name, ast::Scalar>>& vars,
                 const llvm::json::Object& extra) {
-    if (auto v = resources(r)) o["resources"] = std::move(*v);
-    if (auto v = distribution(d)) o["distribution"] = std::move(*v);
-    if (auto v = parallel(p)) o["parallel"] = std::move(*v);
+    if (auto v = resources(r, given)) o["resources"] = std::move(*v);
+    if (auto v = distribution(d, given)) o["distribution"] = std::move(*v);
+    if (auto v = parallel(p, given)) o["parallel"] = std::move(*v);
     if (!vars.empty()) o["environment_variables"] = variables(vars);
     put(o, "extra", extra);
   }
@@ -232,7 +227,7 @@ class AstDumper {
         };
     if (!j.inputs.empty()) o["inputs"] = bindings(j.inputs);
     if (!j.outputs.empty()) o["outputs"] = bindings(j.outputs);
-    settings(o, j.resources, j.distribution, j.parallel,
+    settings(o, j.resources, j.distribution, j.parallel, j.settings,
              j.environment_variables, j.extra);
     located(o, j.range);
     return o;
@@ -256,7 +251,7 @@ class AstDumper {
     if (!c.inputs.empty()) o["inputs"] = ports(c.inputs);
     if (!c.outputs.empty()) o["outputs"] = ports(c.outputs);
     if (!c.params.empty()) o["parameters"] = ports(c.params);
-    settings(o, c.resources, c.distribution, c.parallel,
+    settings(o, c.resources, c.distribution, c.parallel, c.settings,
              c.environment_variables, c.extra);
     if (!c.jobs.empty()) {
       Array jobs;

@@ -6,6 +6,7 @@
 #include "frontend/dsl/dsl_loader.h"
 #include "frontend/index.h"
 #include "frontend/yaml_loader.h"
+#include "ir/settings.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -39,8 +40,6 @@ constexpr llvm::StringRef kPipeKeywords[] = {"import",
                                              "entry_script",
                                              "input_data",
                                              "append_row_to",
-                                             "mini_batch_size",
-                                             "max_concurrency_per_instance",
                                              "program_arguments",
                                              "retry"};
 
@@ -192,6 +191,9 @@ class Completer {
       if (!s.name.empty() && !s.pipeline)
         add(Kind::Component, s.name, "component " + s.name);
     for (llvm::StringRef k : kPipeKeywords) add(Kind::Keyword, k.str());
+    // Every job setting: a .pipe file writes each as a key of its section.
+    for (const ir::SettingInfo& s : ir::allSettings())
+      add(Kind::Key, s.name.str(), ir::settingNeeds(s));
   }
 
   /// Inside the parentheses of a call `NAME(`: argument names, or values.
@@ -285,8 +287,14 @@ class Completer {
     return path;
   }
 
+  // A section's keys; a setting's detail says what value it takes.
   void keys(YamlSection s) {
-    for (llvm::StringRef k : yamlKeys(s)) add(Kind::Key, k.str());
+    std::optional<ir::SettingSection> settings = settingSection(s);
+    for (llvm::StringRef k : yamlKeys(s)) {
+      const ir::SettingInfo* info =
+          settings ? ir::findSettingKey(k, *settings, true) : nullptr;
+      add(Kind::Key, k.str(), info ? ir::settingNeeds(*info) : "");
+    }
   }
 
   void yaml() {

@@ -15,6 +15,7 @@
 #include "ir/mangle.h"
 #include "ir/mltable.h"
 #include "ir/program_arguments.h"
+#include "ir/settings.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -306,11 +307,11 @@ class Sema::Impl {
   // A job setting may be bound to a pipeline input (`${{parent.inputs.n}}`):
   // the binding is recorded on the step and the input's default, if any,
   // stands in for static checks.
-  std::optional<ast::Scalar> resolveSetting(const std::optional<ast::Scalar>& s,
+  std::optional<ast::Scalar> resolveSetting(const ast::Scalar* s,
                                             llvm::StringRef setting,
                                             Type want) {
     if (!s || s->is_null) return std::nullopt;
-    if (!mayHoldBindings(s->text)) return s;
+    if (!mayHoldBindings(s->text)) return *s;
     ast::TemplateString t = lexTemplate(s->text, s->range, nullptr, diags_);
     const ast::Ref* ref = t.singleRef();
     if (!ref || !setting_scope_ || ref->path.size() != 3 ||
@@ -338,38 +339,110 @@ class Sema::Impl {
   }
 
   // The value of a typed setting (a literal, or bound to a pipeline input).
-  std::optional<ir::Value> settingValue(const std::optional<ast::Scalar>& in,
+  std::optional<ir::Value> settingValue(const ast::Scalar* in,
                                         llvm::StringRef what, Type type) {
     auto s = resolveSetting(in, what, type);
     if (!s || s->is_null) return std::nullopt;
     return convert(*s, type, "setting", what);
   }
 
-  std::optional<std::int64_t> intOf(const std::optional<ast::Scalar>& in,
-                                    llvm::StringRef what) {
-    auto v = settingValue(in, what, Type::Int);
-    return v ? std::optional<std::int64_t>(v->asInt()) : std::nullopt;
-  }
-
   std::optional<bool> boolOf(const std::optional<ast::Scalar>& in,
                              llvm::StringRef what) {
-    auto v = settingValue(in, what, Type::Bool);
+    auto v = settingValue(in ? &*in : nullptr, what, Type::Bool);
     return v ? std::optional<bool>(v->asBool()) : std::nullopt;
   }
 
-  std::optional<double> floatOf(const std::optional<ast::Scalar>& in,
-                                llvm::StringRef what) {
-    auto v = settingValue(in, what, Type::Float);
-    return v ? std::optional<double>(v->asFloat()) : std::nullopt;
+  // What BadResource says an integer setting must be.
+  static std::string atLeast(std::int64_t min) {
+    return min == -1  ? "-1 (never fail) or more"
+           : min == 0 ? "0 or more"
+                      : "at least " + std::to_string(min);
   }
 
-  std::optional<std::uint64_t> durationOf(const std::optional<ast::Scalar>& in,
-                                          llvm::StringRef what) {
-    auto s = resolveSetting(in, what, Type::String);
-    if (!s || s->is_null) return std::nullopt;
-    auto d = ir::parseDuration(s->text);
-    if (!d) diags_.report(s->range, diag::BadDuration, s->text);
-    return d;
+  // Reads the value of one given setting by its kind (ir/settings.h),
+  // reporting a bad literal at it, and lands it in `r` or `p` with
+  // ir::applySetting. `table`: the parallel step splits a table. Returns
+  // whether a value was applied (not when it is bad, null, or bound to an
+  // input without a default: the flattener applies that).
+  bool applyGiven(const ast::Setting& g, ir::Resources& r,
+                  ir::ParallelSettings* p, bool table,
+                  llvm::StringRef input_data) {
+    const ir::SettingInfo& info = *g.info;
+    llvm::StringRef name = info.name;
+    std::string text;
+    switch (info.kind) {
+      case ir::SettingKind::Int: {
+        auto v = settingValue(&g.value, name, Type::Int);
+        if (!v) return false;
+        if (v->asInt() < info.min) {
+          diags_.report(g.value.range, diag::BadResource, name,
+                        atLeast(info.min), v->asInt());
+          return false;
+        }
+        text = std::to_string(v->asInt());
+        break;
+      }
+      case ir::SettingKind::Bool: {
+        auto v = settingValue(&g.value, name, Type::Bool);
+        if (!v) return false;
+        text = v->asBool() ? "true" : "false";
+        break;
+      }
+      case ir::SettingKind::Percent: {
+        auto v = settingValue(&g.value, name, Type::Float);
+        if (!v) return false;
+        if (!(v->asFloat() >= 0 && v->asFloat() <= 100)) {
+          diags_.report(g.value.range, diag::LiteralTypeMismatch, "setting",
+                        name, ir::settingNeeds(info), g.value.text,
+                        "a percentage");
+          return false;
+        }
+        text = v->toText();
+        break;
+      }
+      default: {
+        auto s = resolveSetting(&g.value, name, Type::String);
+        if (!s || s->is_null) return false;
+        text = s->text;
+        llvm::StringRef t = llvm::StringRef(text).trim();
+        if (info.kind == ir::SettingKind::Duration && !ir::parseDuration(t)) {
+          diags_.report(s->range, diag::BadDuration, s->text);
+          return false;
+        }
+        if (info.kind == ir::SettingKind::BatchSize) {
+          auto size = ir::parseBatchSize(t);
+          if (!size) {
+            diags_.report(s->range, diag::BadSize, t);
+            return false;
+          }
+          if (!size->bytes && table)
+            diags_.report(s->range, diag::ParallelBatchForTable,
+                          std::int64_t(size->value), input_data);
+        }
+        break;
+      }
+    }
+    if (ir::applySetting(info, text, r, p, table).empty()) return true;
+    // What is left to refuse: a logging level not among the levels.
+    if (info.kind == ir::SettingKind::Level)
+      diags_.report(g.value.range, diag::LiteralTypeMismatch, "setting", name,
+                    ir::settingNeeds(info), text, "a logging level");
+    return false;
+  }
+
+  // Every setting of `sections` in `given`, in the order given. Returns the
+  // names of those applied.
+  llvm::SmallVector<llvm::StringRef, 4> applySettings(
+      const ast::Settings& given,
+      std::initializer_list<ir::SettingSection> sections, ir::Resources& r,
+      ir::ParallelSettings* p = nullptr, bool table = false,
+      llvm::StringRef input_data = "") {
+    llvm::SmallVector<llvm::StringRef, 4> applied;
+    for (const ast::Setting& g : given.given)
+      if (llvm::is_contained(sections, g.info->section) &&
+          applyGiven(g, r, p, table, input_data))
+        applied.push_back(g.info->name);
+    return applied;
   }
 
   // --- names
@@ -484,8 +557,8 @@ class Sema::Impl {
         if (std::string why = gitUrlProblem(c.code); !why.empty())
           diags_.report(code->range, diag::BadGitUrl, code->text, why);
     }
-    lowerResources(a.resources, c.resources);
-    lowerDistribution(a.distribution, c.job_type, c.resources,
+    lowerResources(a.settings, c.resources);
+    lowerDistribution(a.distribution, a.settings, c.job_type, c.resources,
                       /*explicit_job_type=*/a.job_type.has_value());
     for (const auto& [n, v] : a.environment_variables)
       c.environment_variables.emplace_back(n.text, v.text);
@@ -496,9 +569,8 @@ class Sema::Impl {
     if (a.command) c.command = lowerTemplate(*a.command, c, "command");
     if (c.kind == ir::ComponentKind::Parallel) {
       c.parallel.emplace();
-      applyParallel(a.parallel, c, *c.parallel);
-      checkWorkerCount(a.resources, a.parallel, c.resources, *c.parallel,
-                       a.range);
+      applyParallel(a.parallel, a.settings, c, *c.parallel);
+      checkWorkerCount(a.settings, c.resources, *c.parallel, a.range);
       if (c.parallel->entry_script.empty())
         diags_.report(a.range, diag::ParallelMissing,
                       a.name ? a.name->text : std::string("<inline>"),
@@ -545,32 +617,18 @@ class Sema::Impl {
                   didYouMean(a.job_type->text, ir::jobTypeSpellings()));
   }
 
-  void lowerResources(const ast::ResourcesDecl& r, ir::Resources& out) {
-    if (auto t = resolveSetting(r.instance_type, "instance_type", Type::String);
-        t && !t->is_null)
-      out.instance_type = t->text;
-    if (auto n = intOf(r.instance_count, "instance_count")) {
-      if (*n < 1)
-        diags_.report(r.instance_count->range, diag::BadResource,
-                      "instance_count", "at least 1", *n);
-      else
-        out.instance_count = *n;
-    }
-    if (auto b = boolOf(r.multi_instance, "multi_instance"))
-      out.multi_instance = *b;
-    if (auto b = boolOf(r.multi_gpu, "multi_gpu")) out.multi_gpu = *b;
-    if (auto n = intOf(r.gpu_count, "gpu_count")) {
-      if (*n < 0)
-        diags_.report(r.gpu_count->range, diag::BadResource, "gpu_count",
-                      "0 or more", *n);
-      else
-        out.gpu_count = *n;
-    }
-    if (out.multi_gpu && out.instance_type == "cpu" && r.multi_gpu)
-      diags_.report(r.multi_gpu->range, diag::MultiGpuOnCpu, out.instance_type);
+  void lowerResources(const ast::Settings& given, ir::Resources& out) {
+    applySettings(given, {ir::SettingSection::Resources}, out);
+    if (const ast::Setting* mg = given.find("multi_gpu");
+        mg && out.multi_gpu && out.instance_type == "cpu")
+      diags_.report(mg->value.range, diag::MultiGpuOnCpu, out.instance_type);
   }
 
-  void lowerDistribution(const ast::DistributionDecl& d, ir::JobType& job_type,
+  // The distribution's settings apply with its type: TensorFlow's workers
+  // and parameter servers only to TensorFlow (workers default to
+  // instance_count).
+  void lowerDistribution(const ast::DistributionDecl& d,
+                         const ast::Settings& given, ir::JobType& job_type,
                          ir::Resources& res, bool explicit_job_type) {
     if (!d.type) return;
     llvm::StringRef t = d.type->text;
@@ -586,25 +644,14 @@ class Sema::Impl {
       return;
     }
     if (!explicit_job_type) job_type = *jt;
-    if (auto n =
-            intOf(d.process_count_per_instance, "process_count_per_instance")) {
-      if (*n < 1)
-        diags_.report(d.process_count_per_instance->range, diag::BadResource,
-                      "process_count_per_instance", "at least 1", *n);
-      else
-        res.process_count_per_instance = *n;
-    }
+    ir::Resources tf = res;
+    auto applied = applySettings(given, {ir::SettingSection::Distribution}, tf);
+    res.process_count_per_instance = tf.process_count_per_instance;
     if (*jt == ir::JobType::TensorFlow) {
-      auto workers = intOf(d.worker_count, "worker_count");
-      auto ps = intOf(d.parameter_server_count, "parameter_server_count");
-      res.tf_worker = workers ? *workers : res.instance_count;
-      res.tf_ps = ps ? *ps : 0;
-      if (workers && *workers < 0)
-        diags_.report(d.worker_count->range, diag::BadResource, "worker_count",
-                      "0 or more", *workers);
-      if (ps && *ps < 0)
-        diags_.report(d.parameter_server_count->range, diag::BadResource,
-                      "parameter_server_count", "0 or more", *ps);
+      bool workers = llvm::is_contained(applied, "worker_count");
+      bool ps = llvm::is_contained(applied, "parameter_server_count");
+      res.tf_worker = workers ? tf.tf_worker : res.instance_count;
+      res.tf_ps = ps ? tf.tf_ps : 0;
     }
   }
 
@@ -912,19 +959,20 @@ class Sema::Impl {
   // component's own settings; a job that sets neither was warned about as
   // its component).
   static constexpr std::int64_t kMaxParallelWorkers = 1024;
-  void checkWorkerCount(const ast::ResourcesDecl& r, const ast::ParallelDecl& a,
-                        const ir::Resources& res, const ir::ParallelSettings& p,
-                        llvm::SMRange fallback) {
+  void checkWorkerCount(const ast::Settings& given, const ir::Resources& res,
+                        const ir::ParallelSettings& p, llvm::SMRange fallback) {
     std::int64_t ic = std::max<std::int64_t>(1, res.instance_count);
     std::int64_t mc = std::max<std::int64_t>(1, p.max_concurrency_per_instance);
-    if (!r.instance_count && !a.max_concurrency_per_instance) return;
+    const ast::Setting* ics = given.find("instance_count");
+    const ast::Setting* mcs = given.find("max_concurrency_per_instance");
+    if (!ics && !mcs) return;
     if (ic > kMaxParallelWorkers / mc) {  // ic * mc > kMax, without overflow
       // The larger factor is the likelier mistake: point at it.
       llvm::SMRange where = fallback;
-      if (r.instance_count && (ic >= mc || !a.max_concurrency_per_instance))
-        where = r.instance_count->range;
-      else if (a.max_concurrency_per_instance)
-        where = a.max_concurrency_per_instance->range;
+      if (ics && (ic >= mc || !mcs))
+        where = ics->value.range;
+      else if (mcs)
+        where = mcs->value.range;
       double workers = double(ic) * double(mc);
       diags_.report(where, diag::ParallelTooManyWorkers,
                     fmt::format("{:.0f}", workers), ic, mc,
@@ -963,8 +1011,8 @@ class Sema::Impl {
   }
   std::set<std::string> checked_mltables_;
 
-  void applyParallel(const ast::ParallelDecl& a, const ir::Component& c,
-                     ir::ParallelSettings& p) {
+  void applyParallel(const ast::ParallelDecl& a, const ast::Settings& given,
+                     const ir::Component& c, ir::ParallelSettings& p) {
     if (a.input_data)
       p.input_data = portRef(a.input_data, c, false, diag::ParallelBadInput);
     if (a.append_row_to)
@@ -973,27 +1021,15 @@ class Sema::Impl {
     const ir::Port* in =
         p.input_data.empty() ? nullptr : c.findInput(p.input_data);
     bool table = in && in->type == Type::Table;
-    std::optional<ast::Scalar> mbs =
-        resolveSetting(a.mini_batch_size, "mini_batch_size", Type::String);
-    if (mbs && !mbs->is_null) {
-      llvm::StringRef text = llvm::StringRef(mbs->text).trim();
-      auto size = ir::parseBatchSize(text);
-      if (size) p.mini_batch_files = size->bytes ? 0 : size->value;
-      if (size && !size->bytes) {
-        p.mini_batch_size = size->value;
-        p.batch_by = table ? ir::ParallelSettings::BatchBy::Size
-                           : ir::ParallelSettings::BatchBy::Count;
-        if (table)
-          diags_.report(mbs->range, diag::ParallelBatchForTable,
-                        std::int64_t(size->value), p.input_data);
-      } else if (size) {
-        p.mini_batch_size = size->value;
-        p.batch_by = ir::ParallelSettings::BatchBy::Size;
-      } else {
-        diags_.report(mbs->range, diag::BadSize, text);
-      }
-    } else if (table && p.batch_by == ir::ParallelSettings::BatchBy::Count &&
-               p.mini_batch_size == 10) {
+    // The resources a parallel setting is applied with are not changed.
+    ir::Resources unused;
+    auto applied = applySettings(
+        given, {ir::SettingSection::Parallel, ir::SettingSection::Retry},
+        unused, &p, table, p.input_data);
+    // A table split by the default count of 10 files is split by 1 MiB.
+    if (!llvm::is_contained(applied, "mini_batch_size") && table &&
+        p.batch_by == ir::ParallelSettings::BatchBy::Count &&
+        p.mini_batch_size == 10) {
       p.batch_by = ir::ParallelSettings::BatchBy::Size;
       p.mini_batch_size = 1024 * 1024;
     }
@@ -1008,65 +1044,8 @@ class Sema::Impl {
       }
       p.batch_by = ir::ParallelSettings::BatchBy::PartitionKeys;
     }
-    if (auto n = intOf(a.max_concurrency_per_instance,
-                       "max_concurrency_per_instance")) {
-      if (*n < 1)
-        diags_.report(a.max_concurrency_per_instance->range, diag::BadResource,
-                      "max_concurrency_per_instance", "at least 1", *n);
-      else
-        p.max_concurrency_per_instance = *n;
-    }
-    auto threshold = [&](const std::optional<ast::Scalar>& s, const char* what,
-                         std::int64_t& out) {
-      if (auto n = intOf(s, what)) {
-        if (*n < -1)
-          diags_.report(s->range, diag::BadResource, what,
-                        "-1 (never fail) or more", *n);
-        else
-          out = *n;
-      }
-    };
-    threshold(a.mini_batch_error_threshold, "mini_batch_error_threshold",
-              p.mini_batch_error_threshold);
-    threshold(a.error_threshold, "error_threshold", p.error_threshold);
-    if (auto f = floatOf(a.allowed_failed_percent, "allowed_failed_percent"))
-      p.allowed_failed_percent = *f;
-    if (auto n = intOf(a.max_retries, "max_retries")) {
-      if (*n < 0)
-        diags_.report(a.max_retries->range, diag::BadResource, "max_retries",
-                      "0 or more", *n);
-      else
-        p.max_retries = *n;
-    }
-    if (auto d = durationOf(a.timeout, "timeout")) p.timeout_ms = *d;
-    if (auto lvl_s =
-            resolveSetting(a.logging_level, "logging_level", Type::String);
-        lvl_s && !lvl_s->is_null) {
-      std::string lvl = llvm::StringRef(lvl_s->text).upper();
-      if (lvl != "DEBUG" && lvl != "INFO" && lvl != "WARNING" &&
-          lvl != "ERROR" && lvl != "CRITICAL")
-        diags_.report(lvl_s->range, diag::LiteralTypeMismatch, "setting",
-                      "logging_level",
-                      "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
-                      lvl_s->text, "a logging level");
-      else
-        p.logging_level = lvl;
-    }
     if (a.entry_script && !a.entry_script->is_null)
       p.entry_script = a.entry_script->text;
-    if (auto d = durationOf(a.task_overhead_timeout, "task_overhead_timeout"))
-      p.task_overhead_timeout_ms = *d;
-    if (auto d =
-            durationOf(a.progress_update_timeout, "progress_update_timeout"))
-      p.progress_update_timeout_ms = *d;
-    if (auto d = durationOf(a.first_task_creation_timeout,
-                            "first_task_creation_timeout"))
-      p.first_task_creation_timeout_ms = *d;
-    if (auto d = durationOf(a.resource_monitor_interval,
-                            "resource_monitor_interval"))
-      p.resource_monitor_interval_ms = *d;
-    if (auto b = boolOf(a.copy_logs_to_parent, "copy_logs_to_parent"))
-      p.copy_logs_to_parent = *b;
     if (a.program_arguments) {
       p.program_arguments =
           lowerTemplate(*a.program_arguments, c, "program_arguments");
@@ -1203,8 +1182,9 @@ class Sema::Impl {
       step.extra = j.extra;
       step.job_type = c.job_type;
       if (!info.is_inline) {
-        lowerResourcesOverride(j.resources, step.resources);
-        lowerDistribution(j.distribution, step.job_type, step.resources, false);
+        lowerResources(j.settings, step.resources);
+        lowerDistribution(j.distribution, j.settings, step.job_type,
+                          step.resources, false);
       }
       for (const auto& [n, v] : j.environment_variables) {
         bool replaced = false;
@@ -1244,11 +1224,11 @@ class Sema::Impl {
       if (c.parallel) {
         step.parallel = *c.parallel;
         if (!info.is_inline && j.parallel.present)
-          applyParallel(j.parallel, c, *step.parallel);
+          applyParallel(j.parallel, j.settings, c, *step.parallel);
         // An inline job was checked as its component.
         if (!info.is_inline)
-          checkWorkerCount(j.resources, j.parallel, step.resources,
-                           *step.parallel, j.name.range);
+          checkWorkerCount(j.settings, step.resources, *step.parallel,
+                           j.name.range);
         checkLocalMLTable(step, owner);
       } else if (j.parallel.present && !info.is_inline) {
         diags_.report(j.name.range, diag::ComponentKindMismatch, j.name.text,
@@ -1275,10 +1255,6 @@ class Sema::Impl {
     const std::vector<JobInfo>& jobs;
     const std::vector<int>& step_of;
   };
-
-  void lowerResourcesOverride(const ast::ResourcesDecl& r, ir::Resources& out) {
-    lowerResources(r, out);
-  }
 
   void checkJobKind(const ast::Job& j, const ir::Component& c) {
     if (j.type.empty()) return;

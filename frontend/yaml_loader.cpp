@@ -1,6 +1,8 @@
 // Reads component and pipeline YAML into the AST, keeping every location.
 #include "frontend/yaml_loader.h"
 
+#include <array>
+
 #include "frontend/suggest.h"
 #include "frontend/template_lexer.h"
 #include "ir/types.h"
@@ -45,12 +47,7 @@ constexpr llvm::StringRef kComponentKeys[] = {"$schema",
                                               "distribution",
                                               "jobs",
                                               "input_data",
-                                              "mini_batch_size",
                                               "partition_keys",
-                                              "mini_batch_error_threshold",
-                                              "error_threshold",
-                                              "max_concurrency_per_instance",
-                                              "logging_level",
                                               "retry_settings",
                                               "task",
                                               "tags",
@@ -67,41 +64,17 @@ constexpr llvm::StringRef kComponentKeys[] = {"$schema",
                                               "id",
                                               "creation_context"};
 
-constexpr llvm::StringRef kJobKeys[] = {"type",
-                                        "component",
-                                        "inputs",
-                                        "outputs",
-                                        "resources",
-                                        "environment_variables",
-                                        "distribution",
-                                        "command",
-                                        "code",
-                                        "cache",
-                                        "environment",
-                                        "compute",
-                                        "display_name",
-                                        "description",
-                                        "tags",
-                                        "name",
-                                        "experiment_name",
-                                        "settings",
-                                        "limits",
-                                        "services",
-                                        "identity",
-                                        "queue_settings",
-                                        "properties",
-                                        "is_deterministic",
-                                        "input_data",
-                                        "mini_batch_size",
-                                        "partition_keys",
-                                        "mini_batch_error_threshold",
-                                        "error_threshold",
-                                        "max_concurrency_per_instance",
-                                        "logging_level",
-                                        "retry_settings",
-                                        "task",
-                                        "image",
-                                        "job_type"};
+constexpr llvm::StringRef kJobKeys[] = {
+    "type",           "component",       "inputs",
+    "outputs",        "resources",       "environment_variables",
+    "distribution",   "command",         "code",
+    "cache",          "environment",     "compute",
+    "display_name",   "description",     "tags",
+    "name",           "experiment_name", "settings",
+    "limits",         "services",        "identity",
+    "queue_settings", "properties",      "is_deterministic",
+    "input_data",     "partition_keys",  "retry_settings",
+    "task",           "image",           "job_type"};
 
 constexpr llvm::StringRef kInputKeys[] = {
     "type",        "optional", "default", "min",       "max",   "enum",
@@ -115,44 +88,56 @@ constexpr llvm::StringRef kJobInputKeys[] = {
 constexpr llvm::StringRef kJobOutputKeys[] = {
     "type",    "path",        "mode",       "datastore",      "name",
     "version", "description", "is_control", "early_available"};
+// The keys of `resources:` that are not settings: kept for the backends.
 constexpr llvm::StringRef kResourceKeys[] = {
-    "instance_type", "instance_count",    "multi_instance", "multi_gpu",
-    "gpu_count",     "shm_size",          "properties",     "docker_args",
-    "locations",     "max_instance_count"};
-constexpr llvm::StringRef kDistributionKeys[] = {
-    "type", "process_count_per_instance", "worker_count",
-    "parameter_server_count"};
-constexpr llvm::StringRef kRetryKeys[] = {"max_retries", "timeout"};
+    "shm_size", "properties", "docker_args", "locations", "max_instance_count"};
+constexpr llvm::StringRef kDistributionKeys[] = {"type"};
 constexpr llvm::StringRef kTaskKeys[] = {
     "type",          "code",        "entry_script", "program_arguments",
     "append_row_to", "environment", "model",        "fn"};
 
 }  // namespace
 
-llvm::ArrayRef<llvm::StringRef> yamlKeys(YamlSection section) {
+std::optional<ir::SettingSection> settingSection(YamlSection section) {
   switch (section) {
     case YamlSection::Component:
-      return kComponentKeys;
     case YamlSection::Job:
-      return kJobKeys;
-    case YamlSection::Input:
-      return kInputKeys;
-    case YamlSection::Output:
-      return kOutputKeys;
-    case YamlSection::JobInput:
-      return kJobInputKeys;
-    case YamlSection::JobOutput:
-      return kJobOutputKeys;
+      return ir::SettingSection::Parallel;
     case YamlSection::Resources:
-      return kResourceKeys;
+      return ir::SettingSection::Resources;
     case YamlSection::Distribution:
-      return kDistributionKeys;
+      return ir::SettingSection::Distribution;
     case YamlSection::Retry:
-      return kRetryKeys;
-    case YamlSection::Task:
-      return kTaskKeys;
+      return ir::SettingSection::Retry;
+    default:
+      return std::nullopt;
   }
-  return {};
+}
+
+llvm::ArrayRef<llvm::StringRef> yamlKeys(YamlSection section) {
+  // Each section's own keys, then the settings (ir/settings.h) it holds.
+  static const auto kKeys = [] {
+    std::array<std::vector<llvm::StringRef>, kYamlSections> keys;
+    auto own = [&](YamlSection s, llvm::ArrayRef<llvm::StringRef> list) {
+      keys[std::size_t(s)].assign(list.begin(), list.end());
+    };
+    own(YamlSection::Component, kComponentKeys);
+    own(YamlSection::Job, kJobKeys);
+    own(YamlSection::Input, kInputKeys);
+    own(YamlSection::Output, kOutputKeys);
+    own(YamlSection::JobInput, kJobInputKeys);
+    own(YamlSection::JobOutput, kJobOutputKeys);
+    own(YamlSection::Resources, kResourceKeys);
+    own(YamlSection::Distribution, kDistributionKeys);
+    own(YamlSection::Task, kTaskKeys);
+    for (std::size_t s = 0; s < kYamlSections; ++s)
+      if (auto sec = settingSection(YamlSection(s)))
+        for (const ir::SettingInfo& info : ir::allSettings())
+          if (info.section == *sec && info.yaml_key)
+            keys[s].push_back(info.name);
+    return keys;
+  }();
+  return kKeys[std::size_t(section)];
 }
 
 namespace {
@@ -337,11 +322,11 @@ class Loader {
       } else if (key == "parameters") {
         readDecls(c, k, v, ast::PortDecl::Section::Param);
       } else if (key == "resources") {
-        readResources(c.resources, c.extra, k, v);
+        readResources(c.resources, c.settings, c.extra, k, v);
       } else if (key == "environment_variables") {
         readEnvVars(c.environment_variables, k, v);
       } else if (key == "distribution") {
-        readDistribution(c.distribution, k, v);
+        readDistribution(c.distribution, c.settings, k, v);
       } else if (key == "jobs") {
         readJobs(c, k, v);
       } else if (key == "environment") {
@@ -350,12 +335,13 @@ class Loader {
           if (const Node* img = v->get("image");
               img && img->isScalar() && !root->get("image"))
             c.image = ast::Scalar{img->value, !img->plain, false, img->range};
-      } else if (readParallelKey(c.parallel, c.extra, k, v)) {
+      } else if (readParallelKey(c.parallel, c.settings, c.extra, k, v)) {
         // parallel attribute
       } else if (isKeptKey(key)) {
         keep(c.extra, k, v);
       } else {
-        unknown(k, "a component", kComponentKeys, &c.extra, v);
+        unknown(k, "a component", yamlKeys(YamlSection::Component), &c.extra,
+                v);
       }
     }
   }
@@ -465,68 +451,47 @@ class Loader {
     }
   }
 
-  // Reads the scalar keys of a mapping into the members `fields` name;
-  // `other` handles the rest (returns false for an unknown key).
-  template <typename T, typename Other>
-  void readFields(
-      T& out, const Node* v,
-      std::initializer_list<
-          std::pair<llvm::StringRef, std::optional<ast::Scalar> T::*>>
-          fields,
-      Other other) {
-    for (const auto& [fk, fv] : v->entries) {
-      if (!isKey(fk)) continue;
-      bool done = false;
-      for (const auto& [key, member] : fields)
-        if (fk->value == key) {
-          out.*member = scalar(fk, fv);
-          done = true;
-          break;
-        }
-      if (!done) other(fk, fv);
-    }
+  // A key of a section that names a setting (ir/settings.h): its value is
+  // recorded in `out`. False when `k` names none.
+  bool readSetting(ast::Settings& out, ir::SettingSection section,
+                   const Node* k, const Node* v) {
+    const ir::SettingInfo* info = ir::findSettingKey(k->value, section, true);
+    if (!info) return false;
+    if (auto s = scalar(k, v)) out.set(*info, std::move(*s), k->range);
+    return true;
   }
 
-  void readResources(ast::ResourcesDecl& r, llvm::json::Object& extra,
-                     const Node* k, const Node* v) {
+  void readResources(ast::ResourcesDecl& r, ast::Settings& settings,
+                     llvm::json::Object& extra, const Node* k, const Node* v) {
     r.range = k->range;
     if (!expectMap(k, v)) return;
     llvm::json::Object kept;
-    using R = ast::ResourcesDecl;
-    readFields(r, v,
-               {{"instance_type", &R::instance_type},
-                {"instance_count", &R::instance_count},
-                {"multi_instance", &R::multi_instance},
-                {"multi_gpu", &R::multi_gpu},
-                {"gpu_count", &R::gpu_count},
-                {"gpu", &R::gpu_count}},
-               [&](const Node* rk, const Node* rv) {
-                 llvm::StringRef key = rk->value;
-                 if (key == "shm_size" || key == "properties" ||
-                     key == "docker_args" || key == "locations" ||
-                     key == "max_instance_count")
-                   keep(kept, rk, rv);
-                 else
-                   unknown(rk, "resources", kResourceKeys, &kept, rv);
-               });
+    for (const auto& [rk, rv] : v->entries) {
+      if (!isKey(rk) ||
+          readSetting(settings, ir::SettingSection::Resources, rk, rv))
+        continue;
+      if (llvm::is_contained(kResourceKeys, rk->value))
+        keep(kept, rk, rv);
+      else
+        unknown(rk, "resources", yamlKeys(YamlSection::Resources), &kept, rv);
+    }
     if (!kept.empty()) extra["resources"] = std::move(kept);
   }
 
-  void readDistribution(ast::DistributionDecl& d, const Node* k,
-                        const Node* v) {
+  void readDistribution(ast::DistributionDecl& d, ast::Settings& settings,
+                        const Node* k, const Node* v) {
     d.range = k->range;
     if (!expectMap(k, v)) return;
-    using D = ast::DistributionDecl;
-    readFields(d, v,
-               {{"process_count_per_instance", &D::process_count_per_instance},
-                {"worker_count", &D::worker_count},
-                {"parameter_server_count", &D::parameter_server_count}},
-               [&](const Node* dk, const Node* dv) {
-                 if (dk->value == "type")
-                   d.type = nameValue(dk, dv);
-                 else
-                   unknown(dk, "distribution", kDistributionKeys, nullptr, dv);
-               });
+    for (const auto& [dk, dv] : v->entries) {
+      if (!isKey(dk) ||
+          readSetting(settings, ir::SettingSection::Distribution, dk, dv))
+        continue;
+      if (dk->value == "type")
+        d.type = nameValue(dk, dv);
+      else
+        unknown(dk, "distribution", yamlKeys(YamlSection::Distribution),
+                nullptr, dv);
+    }
     if (!d.type)
       diags_.report(k->range, diag::MissingKey, "distribution", "type");
   }
@@ -542,13 +507,13 @@ class Loader {
 
   // Parallel attributes at component or job level. Returns false when `k` is
   // not one.
-  bool readParallelKey(ast::ParallelDecl& p, llvm::json::Object& extra,
-                       const Node* k, const Node* v) {
+  bool readParallelKey(ast::ParallelDecl& p, ast::Settings& settings,
+                       llvm::json::Object& extra, const Node* k,
+                       const Node* v) {
     llvm::StringRef key = k->value;
-    if (key == "input_data") {
+    if (readSetting(settings, ir::SettingSection::Parallel, k, v)) {
+    } else if (key == "input_data") {
       p.input_data = templ(k, v);
-    } else if (key == "mini_batch_size") {
-      p.mini_batch_size = scalar(k, v);
     } else if (key == "partition_keys") {
       p.partition_keys_range = v->range;
       if (v->isSeq()) {
@@ -557,25 +522,13 @@ class Loader {
       } else if (auto s = scalar(k, v); s && !s->is_null) {
         p.partition_keys.push_back(*s);
       }
-    } else if (key == "mini_batch_error_threshold") {
-      p.mini_batch_error_threshold = scalar(k, v);
-    } else if (key == "error_threshold") {
-      p.error_threshold = scalar(k, v);
-    } else if (key == "max_concurrency_per_instance") {
-      p.max_concurrency_per_instance = scalar(k, v);
-    } else if (key == "logging_level") {
-      p.logging_level = scalar(k, v);
     } else if (key == "retry_settings") {
       if (expectMap(k, v)) {
-        for (const auto& [rk, rv] : v->entries) {
-          if (!isKey(rk)) continue;
-          if (rk->value == "max_retries")
-            p.max_retries = scalar(rk, rv);
-          else if (rk->value == "timeout")
-            p.timeout = scalar(rk, rv);
-          else
-            unknown(rk, "retry_settings", kRetryKeys, nullptr, rv);
-        }
+        for (const auto& [rk, rv] : v->entries)
+          if (isKey(rk) &&
+              !readSetting(settings, ir::SettingSection::Retry, rk, rv))
+            unknown(rk, "retry_settings", yamlKeys(YamlSection::Retry), nullptr,
+                    rv);
       }
     } else if (key == "task") {
       if (expectMap(k, v)) {
@@ -680,11 +633,11 @@ class Loader {
       } else if (unsupported) {
         keep(job.extra, k, v);
       } else if (key == "resources") {
-        readResources(job.resources, job.extra, k, v);
+        readResources(job.resources, job.settings, job.extra, k, v);
       } else if (key == "environment_variables") {
         readEnvVars(job.environment_variables, k, v);
       } else if (key == "distribution") {
-        readDistribution(job.distribution, k, v);
+        readDistribution(job.distribution, job.settings, k, v);
       } else if (key == "command") {
         inlineComponent().command = templ(k, v);
       } else if (key == "code") {
@@ -701,11 +654,11 @@ class Loader {
           if (const Node* img = v->get("image"); img && img->isScalar())
             inlineComponent().image =
                 ast::Scalar{img->value, !img->plain, false, img->range};
-      } else if (readParallelKey(job.parallel, job.extra, k, v)) {
+      } else if (readParallelKey(job.parallel, job.settings, job.extra, k, v)) {
       } else if (isKeptKey(key) || key == "name" || key == "description") {
         keep(job.extra, k, v);
       } else {
-        unknown(k, "a job", kJobKeys, &job.extra, v);
+        unknown(k, "a job", yamlKeys(YamlSection::Job), &job.extra, v);
       }
     }
     // An inline parallel job: its task and attributes make the component.
@@ -714,7 +667,10 @@ class Loader {
       ast::Component& c = inlineComponent();
       c.distribution = job.distribution;
       c.resources = job.resources;
-      if (job.type.text == "parallel") {
+      bool parallel = job.type.text == "parallel";
+      for (const ast::Setting& s : job.settings.given)
+        if (parallel || !s.info->parallel()) c.settings.given.push_back(s);
+      if (parallel) {
         c.kind = ast::Component::Kind::Parallel;
         c.parallel = job.parallel;
       }

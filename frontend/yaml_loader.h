@@ -2,9 +2,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "frontend/ast.h"
 #include "ir/diagnostics.h"
+#include "ir/settings.h"
 #include "ir/yaml_reader.h"
 #include "llvm/Support/SourceMgr.h"
 
@@ -40,7 +42,11 @@ enum class YamlSection {
   Retry,
   Task,
 };
-/// The keys the loader reads in `section` (what it warns about otherwise).
+inline constexpr std::size_t kYamlSections = std::size_t(YamlSection::Task) + 1;
+/// The keys the loader reads in `section` (what it warns about otherwise):
+/// its own, then the settings of ir/settings.h that the section holds.
 llvm::ArrayRef<llvm::StringRef> yamlKeys(YamlSection section);
+/// The settings a YAML section holds (`ir::SettingInfo::section`), if any.
+std::optional<ir::SettingSection> settingSection(YamlSection section);
 
 }  // namespace pipec::frontend

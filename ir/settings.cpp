@@ -24,57 +24,89 @@ struct Row {
 
 using K = SettingKind;
 using P = ParallelSettings;
+using Sec = SettingSection;
 
-constexpr SettingInfo S(llvm::StringRef name, SettingKind kind,
-                        std::int64_t min = 0, bool parallel = false,
-                        bool prs_flag = false, llvm::StringRef json_key = "") {
-  return SettingInfo{name, kind, min, parallel, prs_flag, json_key};
+// A resource (`section` Resources or Distribution).
+constexpr SettingInfo R(llvm::StringRef name, SettingKind kind,
+                        std::int64_t min = 0, Sec section = Sec::Resources,
+                        llvm::StringRef yaml_alias = "") {
+  return SettingInfo{.name = name,
+                     .kind = kind,
+                     .min = min,
+                     .section = section,
+                     .yaml_key = true,
+                     .prs_flag = false,
+                     .json_key = "",
+                     .yaml_alias = yaml_alias};
 }
 
+// A parallel-run setting. `yaml_key` false: a PRS flag in Azure's YAML.
+constexpr SettingInfo S(llvm::StringRef name, SettingKind kind,
+                        std::int64_t min, Sec section, bool yaml_key,
+                        bool prs_flag, llvm::StringRef json_key) {
+  return SettingInfo{.name = name,
+                     .kind = kind,
+                     .min = min,
+                     .section = section,
+                     .yaml_key = yaml_key,
+                     .prs_flag = prs_flag,
+                     .json_key = json_key,
+                     .yaml_alias = ""};
+}
+
+constexpr Sec kPar = Sec::Parallel;
+constexpr Sec kDist = Sec::Distribution;
+
 const std::array<Row, 21> kRows = {{
-    {.info = S("instance_count", K::Int, 1),
+    {.info = R("instance_count", K::Int, 1),
      .r_int = &Resources::instance_count},
-    {.info = S("gpu_count", K::Int, 0), .r_int = &Resources::gpu_count},
-    {.info = S("process_count_per_instance", K::Int, 1),
+    {.info = R("gpu_count", K::Int, 0, Sec::Resources, "gpu"),
+     .r_int = &Resources::gpu_count},
+    {.info = R("process_count_per_instance", K::Int, 1, kDist),
      .r_int = &Resources::process_count_per_instance},
-    {.info = S("worker_count", K::Int, 0), .r_int = &Resources::tf_worker},
-    {.info = S("parameter_server_count", K::Int, 0),
+    {.info = R("worker_count", K::Int, 0, kDist),
+     .r_int = &Resources::tf_worker},
+    {.info = R("parameter_server_count", K::Int, 0, kDist),
      .r_int = &Resources::tf_ps},
-    {.info = S("multi_instance", K::Bool),
+    {.info = R("multi_instance", K::Bool),
      .r_bool = &Resources::multi_instance},
-    {.info = S("multi_gpu", K::Bool), .r_bool = &Resources::multi_gpu},
-    {.info = S("instance_type", K::Text), .r_text = &Resources::instance_type},
-    {.info = S("mini_batch_size", K::BatchSize, 0, true)},
-    {.info = S("max_concurrency_per_instance", K::Int, 1, true, false,
+    {.info = R("multi_gpu", K::Bool), .r_bool = &Resources::multi_gpu},
+    {.info = R("instance_type", K::Text), .r_text = &Resources::instance_type},
+    {.info = S("mini_batch_size", K::BatchSize, 0, kPar, true, false, "")},
+    {.info = S("max_concurrency_per_instance", K::Int, 1, kPar, true, false,
                "max_concurrency_per_instance"),
      .p_int = &P::max_concurrency_per_instance},
-    {.info = S("mini_batch_error_threshold", K::Int, -1, true, false,
+    {.info = S("mini_batch_error_threshold", K::Int, -1, kPar, true, false,
                "mini_batch_error_threshold"),
      .p_int = &P::mini_batch_error_threshold},
-    {.info = S("error_threshold", K::Int, -1, true, true, "error_threshold"),
+    {.info =
+         S("error_threshold", K::Int, -1, kPar, true, true, "error_threshold"),
      .p_int = &P::error_threshold},
-    {.info = S("allowed_failed_percent", K::Percent, 0, true, true,
+    {.info = S("allowed_failed_percent", K::Percent, 0, kPar, false, true,
                "allowed_failed_percent"),
      .p_double = &P::allowed_failed_percent},
-    {.info = S("max_retries", K::Int, 0, true, false, "max_retries"),
+    {.info =
+         S("max_retries", K::Int, 0, Sec::Retry, true, false, "max_retries"),
      .p_int = &P::max_retries},
-    {.info = S("timeout", K::Duration, 0, true, false, "timeout_ms"),
+    {.info =
+         S("timeout", K::Duration, 0, Sec::Retry, true, false, "timeout_ms"),
      .p_ms = &P::timeout_ms},
-    {.info = S("logging_level", K::Level, 0, true, false, "logging_level"),
+    {.info =
+         S("logging_level", K::Level, 0, kPar, true, false, "logging_level"),
      .p_text = &P::logging_level},
-    {.info = S("task_overhead_timeout", K::Duration, 0, true, true,
+    {.info = S("task_overhead_timeout", K::Duration, 0, kPar, false, true,
                "task_overhead_timeout_ms"),
      .p_ms = &P::task_overhead_timeout_ms},
-    {.info = S("progress_update_timeout", K::Duration, 0, true, true,
+    {.info = S("progress_update_timeout", K::Duration, 0, kPar, false, true,
                "progress_update_timeout_ms"),
      .p_ms = &P::progress_update_timeout_ms},
-    {.info = S("first_task_creation_timeout", K::Duration, 0, true, true,
+    {.info = S("first_task_creation_timeout", K::Duration, 0, kPar, false, true,
                "first_task_creation_timeout_ms"),
      .p_ms = &P::first_task_creation_timeout_ms},
-    {.info = S("resource_monitor_interval", K::Duration, 0, true, true,
+    {.info = S("resource_monitor_interval", K::Duration, 0, kPar, false, true,
                "resource_monitor_interval_ms"),
      .p_ms = &P::resource_monitor_interval_ms},
-    {.info = S("copy_logs_to_parent", K::Bool, 0, true, true,
+    {.info = S("copy_logs_to_parent", K::Bool, 0, kPar, false, true,
                "copy_logs_to_parent"),
      .p_bool = &P::copy_logs_to_parent},
 }};
@@ -111,6 +143,16 @@ const SettingInfo* findSetting(llvm::StringRef name) {
   return nullptr;
 }
 
+const SettingInfo* findSettingKey(llvm::StringRef key, SettingSection section,
+                                  bool yaml) {
+  for (const SettingInfo& s : kInfos) {
+    if (s.section != section) continue;
+    if (!yaml && s.name == key) return &s;
+    if (yaml && s.yaml_key && (s.name == key || s.yaml_alias == key)) return &s;
+  }
+  return nullptr;
+}
+
 std::string settingNeeds(const SettingInfo& s) {
   switch (s.kind) {
     case K::Int:
@@ -136,7 +178,7 @@ std::string settingNeeds(const SettingInfo& s) {
 std::string applySetting(const SettingInfo& s, llvm::StringRef text,
                          Resources& r, ParallelSettings* p, bool table_input) {
   const Row& row = rowOf(s);
-  if (s.parallel && !p) return settingNeeds(s);
+  if (s.parallel() && !p) return settingNeeds(s);
   llvm::StringRef t = text.trim();
   switch (s.kind) {
     case K::Int: {

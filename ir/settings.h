@@ -26,20 +26,45 @@ enum class SettingKind : std::uint8_t {
   Text,       ///< any text
 };
 
+/// Where a setting is written: the section of a component or job that holds
+/// it, in YAML and in a .pipe file alike.
+enum class SettingSection : std::uint8_t {
+  Resources,     ///< YAML `resources:`; .pipe `resources { }` and step blocks
+  Distribution,  ///< YAML and .pipe `distribution`
+  Parallel,      ///< the component or job itself (a parallel one)
+  Retry,         ///< YAML `retry_settings:`; .pipe `retry { }`
+};
+
 /// One setting of the table.
 struct SettingInfo {
   llvm::StringRef name;  ///< as written in YAML and in --set: "max_retries"
   SettingKind kind;
-  std::int64_t min = 0;      ///< for Int
-  bool parallel = false;     ///< a parallel-run setting (else a resource)
-  bool prs_flag = false;     ///< may be given in program_arguments as --NAME
-  llvm::StringRef json_key;  ///< in settingsJson ("timeout_ms"); empty: none
+  std::int64_t min = 0;  ///< for Int
+  SettingSection section = SettingSection::Resources;
+  /// Azure's YAML schema has the key in its section; when false the setting
+  /// is a PRS flag there (`program_arguments: --NAME VALUE`), and only a
+  /// .pipe file writes it as a key.
+  bool yaml_key = true;
+  bool prs_flag = false;       ///< may be given in program_arguments as --NAME
+  llvm::StringRef json_key;    ///< in settingsJson ("timeout_ms"); empty: none
+  llvm::StringRef yaml_alias;  ///< another YAML key for it (PAI's `gpu`)
+
+  /// A parallel-run setting (else a resource of any step).
+  bool parallel() const {
+    return section == SettingSection::Parallel ||
+           section == SettingSection::Retry;
+  }
 };
 
 /// Every setting, in a stable order.
 llvm::ArrayRef<SettingInfo> allSettings();
 /// The setting called `name`, or null.
 const SettingInfo* findSetting(llvm::StringRef name);
+/// The setting `key` names in `section` of a YAML file (`yaml`: its alias
+/// too, and only the settings Azure's schema has as keys) or of a .pipe
+/// file; null when `key` is no setting there.
+const SettingInfo* findSettingKey(llvm::StringRef key, SettingSection section,
+                                  bool yaml);
 
 /// What a value of `s` must be, as a phrase ("an integer, -1 or more").
 std::string settingNeeds(const SettingInfo& s);

@@ -7,6 +7,7 @@
 #include "frontend/dsl/parse.h"
 #include "frontend/suggest.h"
 #include "frontend/template_lexer.h"
+#include "ir/settings.h"
 #include "ir/types.h"
 #include "stdlib/stdlib.h"
 
@@ -22,36 +23,20 @@ constexpr llvm::StringRef kCommonAttrs[] = {
     "version",      "description", "display_name",     "job",       "image",
     "cache",        "code",        "command",          "resources", "env",
     "distribution", "tags",        "is_deterministic", "properties"};
-constexpr llvm::StringRef kParallelKeys[] = {"input_data",
-                                             "append_row_to",
-                                             "entry_script",
-                                             "program_arguments",
-                                             "mini_batch_size",
-                                             "partition_keys",
-                                             "max_concurrency_per_instance",
-                                             "mini_batch_error_threshold",
-                                             "error_threshold",
-                                             "allowed_failed_percent",
-                                             "logging_level",
-                                             "retry",
-                                             "task_overhead_timeout",
-                                             "progress_update_timeout",
-                                             "first_task_creation_timeout",
-                                             "resource_monitor_interval",
-                                             "copy_logs_to_parent"};
+// The attributes of a parallel component or step that are not settings; its
+// settings are the table's (ir/settings.h) of the Parallel section.
+constexpr llvm::StringRef kParallelAttrs[] = {
+    "input_data",        "append_row_to",  "entry_script",
+    "program_arguments", "partition_keys", "retry"};
 constexpr llvm::StringRef kPipelineAttrs[] = {
     "version",  "description",     "display_name", "tags",
     "settings", "experiment_name", "compute",      "properties"};
+// The keys of `resources` that are not settings: kept for the backends.
 constexpr llvm::StringRef kResourceKeys[] = {
-    "instance_type", "instance_count",    "multi_instance", "multi_gpu",
-    "gpu_count",     "shm_size",          "docker_args",    "properties",
-    "locations",     "max_instance_count"};
-constexpr llvm::StringRef kResourceFlags[] = {"gpu", "cpu", "multi_instance",
-                                              "multi_gpu"};
-constexpr llvm::StringRef kDistributionKeys[] = {
-    "type", "process_count_per_instance", "worker_count",
-    "parameter_server_count"};
-constexpr llvm::StringRef kRetryKeys[] = {"max_retries", "timeout"};
+    "shm_size", "docker_args", "properties", "locations", "max_instance_count"};
+// `gpu` and `cpu` alone set instance_type; a true/false setting of the
+// resources alone (`multi_gpu`) is true.
+constexpr llvm::StringRef kInstanceFlags[] = {"gpu", "cpu"};
 constexpr llvm::StringRef kStepKeys[] = {
     "resources",        "env",         "distribution",
     "outputs",          "compute",     "tags",
@@ -63,6 +48,22 @@ bool among(llvm::StringRef k, const llvm::StringRef (&list)[N]) {
   for (llvm::StringRef s : list)
     if (s == k) return true;
   return false;
+}
+
+// The setting `k` names in `section` of a .pipe file, or null.
+const ir::SettingInfo* settingKey(llvm::StringRef k, ir::SettingSection s) {
+  return ir::findSettingKey(k, s, /*yaml=*/false);
+}
+
+bool isParallelKey(llvm::StringRef k) {
+  return among(k, kParallelAttrs) ||
+         settingKey(k, ir::SettingSection::Parallel);
+}
+
+// The names of the table's settings of `section`, for did-you-mean.
+void appendSettings(std::vector<llvm::StringRef>& to, ir::SettingSection s) {
+  for (const ir::SettingInfo& info : ir::allSettings())
+    if (info.section == s) to.push_back(info.name);
 }
 
 // The content of a `"..."` token, escapes resolved.
@@ -389,37 +390,39 @@ class Builder {
     return false;
   }
 
+  // A setting of `section` (ir/settings.h): its value is recorded in `out`.
+  // False when `e` names none.
+  bool settingEntry(const Entry& e, ir::SettingSection section,
+                    ast::Settings& out, Seen& seen) {
+    const ir::SettingInfo* info = settingKey(e.key.text, section);
+    if (!info) return false;
+    if (!seen.first(e.key)) return true;
+    if (auto s = needValue(e, "a value")) out.set(*info, *s, e.key.range);
+    return true;
+  }
+
   // Returns false when `e` is not a resource key.
   bool resourceEntry(const Entry& e, ast::ResourcesDecl& r,
-                     llvm::json::Object& extra, Seen& seen) {
+                     ast::Settings& settings, llvm::json::Object& extra,
+                     Seen& seen) {
     llvm::StringRef k = e.key.text;
-    if (!e.value && !e.block && among(k, kResourceFlags)) {
+    const ir::SettingInfo* info = settingKey(k, ir::SettingSection::Resources);
+    if (!e.value && !e.block &&
+        (among(k, kInstanceFlags) ||
+         (info && info->kind == ir::SettingKind::Bool))) {
       if (!seen.first(e.key)) return true;
       ast::Scalar s;
       s.range = e.key.range;
-      if (k == "gpu" || k == "cpu") {
-        s.text = k.str();
-        r.instance_type = s;
-      } else {
-        s.text = "true";
-        (k == "multi_gpu" ? r.multi_gpu : r.multi_instance) = s;
-      }
+      s.text = info ? "true" : k.str();
+      if (!info) info = ir::findSetting("instance_type");
+      settings.set(*info, s, e.key.range);
       return true;
     }
-    if (!among(k, kResourceKeys)) return false;
-    if (!seen.first(e.key)) return true;
+    if (!info && !among(k, kResourceKeys)) return false;
     if (r.range.Start.isValid() == false) r.range = e.key.range;
-    if (k == "instance_type" || k == "instance_count" ||
-        k == "multi_instance" || k == "multi_gpu" || k == "gpu_count") {
-      auto s = needValue(e, "a value");
-      if (!s) return true;
-      if (k == "instance_type") r.instance_type = s;
-      if (k == "instance_count") r.instance_count = s;
-      if (k == "multi_instance") r.multi_instance = s;
-      if (k == "multi_gpu") r.multi_gpu = s;
-      if (k == "gpu_count") r.gpu_count = s;
-      return true;
-    }
+    if (info)
+      return settingEntry(e, ir::SettingSection::Resources, settings, seen);
+    if (!seen.first(e.key)) return true;
     llvm::json::Object* kept = extra.getObject("resources");
     if (!kept) {
       extra["resources"] = llvm::json::Object();
@@ -432,7 +435,7 @@ class Builder {
   // `resources { }`, `env { }` and `distribution { }`, shared by
   // components and steps. False when `e` is none of them.
   bool nestedBlock(const Entry& e, ast::ResourcesDecl& r,
-                   llvm::json::Object& extra,
+                   ast::Settings& settings, llvm::json::Object& extra,
                    std::vector<std::pair<ast::Name, ast::Scalar>>& env,
                    ast::DistributionDecl& d) {
     llvm::StringRef k = e.key.text;
@@ -441,19 +444,30 @@ class Builder {
     if (k == "env") {
       environment(e.block, env);
     } else if (k == "distribution") {
-      distribution(e.block, e.key, d);
+      distribution(e.block, e.key, d, settings);
     } else {
       r.range = e.key.range;
       Seen inner(*this, "resources");
       for (const Entry& x : entries(e.block))
-        if (!resourceEntry(x, r, extra, inner)) {
-          std::vector<llvm::StringRef> known;
-          append(known, kResourceKeys);
-          append(known, kResourceFlags);
-          unknownKey(x.key, "setting", "resources", known);
-        }
+        if (!resourceEntry(x, r, settings, extra, inner))
+          unknownKey(x.key, "setting", "resources", resourceKeys());
     }
     return true;
+  }
+
+  // What a parallel component or step takes, for did-you-mean.
+  static void appendParallelKeys(std::vector<llvm::StringRef>& to) {
+    append(to, kParallelAttrs);
+    appendSettings(to, ir::SettingSection::Parallel);
+  }
+
+  // What `resources` takes, for did-you-mean.
+  static std::vector<llvm::StringRef> resourceKeys() {
+    std::vector<llvm::StringRef> known;
+    appendSettings(known, ir::SettingSection::Resources);
+    append(known, kResourceKeys);
+    append(known, kInstanceFlags);
+    return known;
   }
 
   void environment(P::BlockContext* b,
@@ -466,28 +480,21 @@ class Builder {
   }
 
   void distribution(P::BlockContext* b, const ast::Name& key,
-                    ast::DistributionDecl& d) {
+                    ast::DistributionDecl& d, ast::Settings& settings) {
     d.range = key.range;
     Seen seen(*this, "distribution");
     for (const Entry& e : entries(b)) {
-      llvm::StringRef k = e.key.text;
-      if (!among(k, kDistributionKeys)) {
-        unknownKey(
-            e.key, "setting", "distribution",
-            {std::begin(kDistributionKeys), std::end(kDistributionKeys)});
+      if (settingEntry(e, ir::SettingSection::Distribution, settings, seen))
+        continue;
+      if (e.key.text != "type") {
+        std::vector<llvm::StringRef> known{"type"};
+        appendSettings(known, ir::SettingSection::Distribution);
+        unknownKey(e.key, "setting", "distribution", known);
         continue;
       }
       if (!seen.first(e.key)) continue;
-      auto s = needValue(e, "a value");
-      if (!s) continue;
-      if (k == "type")
+      if (auto s = needValue(e, "a value"))
         d.type = ast::Name{s->text, s->range};
-      else if (k == "process_count_per_instance")
-        d.process_count_per_instance = s;
-      else if (k == "worker_count")
-        d.worker_count = s;
-      else
-        d.parameter_server_count = s;
     }
     if (!d.type)
       diags_.report(key.range, diag::MissingKey, "distribution", "type");
@@ -531,9 +538,14 @@ class Builder {
 
   // Parallel settings shared by parallel components and steps. Returns
   // false when `e` is not one.
-  bool parallelEntry(const Entry& e, ast::ParallelDecl& p, Seen& seen) {
+  bool parallelEntry(const Entry& e, ast::ParallelDecl& p,
+                     ast::Settings& settings, Seen& seen) {
     llvm::StringRef k = e.key.text;
-    if (!among(k, kParallelKeys)) return false;
+    if (settingEntry(e, ir::SettingSection::Parallel, settings, seen)) {
+      p.present = true;
+      return true;
+    }
+    if (!among(k, kParallelAttrs)) return false;
     if (!seen.first(e.key)) return true;
     p.present = true;
     if (k == "input_data") {
@@ -561,32 +573,14 @@ class Builder {
     } else if (k == "retry") {
       if (!needBlock(e)) return true;
       Seen inner(*this, "retry");
-      for (const Entry& r : entries(e.block)) {
-        if (!among(r.key.text, kRetryKeys)) {
-          unknownKey(r.key, "setting", "retry",
-                     {std::begin(kRetryKeys), std::end(kRetryKeys)});
-          continue;
+      for (const Entry& r : entries(e.block))
+        if (!settingEntry(r, ir::SettingSection::Retry, settings, inner)) {
+          std::vector<llvm::StringRef> known;
+          appendSettings(known, ir::SettingSection::Retry);
+          unknownKey(r.key, "setting", "retry", known);
         }
-        if (!inner.first(r.key)) continue;
-        auto s = needValue(r, "a value");
-        (r.key.text == "max_retries" ? p.max_retries : p.timeout) = s;
-      }
-    } else {
-      auto s = needValue(e, "a value");
-      if (!s) return true;
-      if (k == "entry_script") p.entry_script = s;
-      if (k == "mini_batch_size") p.mini_batch_size = s;
-      if (k == "max_concurrency_per_instance")
-        p.max_concurrency_per_instance = s;
-      if (k == "mini_batch_error_threshold") p.mini_batch_error_threshold = s;
-      if (k == "error_threshold") p.error_threshold = s;
-      if (k == "allowed_failed_percent") p.allowed_failed_percent = s;
-      if (k == "logging_level") p.logging_level = s;
-      if (k == "task_overhead_timeout") p.task_overhead_timeout = s;
-      if (k == "progress_update_timeout") p.progress_update_timeout = s;
-      if (k == "first_task_creation_timeout") p.first_task_creation_timeout = s;
-      if (k == "resource_monitor_interval") p.resource_monitor_interval = s;
-      if (k == "copy_logs_to_parent") p.copy_logs_to_parent = s;
+    } else if (auto s = needValue(e, "a value")) {
+      p.entry_script = s;  // the one other attribute with a plain value
     }
     return true;
   }
@@ -678,24 +672,24 @@ class Builder {
   void componentAttribute(ast::Component& c, const Entry& e, Seen& seen,
                           bool parallel, const std::string& where) {
     llvm::StringRef k = e.key.text;
-    if (among(k, kParallelKeys)) {
+    if (isParallelKey(k)) {
       if (!parallel) {
         diags_.report(e.key.range, diag::DslParallelSettingOnCommand, k);
         return;
       }
-      parallelEntry(e, c.parallel, seen);
+      parallelEntry(e, c.parallel, c.settings, seen);
       return;
     }
     if (!among(k, kCommonAttrs)) {
       std::vector<llvm::StringRef> known;
       append(known, kCommonAttrs);
-      if (parallel) append(known, kParallelKeys);
+      if (parallel) appendParallelKeys(known);
       unknownKey(e.key, "attribute", where, known);
       return;
     }
     if (!seen.first(e.key)) return;
-    if (nestedBlock(e, c.resources, c.extra, c.environment_variables,
-                    c.distribution)) {
+    if (nestedBlock(e, c.resources, c.settings, c.extra,
+                    c.environment_variables, c.distribution)) {
     } else if (k == "tags" || k == "properties" || k == "is_deterministic") {
       c.extra[k.str()] = json(e);
     } else if (k == "command") {
@@ -992,22 +986,23 @@ class Builder {
     Seen seen(*this, where);
     for (const Entry& e : entries(b)) {
       llvm::StringRef k = e.key.text;
-      if (resourceEntry(e, j.resources, j.extra, seen)) {
+      if (resourceEntry(e, j.resources, j.settings, j.extra, seen)) {
         if (!j.resources.range.Start.isValid()) j.resources.range = e.key.range;
         continue;
       }
-      if (parallelEntry(e, j.parallel, seen)) continue;
+      if (parallelEntry(e, j.parallel, j.settings, seen)) continue;
       if (!among(k, kStepKeys)) {
         std::vector<llvm::StringRef> known;
         append(known, kStepKeys);
-        append(known, kResourceKeys);
-        append(known, kParallelKeys);
+        std::vector<llvm::StringRef> resources = resourceKeys();
+        known.insert(known.end(), resources.begin(), resources.end());
+        appendParallelKeys(known);
         unknownKey(e.key, "setting", where, known);
         continue;
       }
       if (!seen.first(e.key)) continue;
-      if (nestedBlock(e, j.resources, j.extra, j.environment_variables,
-                      j.distribution)) {
+      if (nestedBlock(e, j.resources, j.settings, j.extra,
+                      j.environment_variables, j.distribution)) {
       } else if (k == "outputs") {
         if (!needBlock(e)) continue;
         Seen outs(*this, "outputs");

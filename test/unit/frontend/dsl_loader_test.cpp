@@ -90,12 +90,12 @@ TEST(DslLoader, ComponentPortsAndAttributes) {
   EXPECT_EQ(refs[0]->spelling(), "inputs.data");
   EXPECT_EQ(l.at(refs[0]->range.Start), "11:31");
   EXPECT_EQ(l.at(refs[1]->range.Start), "12:22");
-  EXPECT_EQ(c.resources.instance_type->text, "gpu");
-  EXPECT_EQ(c.resources.instance_count->text, "2");
+  EXPECT_EQ(c.settings.find("instance_type")->value.text, "gpu");
+  EXPECT_EQ(c.settings.find("instance_count")->value.text, "2");
   ASSERT_EQ(c.environment_variables.size(), 1u);
   EXPECT_EQ(c.environment_variables[0].second.text, "1");
   EXPECT_EQ(c.distribution.type->text, "mpi");
-  EXPECT_EQ(c.distribution.process_count_per_instance->text, "3");
+  EXPECT_EQ(c.settings.find("process_count_per_instance")->value.text, "3");
   const llvm::json::Object* tags = c.extra.getObject("tags");
   ASSERT_TRUE(tags);
   EXPECT_EQ(tags->getString("team"), llvm::StringRef("ml"));
@@ -176,10 +176,11 @@ pipeline p(raw: folder = "./data", n = 2, rate: float = 0.1)
   EXPECT_EQ(t.inputs[2].first.text, "rows");
   ASSERT_TRUE(t.parallel.input_data);
   EXPECT_EQ(t.parallel.input_data->singleRef()->spelling(), "inputs.rows");
-  EXPECT_EQ(t.resources.instance_count->text, "${{parent.inputs.n}}");
-  EXPECT_EQ(t.parallel.mini_batch_size->text, "10kb");
-  EXPECT_EQ(t.parallel.max_retries->text, "2");
-  EXPECT_EQ(t.parallel.timeout->text, "60s");
+  EXPECT_EQ(t.settings.find("instance_count")->value.text,
+            "${{parent.inputs.n}}");
+  EXPECT_EQ(t.settings.find("mini_batch_size")->value.text, "10kb");
+  EXPECT_EQ(t.settings.find("max_retries")->value.text, "2");
+  EXPECT_EQ(t.settings.find("timeout")->value.text, "60s");
   EXPECT_EQ(t.extra.getString("compute"), llvm::StringRef("gpu"));
   // `model = t.model` is t's output bound to the pipeline output, and the
   // `outputs` block gives another output a path.

@@ -67,7 +67,7 @@ TEST(Settings, NamesAreUniqueAndFlagsAreParallel) {
   std::set<std::string> names;
   for (const SettingInfo& s : allSettings()) {
     EXPECT_TRUE(names.insert(s.name.str()).second) << s.name.str();
-    EXPECT_TRUE(!s.prs_flag || s.parallel) << s.name.str();
+    EXPECT_TRUE(!s.prs_flag || s.parallel()) << s.name.str();
     EXPECT_EQ(findSetting(s.name), &s);
   }
 }
