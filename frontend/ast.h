@@ -126,8 +126,16 @@ struct ParallelDecl {
   std::optional<Scalar> task_code;
   std::optional<TemplateString> program_arguments;
   std::optional<TemplateString> append_row_to;
-  bool present = false;  ///< any attribute or parallel setting was given
 };
+
+/// `p`, made first if null. A component or job holds its ParallelDecl by
+/// pointer, null unless it gives a parallel attribute or setting, so a step
+/// that is not parallel carries nothing for them; an inline job shares its
+/// own with its component.
+inline ParallelDecl& ensure(std::shared_ptr<ParallelDecl>& p) {
+  if (!p) p = std::make_shared<ParallelDecl>();
+  return *p;
+}
 
 /// The value given to a job input or output.
 struct JobValue {
@@ -173,7 +181,7 @@ struct Job {
   std::vector<std::pair<Name, JobValue>> outputs;
   ResourcesDecl resources;
   DistributionDecl distribution;
-  ParallelDecl parallel;
+  std::shared_ptr<ParallelDecl> parallel;  ///< see ensure()
   Settings settings;
   std::vector<std::pair<Name, Scalar>> environment_variables;
   llvm::json::Object extra;
@@ -202,7 +210,7 @@ struct Component {
   std::vector<std::pair<Name, Scalar>> environment_variables;
   ResourcesDecl resources;
   DistributionDecl distribution;
-  ParallelDecl parallel;
+  std::shared_ptr<ParallelDecl> parallel;  ///< see ensure()
   Settings settings;
   std::vector<Job> jobs;
   llvm::json::Object extra;

@@ -161,9 +161,10 @@ class AstDumper {
     return Value(std::move(o));
   }
 
-  std::optional<Value> parallel(const ast::ParallelDecl& p,
+  std::optional<Value> parallel(const ast::ParallelDecl* decl,
                                 const ast::Settings& given) {
-    if (!p.present) return std::nullopt;
+    if (!decl) return std::nullopt;
+    const ast::ParallelDecl& p = *decl;
     Object o;
     put(o, "input_data", p.input_data);
     if (!p.partition_keys.empty()) {
@@ -181,7 +182,7 @@ class AstDumper {
 
   // Settings shared by components and jobs.
   void settings(Object& o, const ast::ResourcesDecl& r,
-                const ast::DistributionDecl& d, const ast::ParallelDecl& p,
+                const ast::DistributionDecl& d, const ast::ParallelDecl* p,
                 const ast::Settings& given,
                 const std::vector<std::pair<ast::Name, ast::Scalar>>& vars,
                 const llvm::json::Object& extra) {
@@ -227,7 +228,7 @@ class AstDumper {
         };
     if (!j.inputs.empty()) o["inputs"] = bindings(j.inputs);
     if (!j.outputs.empty()) o["outputs"] = bindings(j.outputs);
-    settings(o, j.resources, j.distribution, j.parallel, j.settings,
+    settings(o, j.resources, j.distribution, j.parallel.get(), j.settings,
              j.environment_variables, j.extra);
     located(o, j.range);
     return o;
@@ -251,7 +252,7 @@ class AstDumper {
     if (!c.inputs.empty()) o["inputs"] = ports(c.inputs);
     if (!c.outputs.empty()) o["outputs"] = ports(c.outputs);
     if (!c.params.empty()) o["parameters"] = ports(c.params);
-    settings(o, c.resources, c.distribution, c.parallel, c.settings,
+    settings(o, c.resources, c.distribution, c.parallel.get(), c.settings,
              c.environment_variables, c.extra);
     if (!c.jobs.empty()) {
       Array jobs;

@@ -288,7 +288,8 @@ class IndexBuilder {
     for (const ir::Param& p : c.params) symbol(c, p);
     for (const ir::Port& p : c.outputs) symbol(c, p, true);
     if (a.command) refs(*a.command, c);
-    if (a.parallel.program_arguments) refs(*a.parallel.program_arguments, c);
+    if (a.parallel && a.parallel->program_arguments)
+      refs(*a.parallel->program_arguments, c);
     if (!c.body) return;
     for (const ast::Job& j : a.jobs) {
       const ir::Step* st = c.body->findStep(j.name.text);

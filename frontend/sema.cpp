@@ -547,7 +547,7 @@ class Sema::Impl {
     c.cache = boolOf(a.cache, "cache").value_or(true);
     if (notDeterministic(a.extra)) c.cache = false;
     const std::optional<ast::Scalar>& code =
-        a.parallel.task_code ? a.parallel.task_code : a.code;
+        a.parallel && a.parallel->task_code ? a.parallel->task_code : a.code;
     if (code && !code->is_null) {
       bool uri = false;
       c.code = resolvePath(*code, a.file, "code", uri);
@@ -569,7 +569,7 @@ class Sema::Impl {
     if (a.command) c.command = lowerTemplate(*a.command, c, "command");
     if (c.kind == ir::ComponentKind::Parallel) {
       c.parallel.emplace();
-      applyParallel(a.parallel, a.settings, c, *c.parallel);
+      applyParallel(a.parallel.get(), a.settings, c, *c.parallel);
       checkWorkerCount(a.settings, c.resources, *c.parallel, a.range);
       if (c.parallel->entry_script.empty())
         diags_.report(a.range, diag::ParallelMissing,
@@ -1011,8 +1011,11 @@ class Sema::Impl {
   }
   std::set<std::string> checked_mltables_;
 
-  void applyParallel(const ast::ParallelDecl& a, const ast::Settings& given,
+  // `decl`: the component's or job's parallel attributes (null: none).
+  void applyParallel(const ast::ParallelDecl* decl, const ast::Settings& given,
                      const ir::Component& c, ir::ParallelSettings& p) {
+    static const ast::ParallelDecl kNone;
+    const ast::ParallelDecl& a = decl ? *decl : kNone;
     if (a.input_data)
       p.input_data = portRef(a.input_data, c, false, diag::ParallelBadInput);
     if (a.append_row_to)
@@ -1223,14 +1226,14 @@ class Sema::Impl {
       // Parallel settings: the component's, overridden by the job's.
       if (c.parallel) {
         step.parallel = *c.parallel;
-        if (!info.is_inline && j.parallel.present)
-          applyParallel(j.parallel, j.settings, c, *step.parallel);
+        if (!info.is_inline && j.parallel)
+          applyParallel(j.parallel.get(), j.settings, c, *step.parallel);
         // An inline job was checked as its component.
         if (!info.is_inline)
           checkWorkerCount(j.settings, step.resources, *step.parallel,
                            j.name.range);
         checkLocalMLTable(step, owner);
-      } else if (j.parallel.present && !info.is_inline) {
+      } else if (j.parallel && !info.is_inline) {
         diags_.report(j.name.range, diag::ComponentKindMismatch, j.name.text,
                       "parallel", componentKindName(c.kind));
       }

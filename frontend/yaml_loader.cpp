@@ -507,20 +507,21 @@ class Loader {
 
   // Parallel attributes at component or job level. Returns false when `k` is
   // not one.
-  bool readParallelKey(ast::ParallelDecl& p, ast::Settings& settings,
-                       llvm::json::Object& extra, const Node* k,
-                       const Node* v) {
+  bool readParallelKey(std::shared_ptr<ast::ParallelDecl>& decl,
+                       ast::Settings& settings, llvm::json::Object& extra,
+                       const Node* k, const Node* v) {
+    auto p = [&]() -> ast::ParallelDecl& { return ast::ensure(decl); };
     llvm::StringRef key = k->value;
     if (readSetting(settings, ir::SettingSection::Parallel, k, v)) {
     } else if (key == "input_data") {
-      p.input_data = templ(k, v);
+      p().input_data = templ(k, v);
     } else if (key == "partition_keys") {
-      p.partition_keys_range = v->range;
+      p().partition_keys_range = v->range;
       if (v->isSeq()) {
         for (const Node* item : v->items)
-          if (auto s = scalar(k, item)) p.partition_keys.push_back(*s);
+          if (auto s = scalar(k, item)) p().partition_keys.push_back(*s);
       } else if (auto s = scalar(k, v); s && !s->is_null) {
-        p.partition_keys.push_back(*s);
+        p().partition_keys.push_back(*s);
       }
     } else if (key == "retry_settings") {
       if (expectMap(k, v)) {
@@ -536,13 +537,13 @@ class Loader {
           if (!isKey(tk)) continue;
           llvm::StringRef tkey = tk->value;
           if (tkey == "code")
-            p.task_code = scalar(tk, tv);
+            p().task_code = scalar(tk, tv);
           else if (tkey == "entry_script")
-            p.entry_script = scalar(tk, tv);
+            p().entry_script = scalar(tk, tv);
           else if (tkey == "program_arguments")
-            p.program_arguments = templ(tk, tv);
+            p().program_arguments = templ(tk, tv);
           else if (tkey == "append_row_to")
-            p.append_row_to = templ(tk, tv);
+            p().append_row_to = templ(tk, tv);
           else if (tkey == "type" || tkey == "environment" || tkey == "model" ||
                    tkey == "fn") {
             llvm::json::Object* task = extra.getObject("task");
@@ -559,7 +560,7 @@ class Loader {
     } else {
       return false;
     }
-    p.present = true;
+    p();
     return true;
   }
 

@@ -538,16 +538,16 @@ class Builder {
 
   // Parallel settings shared by parallel components and steps. Returns
   // false when `e` is not one.
-  bool parallelEntry(const Entry& e, ast::ParallelDecl& p,
+  bool parallelEntry(const Entry& e, std::shared_ptr<ast::ParallelDecl>& decl,
                      ast::Settings& settings, Seen& seen) {
     llvm::StringRef k = e.key.text;
     if (settingEntry(e, ir::SettingSection::Parallel, settings, seen)) {
-      p.present = true;
+      ast::ensure(decl);
       return true;
     }
     if (!among(k, kParallelAttrs)) return false;
     if (!seen.first(e.key)) return true;
-    p.present = true;
+    ast::ParallelDecl& p = ast::ensure(decl);
     if (k == "input_data") {
       p.input_data = portRef(e, "inputs");
     } else if (k == "append_row_to") {
@@ -875,9 +875,8 @@ class Builder {
       if (args.first(n))
         if (auto v = jobValue(s->overValue, n.text))
           j.inputs.emplace_back(n, std::move(*v));
-      j.parallel.input_data =
+      ast::ensure(j.parallel).input_data =
           refTemplate({ast::Name{"inputs", n.range}, n}, n.range);
-      j.parallel.present = true;
       if (j.type.empty()) j.type = ast::Name{"parallel", range(s->OVER())};
     }
     if (s->block()) stepSettings(j, s->block(), where);

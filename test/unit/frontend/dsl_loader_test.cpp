@@ -9,6 +9,13 @@
 namespace pipec::frontend {
 namespace {
 
+// The value a component or job gives setting `name`, or "<none>".
+template <typename T>
+std::string given(const T& owner, llvm::StringRef name) {
+  const ast::Setting* s = owner.settings.find(name);
+  return s ? s->value.text : "<none>";
+}
+
 struct Loaded {
   llvm::SourceMgr sm;
   ir::StoringDiagnosticConsumer sink;
@@ -90,12 +97,12 @@ TEST(DslLoader, ComponentPortsAndAttributes) {
   EXPECT_EQ(refs[0]->spelling(), "inputs.data");
   EXPECT_EQ(l.at(refs[0]->range.Start), "11:31");
   EXPECT_EQ(l.at(refs[1]->range.Start), "12:22");
-  EXPECT_EQ(c.settings.find("instance_type")->value.text, "gpu");
-  EXPECT_EQ(c.settings.find("instance_count")->value.text, "2");
+  EXPECT_EQ(given(c, "instance_type"), "gpu");
+  EXPECT_EQ(given(c, "instance_count"), "2");
   ASSERT_EQ(c.environment_variables.size(), 1u);
   EXPECT_EQ(c.environment_variables[0].second.text, "1");
   EXPECT_EQ(c.distribution.type->text, "mpi");
-  EXPECT_EQ(c.settings.find("process_count_per_instance")->value.text, "3");
+  EXPECT_EQ(given(c, "process_count_per_instance"), "3");
   const llvm::json::Object* tags = c.extra.getObject("tags");
   ASSERT_TRUE(tags);
   EXPECT_EQ(tags->getString("team"), llvm::StringRef("ml"));
@@ -174,13 +181,12 @@ pipeline p(raw: folder = "./data", n = 2, rate: float = 0.1)
   EXPECT_EQ(t.inputs[0].second.tmpl.singleRef()->spelling(),
             "parent.jobs.a.outputs.clean");
   EXPECT_EQ(t.inputs[2].first.text, "rows");
-  ASSERT_TRUE(t.parallel.input_data);
-  EXPECT_EQ(t.parallel.input_data->singleRef()->spelling(), "inputs.rows");
-  EXPECT_EQ(t.settings.find("instance_count")->value.text,
-            "${{parent.inputs.n}}");
-  EXPECT_EQ(t.settings.find("mini_batch_size")->value.text, "10kb");
-  EXPECT_EQ(t.settings.find("max_retries")->value.text, "2");
-  EXPECT_EQ(t.settings.find("timeout")->value.text, "60s");
+  ASSERT_TRUE(t.parallel && t.parallel->input_data);
+  EXPECT_EQ(t.parallel->input_data->singleRef()->spelling(), "inputs.rows");
+  EXPECT_EQ(given(t, "instance_count"), "${{parent.inputs.n}}");
+  EXPECT_EQ(given(t, "mini_batch_size"), "10kb");
+  EXPECT_EQ(given(t, "max_retries"), "2");
+  EXPECT_EQ(given(t, "timeout"), "60s");
   EXPECT_EQ(t.extra.getString("compute"), llvm::StringRef("gpu"));
   // `model = t.model` is t's output bound to the pipeline output, and the
   // `outputs` block gives another output a path.
@@ -205,12 +211,13 @@ TEST(DslLoader, ParallelComponent) {
   ASSERT_TRUE(l.file);
   const ast::Component& c = l.component("score");
   EXPECT_EQ(c.kind, ast::Component::Kind::Parallel);
-  EXPECT_EQ(c.parallel.input_data->singleRef()->spelling(), "inputs.data");
-  EXPECT_EQ(c.parallel.append_row_to->singleRef()->spelling(), "outputs.rows");
-  EXPECT_EQ(l.at(c.parallel.append_row_to->singleRef()->range.Start), "5:17");
-  EXPECT_EQ(c.parallel.entry_script->text, "score.py");
-  ASSERT_EQ(c.parallel.partition_keys.size(), 2u);
-  EXPECT_TRUE(c.parallel.program_arguments->hasRefs());
+  ASSERT_TRUE(c.parallel);
+  EXPECT_EQ(c.parallel->input_data->singleRef()->spelling(), "inputs.data");
+  EXPECT_EQ(c.parallel->append_row_to->singleRef()->spelling(), "outputs.rows");
+  EXPECT_EQ(l.at(c.parallel->append_row_to->singleRef()->range.Start), "5:17");
+  EXPECT_EQ(c.parallel->entry_script->text, "score.py");
+  ASSERT_EQ(c.parallel->partition_keys.size(), 2u);
+  EXPECT_TRUE(c.parallel->program_arguments->hasRefs());
 }
 
 TEST(DslLoader, StdlibImportsAndQualifiedCalls) {
