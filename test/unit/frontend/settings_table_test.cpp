@@ -12,6 +12,7 @@
 #include "ir/json_dump.h"
 #include "ir/settings.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
 
 namespace pipec::frontend {
 namespace {
@@ -212,6 +213,27 @@ TEST(SettingsTable, EverySettingReachesTheIrFromYaml) {
 
 TEST(SettingsTable, EverySettingReachesTheIrFromPipe) {
   checkEverySetting("/v/p.pipe", pipePipeline);
+}
+
+// A step that gives no setting and is not parallel holds nothing for them.
+TEST(SettingsTable, AStepThatGivesNoneHoldsNone) {
+  llvm::SourceMgr sm;
+  unsigned id =
+      sm.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(
+                                yamlPipeline(nullptr, "", false), "/v/p.yaml"),
+                            llvm::SMLoc());
+  ir::StoringDiagnosticConsumer sink;
+  ir::DiagnosticEngine diags(sm, sink);
+  auto file = loadYamlFile(sm, id, "/v/p.yaml", diags);
+  ASSERT_TRUE(file);
+  ASSERT_EQ(file->main->jobs.size(), 2u);
+  const ast::Job& train = file->main->jobs[0];
+  EXPECT_TRUE(train.settings.given.empty());
+  EXPECT_FALSE(train.parallel);
+  const ast::Job& score = file->main->jobs[1];
+  EXPECT_TRUE(score.settings.given.empty());
+  // `type: parallel` alone gives no parallel attribute.
+  EXPECT_FALSE(score.parallel);
 }
 
 TEST(SettingsTable, EverySettingIsWrittenSomewhereInYaml) {
