@@ -285,7 +285,7 @@ class Loader {
       return;
     }
     if (type && type->isScalar()) {
-      c.kind_spelling = ast::Name{type->value, type->range};
+      c.kind_spelling = ast::Name{type->value.str(), type->range};
       c.kind = kindOf(type->value);
     } else if (root->get("jobs")) {
       c.kind = ast::Component::Kind::Pipeline;
@@ -334,7 +334,8 @@ class Loader {
         if (v->isMap())
           if (const Node* img = v->get("image");
               img && img->isScalar() && !root->get("image"))
-            c.image = ast::Scalar{img->value, !img->plain, false, img->range};
+            c.image =
+                ast::Scalar{img->value.str(), !img->plain, false, img->range};
       } else if (readParallelKey(c.parallel, c.settings, c.extra, k, v)) {
         // parallel attribute
       } else if (isKeptKey(key)) {
@@ -376,7 +377,7 @@ class Loader {
         if (section == ast::PortDecl::Section::Output) {
           // `out: ${{parent.outputs.x}}` in a component is not meaningful;
           // a bare type name is a common shorthand.
-          d.type = ast::Name{nv->value, nv->range};
+          d.type = ast::Name{nv->value.str(), nv->range};
         } else {
           // A literal value: a pipeline input (`epochs: 10`).
           d.inferred = true;
@@ -587,7 +588,7 @@ class Loader {
   void readJob(ast::Job& job, const Node* m) {
     const Node* type = m->get("type");
     if (type && type->isScalar())
-      job.type = ast::Name{type->value, type->range};
+      job.type = ast::Name{type->value.str(), type->range};
     bool unsupported =
         !job.type.empty() &&
         kindOf(job.type.text) == ast::Component::Kind::Unsupported;
@@ -654,7 +655,7 @@ class Loader {
         if (v->isMap())
           if (const Node* img = v->get("image"); img && img->isScalar())
             inlineComponent().image =
-                ast::Scalar{img->value, !img->plain, false, img->range};
+                ast::Scalar{img->value.str(), !img->plain, false, img->range};
       } else if (readParallelKey(job.parallel, job.settings, job.extra, k, v)) {
       } else if (isKeptKey(key) || key == "name" || key == "description") {
         keep(job.extra, k, v);

@@ -18,7 +18,7 @@ constexpr const char* kSupported =
     "take_random_sample";
 
 std::string scalarOf(const Node* n) {
-  return n && n->isScalar() ? n->value : std::string();
+  return n && n->isScalar() ? n->value.str() : std::string();
 }
 
 // The encodings Azure's MLTable reference lists (runtime/parallel/encoding.h
@@ -104,7 +104,7 @@ class Reader {
            const std::string& must, const char* hint) {
     diags_
         .report(n->range, diag::MLTableBadValue, key, of, must,
-                n->isScalar() ? n->value : std::string(n->kindName()))
+                n->isScalar() ? n->value.str() : std::string(n->kindName()))
         .note(llvm::SMRange(), "{}", hint);
   }
 
@@ -134,7 +134,7 @@ class Reader {
   void columnsOf(const Node* n, const std::string& key,
                  std::vector<std::string>& out) {
     if (n && n->isScalar()) {
-      out.push_back(n->value);
+      out.push_back(n->value.str());
       return;
     }
     if (n && n->isSeq()) {
@@ -143,7 +143,7 @@ class Reader {
           bad(c, key, key, "a column name", "write column names as a list");
           continue;
         }
-        out.push_back(c->value);
+        out.push_back(c->value.str());
       }
       return;
     }
@@ -258,7 +258,7 @@ class Reader {
       }
       columnsOf(cols, "columns", conv.columns);
       if (type->isScalar()) {
-        std::string t = type->value;
+        std::string t = type->value.str();
         if (t == "bool") t = "boolean";
         if (t == "int" || t == "float" || t == "string" || t == "boolean") {
           conv.type = t;
@@ -400,7 +400,7 @@ class Reader {
     }
     std::string kind = scalarOf(p->entries[0].first);
     PathEntry e;
-    e.value = p->entries[0].second->value;
+    e.value = p->entries[0].second->value.str();
     e.range = p->entries[0].second->range;
     if (kind == "file")
       e.kind = PathEntry::Kind::File;

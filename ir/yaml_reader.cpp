@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstring>
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -22,10 +23,15 @@ const Node* Node::get(llvm::StringRef key) const {
 }
 
 Node* Document::newNode() {
-  std::size_t at = count_ % kChunk;
-  if (at == 0) chunks_.push_back(std::make_unique<Node[]>(kChunk));
   ++count_;
-  return &chunks_.back()[at];
+  return new (arena_.Allocate<Node>()) Node();
+}
+
+llvm::StringRef Document::save(llvm::StringRef text) {
+  if (text.empty()) return {};
+  char* out = arena_.Allocate<char>(text.size());
+  std::memcpy(out, text.data(), text.size());
+  return {out, text.size()};
 }
 
 const char* Node::kindName() const {
@@ -192,10 +198,10 @@ bool checkBytes(const char* begin, const char* end, unsigned max_run,
   return true;
 }
 
-void setCheckedTag(Node* n, std::string tag, DiagnosticEngine& diags) {
+void setCheckedTag(Node* n, llvm::StringRef tag, DiagnosticEngine& diags) {
   constexpr llvm::StringLiteral kCore = "tag:yaml.org,2002:";
-  n->tag = std::move(tag);
-  llvm::StringRef t(n->tag);
+  n->tag = tag;
+  llvm::StringRef t = tag;
   if (t.startswith(kCore) &&
       llvm::is_contained(
           std::initializer_list<llvm::StringRef>{"str", "int", "float", "bool",
@@ -203,12 +209,12 @@ void setCheckedTag(Node* n, std::string tag, DiagnosticEngine& diags) {
           t.drop_front(kCore.size())))
     return;
   std::string shown =
-      t.startswith(kCore) ? "!!" + t.drop_front(kCore.size()).str() : n->tag;
+      t.startswith(kCore) ? "!!" + t.drop_front(kCore.size()).str() : t.str();
   diags.report(n->range.Start, diag::UnsupportedTag, shown);
 }
 
 // YAML 1.1 merge keys (`<<: *base`): entries not already present are added.
-void applyMergeKeys(Node* map, DiagnosticEngine& diags) {
+void applyMergeKeys(Document& doc, Node* map, DiagnosticEngine& diags) {
   bool has_merge = false;
   for (const auto& [k, v] : map->entries)
     has_merge |= k->kind == Node::Kind::Scalar && k->plain && k->value == "<<";
@@ -217,9 +223,9 @@ void applyMergeKeys(Node* map, DiagnosticEngine& diags) {
   for (const auto& e : map->entries) {
     if (e.first->kind == Node::Kind::Scalar && e.first->plain &&
         e.first->value == "<<") {
-      std::vector<Node*> sources;
+      llvm::ArrayRef<Node*> sources;
       if (e.second->isMap())
-        sources.push_back(e.second);
+        sources = llvm::ArrayRef<Node*>(e.second);
       else if (e.second->isSeq())
         sources = e.second->items;
       for (Node* src : sources) {
@@ -246,7 +252,7 @@ void applyMergeKeys(Node* map, DiagnosticEngine& diags) {
         present |= o.first->isScalar() && o.first->value == m.first->value;
     if (!present) own.push_back(m);
   }
-  map->entries = std::move(own);
+  map->entries = doc.save(llvm::ArrayRef<std::pair<Node*, Node*>>(own));
 }
 
 // Reports every repeated scalar key and keeps only its first entry, so
@@ -286,7 +292,7 @@ void dropDuplicateKeys(Node* map, DiagnosticEngine& diags) {
   std::size_t out = 0;
   for (std::size_t i = 0; i < entries.size(); ++i)
     if (!dropped[i]) entries[out++] = entries[i];
-  entries.resize(out);
+  entries = entries.take_front(out);
 }
 
 namespace {
@@ -672,18 +678,20 @@ class Builder {
       case llvm::yaml::Node::NK_BlockScalar: {
         auto* s = llvm::cast<llvm::yaml::BlockScalarNode>(n);
         out->kind = Node::Kind::Scalar;
-        out->value = restored(s->getValue());
+        std::string value = restored(s->getValue());
         const char* header =
             blockHeaderBefore(source(s->getSourceRange().Start.getPointer()));
-        if (header && *header == '>') out->value = foldBlockScalar(out->value);
+        if (header && *header == '>') value = foldBlockScalar(value);
         out->range.End = llvm::SMLoc::getFromPointer(
             source(s->getSourceRange().End.getPointer()));
         // LLVM ends the text with a line break even when the file ends
         // without one after a line of text.
-        if (out->range.End.getPointer() == end_ && !out->value.empty() &&
-            out->value.back() == '\n' &&
+        if (out->range.End.getPointer() == end_ && !value.empty() &&
+            value.back() == '\n' &&
             lastLineHasText(source(s->getSourceRange().Start.getPointer())))
-          out->value.pop_back();
+          value.pop_back();
+        // LLVM's node, which holds the text, goes with the stream.
+        out->value = doc_.save(value);
         setTag(out, n);
         bytes = out->value.size();
         gap_from_ = out->range.End.getPointer();
@@ -744,7 +752,8 @@ class Builder {
             own_spill = Spill();
           }
           if (!into) {
-            out->items.assign(item_stack_.begin() + base, item_stack_.end());
+            out->items =
+                doc_.save(llvm::ArrayRef<Node*>(item_stack_).drop_front(base));
             item_stack_.resize(base);
           }
         } else {
@@ -772,10 +781,11 @@ class Builder {
             own_spill = Spill();
           }
           if (!into) {
-            out->entries.assign(entry_stack_.begin() + base,
-                                entry_stack_.end());
+            out->entries =
+                doc_.save(llvm::ArrayRef<std::pair<Node*, Node*>>(entry_stack_)
+                              .drop_front(base));
             entry_stack_.resize(base);
-            applyMergeKeys(out, diags_);
+            applyMergeKeys(doc_, out, diags_);
             dropDuplicateKeys(out, diags_);
           }
         }
@@ -905,7 +915,7 @@ class Builder {
   void emptyNode(Node* out, llvm::yaml::Node* n) {
     llvm::StringRef raw = n->getRawTag();
     out->kind = raw.empty() ? Node::Kind::Null : Node::Kind::Scalar;
-    out->value.clear();
+    out->value = {};
     out->plain = false;
     setTag(out, n);
   }
@@ -1100,21 +1110,44 @@ class Builder {
     }
     out->kind = Node::Kind::Scalar;
     out->range.End = llvm::SMLoc::getFromPointer(raw.end());
-    const char* error_at = nullptr;
-    std::string error;
-    if (!scalarValue(raw, out->value, error_at, error)) {
-      diags_.report(llvm::SMLoc::getFromPointer(error_at), diag::YamlSyntax,
-                    error);
-      return false;
-    }
+    if (!scalarText(raw, out->value)) return false;
     bool tagged = !s->getRawTag().empty();
     out->plain = !quoted && !tagged;
     if (out->plain && isNullString(out->value)) {
       out->kind = Node::Kind::Null;
-      out->value.clear();
+      out->value = {};
       out->range.End = out->range.Start;
     }
     setTag(out, s);
+    return true;
+  }
+
+  // The value of the scalar written as `raw` (with its quotes): the source
+  // text itself when it needs no folding or unescaping, else a decoded copy
+  // in the document. Reports a bad escape.
+  bool scalarText(llvm::StringRef raw, llvm::StringRef& out) {
+    char open = raw.empty() ? 0 : raw.front();
+    bool quoted = (open == '"' || open == '\'') && raw.size() >= 2;
+    llvm::StringRef text = quoted ? raw.drop_front().drop_back() : raw;
+    bool as_written = true;
+    for (char c : text)
+      if (isBreak(c) || (c == '\\' && open == '"') ||
+          (c == '\'' && open == '\'')) {
+        as_written = false;
+        break;
+      }
+    if (as_written) {
+      out = text;
+      return true;
+    }
+    const char* error_at = nullptr;
+    std::string error;
+    if (!scalarValue(raw, scratch_, error_at, error)) {
+      diags_.report(llvm::SMLoc::getFromPointer(error_at), diag::YamlSyntax,
+                    error);
+      return false;
+    }
+    out = doc_.save(scratch_);
     return true;
   }
 
@@ -1123,12 +1156,10 @@ class Builder {
   void setTag(Node* out, llvm::yaml::Node* n) {
     llvm::StringRef raw = source(n->getRawTag());
     if (raw.empty() || raw == "!") return;
-    std::string tag;
     if (raw.startswith("!<") && raw.endswith(">"))
-      tag = raw.drop_front(2).drop_back().str();
+      setCheckedTag(out, raw.drop_front(2).drop_back(), diags_);
     else
-      tag = restored(n->getVerbatimTag());
-    setCheckedTag(out, tag, diags_);
+      setCheckedTag(out, doc_.save(restored(n->getVerbatimTag())), diags_);
   }
 
   Document& doc_;
@@ -1149,6 +1180,7 @@ class Builder {
   std::vector<std::pair<Node*, Node*>> entry_stack_;
   std::uint64_t expanded_ = 0;
   std::uint64_t expanded_bytes_ = 0;
+  std::string scratch_;  ///< a scalar's value being decoded
 };
 
 // LLVM's parser reports its first error through a SourceMgr; this one holds

@@ -78,7 +78,7 @@ class Builder : public YAML::EventHandler {
   void OnScalar(const YAML::Mark& mark, const std::string& tag,
                 YAML::anchor_t anchor, const std::string& value) override {
     Node* n = make(Node::Kind::Scalar, mark);
-    n->value = value;
+    n->value = doc_.save(value);
     const char* p = n->range.Start.getPointer();
     bool quoted_token = p < end_ && (*p == '"' || *p == '\'');
     bool block_token = p < end_ && (*p == '|' || *p == '>');
@@ -96,7 +96,11 @@ class Builder : public YAML::EventHandler {
     setTag(n, tag);
     push(n, anchor);
   }
-  void OnSequenceEnd() override { pop(); }
+  void OnSequenceEnd() override {
+    Node* seq = stack_.back().node;
+    seq->items = doc_.save(llvm::ArrayRef<Node*>(stack_.back().items));
+    pop();
+  }
 
   void OnMapStart(const YAML::Mark& mark, const std::string& tag,
                   YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
@@ -106,7 +110,8 @@ class Builder : public YAML::EventHandler {
   }
   void OnMapEnd() override {
     Node* map = stack_.back().node;
-    ir::yaml::applyMergeKeys(map, diags_);
+    map->entries = doc_.save(llvm::ArrayRef<Entry>(stack_.back().entries));
+    ir::yaml::applyMergeKeys(doc_, map, diags_);
     ir::yaml::dropDuplicateKeys(map, diags_);
     pop();
   }
@@ -114,11 +119,15 @@ class Builder : public YAML::EventHandler {
   Node* root() const { return root_; }
 
  private:
+  using Entry = std::pair<Node*, Node*>;
+  /// A collection being read; its children go to the node at its end.
   struct Frame {
     Node* node;
     YAML::anchor_t anchor;
     Node* pending_key = nullptr;
     std::uint64_t weight = 1;
+    std::vector<Node*> items;
+    std::vector<Entry> entries;
   };
 
   llvm::SMLoc loc(const YAML::Mark& mark) const {
@@ -136,7 +145,7 @@ class Builder : public YAML::EventHandler {
   // Keeps an explicit tag (with the reader's rule on which are allowed).
   void setTag(Node* n, const std::string& tag) {
     if (tag == "?" || tag == "!") return;
-    ir::yaml::setCheckedTag(n, tag, diags_);
+    ir::yaml::setCheckedTag(n, doc_.save(tag), diags_);
   }
 
   const char* scalarEnd(const char* p, const std::string& value) const {
@@ -193,11 +202,11 @@ class Builder : public YAML::EventHandler {
       diags_.report(n->range.Start, diag::NestingTooDeep, limits_.max_depth);
       throw AbortParse{};
     }
-    stack_.push_back({n, anchor});
+    stack_.push_back({n, anchor, nullptr, 1, {}, {}});
   }
 
   void pop() {
-    Frame f = stack_.back();
+    Frame f = std::move(stack_.back());
     stack_.pop_back();
     registerAnchor(f.anchor, f.node, f.weight);
     attach(f.node, f.weight);
@@ -212,11 +221,11 @@ class Builder : public YAML::EventHandler {
     parent.weight += weight;
     if (parent.weight > (1ull << 62)) parent.weight = 1ull << 62;
     if (parent.node->kind == Node::Kind::Sequence) {
-      parent.node->items.push_back(n);
+      parent.items.push_back(n);
     } else if (!parent.pending_key) {
       parent.pending_key = n;
     } else {
-      parent.node->entries.emplace_back(parent.pending_key, n);
+      parent.entries.emplace_back(parent.pending_key, n);
       parent.pending_key = nullptr;
     }
   }
@@ -366,8 +375,8 @@ class TreeCompare {
     if (r->isScalar()) {
       if (o->value != r->value &&
           !trailingWhitespaceDefect(r, o->value, buffer_end_))
-        return at(r) + "value '" + llvm::StringRef(o->value).str() +
-               "' (yaml-cpp) vs '" + r->value + "'";
+        return at(r) + "value '" + o->value.str() + "' (yaml-cpp) vs '" +
+               r->value.str() + "'";
       // yaml-cpp's builder tells plain from quoted by the character at the
       // node's start, which is the `&` of an anchored scalar.
       bool oracle_style_known = *start != '&';
@@ -383,7 +392,8 @@ class TreeCompare {
                where(sm_, o->range.End) + " (yaml-cpp)";
     }
     if (o->tag != r->tag)
-      return at(r) + "tag '" + o->tag + "' (yaml-cpp) vs '" + r->tag + "'";
+      return at(r) + "tag '" + o->tag.str() + "' (yaml-cpp) vs '" +
+             r->tag.str() + "'";
     if (o->items.size() != r->items.size())
       return at(r) + std::to_string(r->items.size()) + " items vs " +
              std::to_string(o->items.size()) + " (yaml-cpp)";
