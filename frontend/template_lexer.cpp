@@ -20,6 +20,33 @@ bool mayHoldBindings(llvm::StringRef value) {
 
 namespace {
 
+bool isSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
+         c == '\r';
+}
+
+// StringRef::ltrim()/rtrim() without the character table they build per
+// call: every segment of every binding is trimmed.
+llvm::StringRef ltrimSpace(llvm::StringRef s) {
+  while (!s.empty() && isSpace(s.front())) s = s.drop_front();
+  return s;
+}
+llvm::StringRef trimSpace(llvm::StringRef s) {
+  s = ltrimSpace(s);
+  while (!s.empty() && isSpace(s.back())) s = s.drop_back();
+  return s;
+}
+
+// Whether `body` holds an opener (`$<<`, `${{`, `$[[`) from offset 3 on.
+bool holdsOpener(llvm::StringRef body) {
+  for (std::size_t i = body.find('$', 3); i != llvm::StringRef::npos;
+       i = body.find('$', i + 1)) {
+    llvm::StringRef next = body.substr(i + 1, 2);
+    if (next == "<<" || next == "{{" || next == "[[") return true;
+  }
+  return false;
+}
+
 class Lexer {
  public:
   Lexer(llvm::StringRef value, llvm::SMRange where, const char* buffer_end,
@@ -76,12 +103,8 @@ class Lexer {
         // A binding does not span another opener: `$<<a $<<b>>` leaves the
         // first one open.
         bool spans_opener = false;
-        if (end != llvm::StringRef::npos) {
-          llvm::StringRef body = rest.take_front(end);
-          spans_opener = body.find("$<<", 3) != llvm::StringRef::npos ||
-                         body.find("${{", 3) != llvm::StringRef::npos ||
-                         body.find("$[[", 3) != llvm::StringRef::npos;
-        }
+        if (end != llvm::StringRef::npos)
+          spans_opener = holdsOpener(rest.take_front(end));
         if (end == llvm::StringRef::npos || spans_opener) {
           llvm::SMRange r = locate(i, rest.take_front(3));
           diags_.report(r, diag::UnterminatedBinding, rest.take_front(3),
@@ -92,7 +115,7 @@ class Lexer {
         llvm::StringRef token = rest.take_front(end + 2);
         llvm::StringRef inner = token.drop_front(3).drop_back(2);
         llvm::SMRange r = locate(i, token);
-        llvm::StringRef path = inner.trim();
+        llvm::StringRef path = trimSpace(inner);
         if (dollar_brace && isRuntimeToken(path)) {
           // Kept as text: resolved by Azure ML at run time.
           text += token.str();
@@ -106,13 +129,14 @@ class Lexer {
         p.ref.range = r;
         p.ref.azure_form = dollar_brace;
         // Split the path into located segments.
-        std::size_t lead = inner.size() - inner.ltrim().size();
+        std::size_t lead = inner.size() - ltrimSpace(inner).size();
         std::size_t seg_start = 0;
+        p.ref.path.reserve(path.count('.') + 1);
         for (std::size_t k = 0; k <= path.size(); ++k) {
           if (k == path.size() || path[k] == '.') {
             llvm::StringRef seg = path.substr(seg_start, k - seg_start);
             ast::Name name;
-            name.text = seg.trim().str();
+            name.text = trimSpace(seg).str();
             const char* base = r.Start.getPointer();
             if (base) {
               const char* s = base + 3 + lead + seg_start;

@@ -970,6 +970,10 @@ class Builder {
     bool line_start = false;
     for (; p < upto; ++p) {
       char c = *p;
+      if (c == ' ') {  // indentation: most of a gap
+        line_start = false;
+        continue;
+      }
       if (isBreak(c)) {
         line_start = true;
         continue;
@@ -1101,7 +1105,9 @@ class Builder {
   bool scalar(Node* out, llvm::yaml::ScalarNode* s) {
     llvm::StringRef raw = source(s->getRawValue());
     bool quoted = !raw.empty() && (raw.front() == '"' || raw.front() == '\'');
-    if (!quoted) raw = raw.rtrim(" \t\r\n");
+    if (!quoted)  // rtrim(" \t\r\n") builds a table each call
+      while (!raw.empty() && (isBlank(raw.back()) || isBreak(raw.back())))
+        raw = raw.drop_back();
     if (quoted && !closedQuote(raw)) {
       // LLVM's parser accepts a single-quoted scalar cut by the end of file.
       diags_.report(llvm::SMLoc::getFromPointer(raw.data()), diag::YamlSyntax,
