@@ -112,6 +112,22 @@ bool checkBytes(const char* begin, const char* end, unsigned max_run,
       // The common case, a byte at a time without the general checks.
       bool text = false;
       const unsigned char* q = p;
+      // Eight bytes at a time while all are plain (SWAR: no byte below
+      // 0x20 or above 0x7E, none is ',' or '#'), then a byte at a time.
+      constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+      constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+      auto hasZero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
+      while (e - q >= 8) {
+        std::uint64_t x;
+        std::memcpy(&x, q, 8);
+        std::uint64_t below = (x - kOnes * 0x20) & ~x & kHighs;
+        std::uint64_t above = ((x + kOnes * (127 - 0x7E)) | x) & kHighs;
+        if (below | above | hasZero(x ^ (kOnes * ',')) |
+            hasZero(x ^ (kOnes * '#')))
+          break;
+        text |= x != kOnes * ' ';
+        q += 8;
+      }
       for (std::uint8_t k; q < e && (k = kPlain[*q]) != 0; ++q) text |= k == 1;
       after_blank = q[-1] == ' ';
       if (text && !in_comment) commas = 0;
@@ -571,11 +587,11 @@ char wordColonStandIn(llvm::StringRef text) {
       break;
     }
   if (!any) return 0;
-  bool present[256] = {};
-  for (char c : text) present[static_cast<unsigned char>(c)] = true;
+  // One memchr pass for the first candidate (rarely in the text) instead of
+  // a table of every byte.
   for (char c : llvm::StringRef("QZXJKVWqzxjkvwYUGHPFBRTSLMNOEDIAC"
                                 "0123456789ybfhgpmtlrsuoneidac^;=+_"))
-    if (!present[static_cast<unsigned char>(c)]) return c;
+    if (text.find(c) == llvm::StringRef::npos) return c;
   return 0;
 }
 
@@ -1135,10 +1151,12 @@ class Builder {
     char open = raw.empty() ? 0 : raw.front();
     bool quoted = (open == '"' || open == '\'') && raw.size() >= 2;
     llvm::StringRef text = quoted ? raw.drop_front().drop_back() : raw;
+    // What makes the value differ from the text: a line break, a `\` in
+    // double quotes, a `''` in single quotes.
+    char special = !quoted ? '\n' : open == '"' ? '\\' : '\'';
     bool as_written = true;
     for (char c : text)
-      if (isBreak(c) || (c == '\\' && open == '"') ||
-          (c == '\'' && open == '\'')) {
+      if (c == special || c == '\n' || c == '\r') {
         as_written = false;
         break;
       }

@@ -177,5 +177,73 @@ TEST(YamlReader, RunsOfSeparatorsAreRefusedBeforeParsing) {
   EXPECT_TRUE(ok.doc);
 }
 
+// The byte check takes runs of plain bytes eight at a time: a byte it must
+// stop at is found, and located, wherever it falls in such a run.
+TEST(YamlReader, ByteCheckFindsEveryByteInALongRun) {
+  struct Case {
+    char byte;
+    ir::DiagKind kind;
+  };
+  for (Case c : {Case{'\x01', ir::DiagKind::ControlCharacter},
+                 Case{'\x7F', ir::DiagKind::ControlCharacter},
+                 Case{'\0', ir::DiagKind::BinaryFile},
+                 Case{'\xFF', ir::DiagKind::InvalidUtf8}}) {
+    for (std::size_t at = 0; at < 20; ++at) {
+      std::string text = "key: " + std::string(at, 'a');
+      text += c.byte;
+      text += std::string(20, 'b') + "\n";
+      Parsed p(text);
+      EXPECT_FALSE(p.doc) << at;
+      ASSERT_EQ(p.diags.diags.size(), 1u) << at;
+      EXPECT_EQ(p.diags.diags[0].kind, c.kind) << at;
+      EXPECT_EQ(p.loc(p.diags.diags[0].range.Start),
+                "f.yaml:1:" + std::to_string(6 + at))
+          << at;
+    }
+  }
+  // Commas inside a run count; after a `#` that starts a comment they do not.
+  Limits limits;
+  limits.max_repeated_separators = 3;
+  for (std::size_t at = 0; at < 20; ++at) {
+    Parsed commas(
+        "key: " + std::string(at, 'a') + ",,,," + std::string(20, 'b') + "\n",
+        limits);
+    ASSERT_EQ(commas.diags.diags.size(), 1u) << at;
+    EXPECT_EQ(commas.diags.diags[0].kind, ir::DiagKind::RepeatedSeparator);
+    EXPECT_EQ(commas.loc(commas.diags.diags[0].range.Start),
+              "f.yaml:1:" + std::to_string(9 + at));
+    Parsed comment(
+        "key: " + std::string(at, 'a') + " #" + std::string(20, 'c') + ",,,,\n",
+        limits);
+    EXPECT_TRUE(comment.doc) << at;
+    EXPECT_TRUE(comment.diags.diags.empty()) << at;
+  }
+}
+
+// Values that are the text as written point into the file; folded and
+// unescaped ones are the document's own copies.
+TEST(YamlReader, ValuesPointIntoTheFileWhenUnchanged) {
+  Parsed p(
+      "plain: text here\nsq: 'it''s'\ndq: \"a\\tb\"\nq: \"as is\"\n"
+      "folded: one\n  two\n");
+  ASSERT_TRUE(p.doc);
+  const char* begin = p.sm.getMemoryBuffer(1)->getBufferStart();
+  const char* end = p.sm.getMemoryBuffer(1)->getBufferEnd();
+  auto inFile = [&](llvm::StringRef v) {
+    return v.data() >= begin && v.data() + v.size() <= end;
+  };
+  const Node* root = p.doc->root();
+  EXPECT_EQ(root->get("plain")->value, "text here");
+  EXPECT_TRUE(inFile(root->get("plain")->value));
+  EXPECT_EQ(root->get("q")->value, "as is");
+  EXPECT_TRUE(inFile(root->get("q")->value));
+  EXPECT_EQ(root->get("sq")->value, "it's");
+  EXPECT_FALSE(inFile(root->get("sq")->value));
+  EXPECT_EQ(root->get("dq")->value, "a\tb");
+  EXPECT_FALSE(inFile(root->get("dq")->value));
+  EXPECT_EQ(root->get("folded")->value, "one two");
+  EXPECT_FALSE(inFile(root->get("folded")->value));
+}
+
 }  // namespace
 }  // namespace pipec::ir::yaml
