@@ -193,13 +193,13 @@ class Loader {
 
   std::string text(const Node* key, const Node* v) {
     auto s = scalar(key, v);
-    return s ? s->text : std::string();
+    return s ? std::move(s->text) : std::string();
   }
 
   std::optional<ast::Name> nameValue(const Node* key, const Node* v) {
     auto s = scalar(key, v);
     if (!s || s->is_null) return std::nullopt;
-    return ast::Name{s->text, s->range};
+    return ast::Name{std::move(s->text), s->range};
   }
 
   bool expectMap(const Node* key, const Node* v,
@@ -711,7 +711,7 @@ class Loader {
       if (nv->isNull()) {
         jv.kind = ast::JobValue::Kind::Empty;
       } else if (nv->isScalar()) {
-        ast::Scalar s = *scalar(nk, nv);
+        ast::Scalar s = std::move(*scalar(nk, nv));
         // Plain and quoted scalars alike may hold bindings.
         if (mayHoldBindings(s.text)) {
           jv.kind = ast::JobValue::Kind::Template;
@@ -733,16 +733,16 @@ class Loader {
             if (s && !s->is_null) {
               if (mayHoldBindings(s->text)) {
                 jv.tmpl = lexTemplate(s->text, s->range, buffer_end_, diags_);
-                if (!jv.tmpl.hasRefs()) jv.path = s;
+                if (!jv.tmpl.hasRefs()) jv.path = std::move(s);
               } else {
-                jv.path = s;
+                jv.path = std::move(s);
               }
             }
           } else if (key == "value" || key == "default") {
             auto s = scalar(dk, dv);
             if (s && !s->is_null) {
               jv.kind = ast::JobValue::Kind::Scalar;
-              jv.scalar = *s;
+              jv.scalar = std::move(*s);
             }
           } else if (key == "mode") {
             jv.mode = text(dk, dv);

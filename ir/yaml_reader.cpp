@@ -53,6 +53,35 @@ namespace {
 bool isBlank(char c) { return c == ' ' || c == '\t'; }
 bool isBreak(char c) { return c == '\n' || c == '\r'; }
 
+// Eight bytes at a time (SWAR): each byte of kOnes * c is c.
+constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+// Nonzero when a byte of `v` is zero.
+constexpr std::uint64_t zeroByte(std::uint64_t v) {
+  return (v - kOnes) & ~v & kHighs;
+}
+std::uint64_t load8(const void* p) {
+  std::uint64_t x;
+  std::memcpy(&x, p, 8);
+  return x;
+}
+
+// Whether `s` holds one of the bytes a, b, c.
+bool holdsAny(llvm::StringRef s, char a, char b, char c) {
+  const char* p = s.data();
+  const char* e = p + s.size();
+  for (; e - p >= 8; p += 8) {
+    std::uint64_t x = load8(p);
+    if (zeroByte(x ^ (kOnes * std::uint8_t(a))) |
+        zeroByte(x ^ (kOnes * std::uint8_t(b))) |
+        zeroByte(x ^ (kOnes * std::uint8_t(c))))
+      return true;
+  }
+  for (; p < e; ++p)
+    if (*p == a || *p == b || *p == c) return true;
+  return false;
+}
+
 // Length of a UTF-8 sequence starting at p, or 0 when invalid.
 std::size_t utf8SequenceLength(const unsigned char* p, const unsigned char* e) {
   unsigned char c = p[0];
@@ -114,16 +143,12 @@ bool checkBytes(const char* begin, const char* end, unsigned max_run,
       const unsigned char* q = p;
       // Eight bytes at a time while all are plain (SWAR: no byte below
       // 0x20 or above 0x7E, none is ',' or '#'), then a byte at a time.
-      constexpr std::uint64_t kOnes = 0x0101010101010101ull;
-      constexpr std::uint64_t kHighs = 0x8080808080808080ull;
-      auto hasZero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
       while (e - q >= 8) {
-        std::uint64_t x;
-        std::memcpy(&x, q, 8);
+        std::uint64_t x = load8(q);
         std::uint64_t below = (x - kOnes * 0x20) & ~x & kHighs;
         std::uint64_t above = ((x + kOnes * (127 - 0x7E)) | x) & kHighs;
-        if (below | above | hasZero(x ^ (kOnes * ',')) |
-            hasZero(x ^ (kOnes * '#')))
+        if (below | above | zeroByte(x ^ (kOnes * ',')) |
+            zeroByte(x ^ (kOnes * '#')))
           break;
         text |= x != kOnes * ' ';
         q += 8;
@@ -345,11 +370,7 @@ bool closedQuote(llvm::StringRef raw) {
 }
 
 // Whether `s` holds a line break (cheaper than find_first_of on short text).
-bool hasBreak(llvm::StringRef s) {
-  for (char c : s)
-    if (c == '\n' || c == '\r') return true;
-  return false;
-}
+bool hasBreak(llvm::StringRef s) { return holdsAny(s, '\n', '\r', '\n'); }
 
 // Index past the line break at `i` (\n, \r or \r\n).
 std::size_t skipBreak(llvm::StringRef s, std::size_t i) {
@@ -1154,13 +1175,7 @@ class Builder {
     // What makes the value differ from the text: a line break, a `\` in
     // double quotes, a `''` in single quotes.
     char special = !quoted ? '\n' : open == '"' ? '\\' : '\'';
-    bool as_written = true;
-    for (char c : text)
-      if (c == special || c == '\n' || c == '\r') {
-        as_written = false;
-        break;
-      }
-    if (as_written) {
+    if (!holdsAny(text, special, '\n', '\r')) {
       out = text;
       return true;
     }
