@@ -84,8 +84,6 @@ struct Document {
     std::uninitialized_copy(list.begin(), list.end(), out);
     return {out, list.size()};
   }
-  /// Bytes the document holds (nodes, arrays, text), for measurements.
-  std::size_t bytes() const { return arena_.getTotalMemory(); }
 
   Node* root_ = nullptr;
 
