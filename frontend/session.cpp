@@ -476,6 +476,7 @@ void Session::update(llvm::StringRef path, std::string text) {
 
 void Session::removeOverlay(llvm::StringRef path) {
   overlays_.erase(absolute(path));
+  dsl_memos_.erase(absolute(path));
   invalidate(path);
 }
 
@@ -610,7 +611,13 @@ const ast::File* Session::loadFile(llvm::StringRef path, llvm::SMRange from) {
   addSource(e, abs, std::move(shown), std::move(text));
   unsigned id = sm_.getNumBuffers();
   if (llvm::StringRef(abs).endswith(".pipe")) {
-    e.ast = loadDslBuffer(sm_, id, abs, diags_);
+    DslMemo* memo = nullptr;
+    if (opts_.reuse_declarations) {
+      auto& m = dsl_memos_[abs];
+      if (!m) m = std::make_unique<DslMemo>();
+      memo = m.get();
+    }
+    e.ast = loadDslBuffer(sm_, id, abs, diags_, memo);
   } else {
     e.ast = loadYamlFile(sm_, id, abs, diags_);
   }

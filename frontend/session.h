@@ -20,6 +20,8 @@
 
 namespace pipec::frontend {
 
+class DslMemo;
+
 struct SessionOptions {
   /// Folders searched (recursively) for registry components (`azureml:x:1`).
   std::vector<std::string> component_paths;
@@ -30,6 +32,10 @@ struct SessionOptions {
   bool pedantic = false;
   /// Files larger than this are refused.
   std::uint64_t max_file_bytes = 256ull << 20;
+  /// Keep each .pipe file's declarations between readings, so that reading
+  /// an edited version lexes, parses and builds only the declarations whose
+  /// text changed (a language server). The result is the same either way.
+  bool reuse_declarations = false;
 };
 
 /// A location as an editor wants it.
@@ -190,6 +196,9 @@ class Session {
   ir::DiagnosticEngine diags_;
   std::map<std::string, std::string> overlays_;
   std::map<std::string, Entry> files_;
+  /// With reuse_declarations: what the last reading of each .pipe file
+  /// keeps for the next, by absolute path.
+  std::map<std::string, std::unique_ptr<DslMemo>> dsl_memos_;
   std::map<std::string, unsigned> versions_;  ///< last version read, by path
   /// Every live SourceFile by the address of its text (current versions and
   /// those results still hold), for locate().

@@ -1,8 +1,10 @@
 // The .pipe parse tree into the shared AST, every node located at its tokens.
 #include "frontend/dsl/dsl_loader.h"
 
+#include <cstdint>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "frontend/dsl/parse.h"
 #include "frontend/suggest.h"
@@ -127,11 +129,27 @@ std::string textBlock(llvm::StringRef tok) {
   return out;
 }
 
+/// What building one clean chunk of declarations (no import among them)
+/// produced, and what it read of the file's state: replayed, shifted to
+/// where the same text now is, when the text and the state are the same.
+struct BuiltDecl {
+  std::vector<ir::Diagnostic> diags;      ///< reported while building it
+  std::shared_ptr<ast::Component> comp;   ///< may be null
+  std::vector<ast::Import> implicit;      ///< `std.NAME` imports it added
+  std::vector<std::string> used_imports;  ///< aliases it used
+  bool quiet_unused = false;              ///< it named an unknown import
+};
+struct BuiltChunk {
+  const char* base = nullptr;  ///< where the text was when it was built
+  std::string imports;         ///< the file's imports before it, in short
+  std::vector<BuiltDecl> decls;
+};
+
 class Builder {
  public:
   Builder(const dsl::Parse& p, llvm::StringRef path,
-          ir::DiagnosticEngine& diags, const char* buffer_end)
-      : p_(p), path_(path.str()), diags_(diags), buffer_end_(buffer_end) {}
+          ir::DiagnosticEngine& diags)
+      : p_(&p), path_(path.str()), diags_(diags) {}
 
   /// Builds the AST of `tree` without the top-level declarations in `skip`
   /// (those with syntax errors): then unused imports are not reported, as
@@ -139,19 +157,77 @@ class Builder {
   std::unique_ptr<ast::File> build(
       P::FileContext* tree,
       const std::set<antlr4::tree::ParseTree*>& skip = {}) {
-    auto file = std::make_unique<ast::File>();
-    file_ = file.get();
-    file->path = path_;
+    auto file = begin();
     if (!skip.empty()) quiet_unused_ = true;
     for (auto* child : tree->children) {
       if (skip.count(child)) continue;
-      if (auto* i = dynamic_cast<P::ImportDeclContext*>(child))
-        import(i);
-      else if (auto* c = dynamic_cast<P::ComponentDeclContext*>(child))
-        addComponent(component(c));
-      else if (auto* pl = dynamic_cast<P::PipelineDeclContext*>(child))
-        addComponent(pipeline(pl));
+      declaration(child);
     }
+    return finish(std::move(file));
+  }
+
+  std::unique_ptr<ast::File> begin() {
+    auto file = std::make_unique<ast::File>();
+    file_ = file.get();
+    file->path = path_;
+    return file;
+  }
+
+  /// Switches to the parse of the next chunk of the file.
+  void setParse(const dsl::Parse& p) { p_ = &p; }
+
+  void declaration(antlr4::tree::ParseTree* child) {
+    if (auto* i = dynamic_cast<P::ImportDeclContext*>(child))
+      import(i);
+    else if (auto* c = dynamic_cast<P::ComponentDeclContext*>(child))
+      addComponent(component(c));
+    else if (auto* pl = dynamic_cast<P::PipelineDeclContext*>(child))
+      addComponent(pipeline(pl));
+  }
+
+  /// The file's imports so far, in short: what a chunk's AST depends on.
+  std::string importsKey() const {
+    std::string key;
+    for (const ast::Import& i : file_->imports)
+      key += i.alias.text + '\0' + i.target.text + (i.stdlib ? "\1\n" : "\n");
+    return key;
+  }
+
+  /// Builds a chunk's declarations (components and pipelines only) and
+  /// records what it did into `out`; `diags` holds what was reported.
+  void declaration(antlr4::tree::ParseTree* child, BuiltDecl& out,
+                   std::vector<ir::Diagnostic>& reported) {
+    std::size_t imports = file_->imports.size();
+    recording_ = &out;
+    std::shared_ptr<ast::Component> c;
+    if (auto* d = dynamic_cast<P::ComponentDeclContext*>(child))
+      c = component(d);
+    else if (auto* pl = dynamic_cast<P::PipelineDeclContext*>(child))
+      c = pipeline(pl);
+    recording_ = nullptr;
+    out.diags = std::move(reported);
+    reported.clear();
+    // The memo keeps its own copy: the file's AST is the file's.
+    if (c) out.comp = std::make_shared<ast::Component>(*c);
+    out.implicit.assign(file_->imports.begin() + long(imports),
+                        file_->imports.end());
+    addComponent(std::move(c));
+    reported.clear();
+  }
+
+  /// Replays a recorded declaration (already shifted to its place).
+  void replay(BuiltDecl d) {
+    for (ir::Diagnostic& diag : d.diags) diags_.emit(std::move(diag));
+    for (ast::Import& i : d.implicit) {
+      implicit_imports_.insert(i.alias.text);
+      file_->imports.push_back(std::move(i));
+    }
+    for (const std::string& u : d.used_imports) used_imports_.insert(u);
+    if (d.quiet_unused) quiet_unused_ = true;
+    addComponent(std::move(d.comp));
+  }
+
+  std::unique_ptr<ast::File> finish(std::unique_ptr<ast::File> file) {
     std::shared_ptr<ast::Component> last_pipeline;
     for (const auto& c : file->components)
       if (c->kind == ast::Component::Kind::Pipeline) last_pipeline = c;
@@ -167,14 +243,14 @@ class Builder {
 
  private:
   // --- locations and tokens -------------------------------------------------
-  llvm::SMRange range(antlr4::Token* t) { return dsl::tokenRange(p_, t); }
+  llvm::SMRange range(antlr4::Token* t) { return dsl::tokenRange(*p_, t); }
   llvm::SMRange range(antlr4::ParserRuleContext* c) {
-    return dsl::spanRange(p_, c->getStart(), c->getStop());
+    return dsl::spanRange(*p_, c->getStart(), c->getStop());
   }
   llvm::SMRange range(antlr4::tree::TerminalNode* n) {
     return range(n->getSymbol());
   }
-  llvm::StringRef text(antlr4::Token* t) { return dsl::tokenText(p_, t); }
+  llvm::StringRef text(antlr4::Token* t) { return dsl::tokenText(*p_, t); }
   llvm::StringRef text(antlr4::tree::TerminalNode* n) {
     return text(n->getSymbol());
   }
@@ -224,8 +300,8 @@ class Builder {
       auto* term = dynamic_cast<antlr4::tree::TerminalNode*>(child);
       if (!term) continue;
       antlr4::Token* t = term->getSymbol();
-      ast::TemplateString piece =
-          lexTemplate(stringText(t), range(t), buffer_end_, diags_);
+      ast::TemplateString piece = lexTemplate(
+          stringText(t), range(t), range(t).End.getPointer(), diags_);
       int offset = int(out.groups.size());
       for (ast::TemplatePart& part : piece.parts) {
         if (part.group >= 0) part.group += offset;
@@ -643,7 +719,7 @@ class Builder {
     auto c = std::make_shared<ast::Component>();
     c->file = path_;
     c->name = name(n);
-    c->range = dsl::spanRange(p_, first, n->getStop());
+    c->range = dsl::spanRange(*p_, first, n->getStop());
     return c;
   }
 
@@ -890,7 +966,7 @@ class Builder {
     if (parts.size() == 1) {
       ref.kind = ast::ComponentRef::Kind::Named;
       ref.spelling.text = text(parts[0]->getStart()).str();
-      used_imports_.insert(ref.spelling.text);
+      useImport(ref.spelling.text);
       return true;
     }
     std::string head = text(parts[0]->getStart()).str();
@@ -920,7 +996,7 @@ class Builder {
     }
     for (const ast::Import& imp : file_->imports) {
       if (imp.alias.text != head || imp.stdlib) continue;
-      used_imports_.insert(head);
+      useImport(head);
       ref.kind = ast::ComponentRef::Kind::Path;
       ref.spelling.text = imp.target.text + "#" + tail;
       return true;
@@ -932,6 +1008,7 @@ class Builder {
                   didYouMean(head, aliases));
     // The import meant here is likely unused only through the typo.
     quiet_unused_ = true;
+    if (recording_) recording_->quiet_unused = true;
     return false;
   }
 
@@ -1058,10 +1135,15 @@ class Builder {
     if (auto m = closestMatch(step.text, names)) d.fixit(step.range, *m);
   }
 
-  const dsl::Parse& p_;
+  void useImport(const std::string& alias) {
+    used_imports_.insert(alias);
+    if (recording_) recording_->used_imports.push_back(alias);
+  }
+
+  const dsl::Parse* p_;
   std::string path_;
   ir::DiagnosticEngine& diags_;
-  const char* buffer_end_;
+  BuiltDecl* recording_ = nullptr;
   ast::File* file_ = nullptr;
   std::map<std::string, llvm::SMRange> top_names_;
   std::set<std::string> used_imports_, implicit_imports_;
@@ -1141,15 +1223,374 @@ std::set<antlr4::tree::ParseTree*> brokenDeclarations(
   return broken;
 }
 
+// --- reusing declarations across versions of a file --------------------------
+
+// Moves every location of a reused piece by the distance its text moved, and
+// checks on the way that each lies inside its chunk (a piece located
+// elsewhere is not reused).
+struct Mover {
+  std::uintptr_t lo = 0, hi = 0;  ///< the chunk, end included; 0: no check
+  std::intptr_t delta = 0;
+  bool ok = true;
+  void operator()(llvm::SMRange& r) {
+    at(r.Start);
+    at(r.End);
+  }
+  void at(llvm::SMLoc& l) {
+    auto p = reinterpret_cast<std::uintptr_t>(l.getPointer());
+    if (!p) return;
+    if (hi && (p < lo || p > hi)) ok = false;
+    l = llvm::SMLoc::getFromPointer(
+        reinterpret_cast<const char*>(p + std::uintptr_t(delta)));
+  }
+};
+
+void move(ast::Name& n, Mover& m) { m(n.range); }
+void move(ast::Scalar& s, Mover& m) { m(s.range); }
+template <typename T>
+void move(std::optional<T>& o, Mover& m) {
+  if (o) move(*o, m);
+}
+template <typename T>
+void move(std::vector<T>& v, Mover& m) {
+  for (T& x : v) move(x, m);
+}
+template <typename A, typename B>
+void move(std::pair<A, B>& p, Mover& m) {
+  move(p.first, m);
+  move(p.second, m);
+}
+void move(ast::Ref& r, Mover& m) {
+  move(r.path, m);
+  m(r.range);
+}
+void move(ast::TemplatePart& p, Mover& m) { move(p.ref, m); }
+void move(ast::TemplateString& t, Mover& m) {
+  move(t.parts, m);
+  m(t.range);
+  for (llvm::SMRange& g : t.groups) m(g);
+}
+void move(ast::PortDecl& p, Mover& m) {
+  move(p.name, m);
+  move(p.type, m);
+  move(p.default_value, m);
+  move(p.min, m);
+  move(p.max, m);
+  move(p.enum_values, m);
+  m(p.enum_range);
+  move(p.path, m);
+  m(p.range);
+}
+void move(ast::ResourcesDecl& r, Mover& m) {
+  move(r.instance_type, m);
+  move(r.instance_count, m);
+  move(r.multi_instance, m);
+  move(r.multi_gpu, m);
+  move(r.gpu_count, m);
+  m(r.range);
+}
+void move(ast::DistributionDecl& d, Mover& m) {
+  move(d.type, m);
+  move(d.process_count_per_instance, m);
+  move(d.worker_count, m);
+  move(d.parameter_server_count, m);
+  m(d.range);
+}
+void move(ast::ParallelDecl& p, Mover& m) {
+  move(p.input_data, m);
+  move(p.mini_batch_size, m);
+  move(p.partition_keys, m);
+  m(p.partition_keys_range);
+  move(p.max_concurrency_per_instance, m);
+  move(p.mini_batch_error_threshold, m);
+  move(p.error_threshold, m);
+  move(p.allowed_failed_percent, m);
+  move(p.max_retries, m);
+  move(p.timeout, m);
+  move(p.logging_level, m);
+  move(p.entry_script, m);
+  move(p.task_code, m);
+  move(p.program_arguments, m);
+  move(p.append_row_to, m);
+  move(p.task_overhead_timeout, m);
+  move(p.progress_update_timeout, m);
+  move(p.first_task_creation_timeout, m);
+  move(p.resource_monitor_interval, m);
+  move(p.copy_logs_to_parent, m);
+}
+void move(ast::JobValue& v, Mover& m) {
+  move(v.scalar, m);
+  move(v.tmpl, m);
+  move(v.type, m);
+  move(v.path, m);
+  m(v.range);
+}
+void move(ast::ComponentRef& r, Mover& m) {
+  move(r.spelling, m);
+  // The DSL writes no inline component; one would be shared, not moved.
+  if (r.inline_component) m.ok = false;
+  m(r.range);
+}
+void move(ast::Job& j, Mover& m) {
+  move(j.name, m);
+  move(j.type, m);
+  move(j.component, m);
+  move(j.inputs, m);
+  move(j.outputs, m);
+  move(j.resources, m);
+  move(j.distribution, m);
+  move(j.parallel, m);
+  move(j.environment_variables, m);
+  m(j.range);
+}
+void move(ast::Component& c, Mover& m) {
+  move(c.kind_spelling, m);
+  move(c.name, m);
+  move(c.version, m);
+  move(c.job_type, m);
+  move(c.image, m);
+  move(c.cache, m);
+  move(c.code, m);
+  move(c.command, m);
+  move(c.inputs, m);
+  move(c.outputs, m);
+  move(c.params, m);
+  move(c.environment_variables, m);
+  move(c.resources, m);
+  move(c.distribution, m);
+  move(c.parallel, m);
+  move(c.jobs, m);
+  m(c.range);
+}
+void move(ast::Import& i, Mover& m) {
+  move(i.alias, m);
+  move(i.target, m);
+  m(i.range);
+}
+void move(ir::Diagnostic& d, Mover& m) {
+  m(d.range);
+  for (ir::DiagNote& n : d.notes) m(n.range);
+  for (ir::DiagFixIt& f : d.fixits) m(f.range);
+}
+
+// A recorded declaration as it reads at `delta` bytes from where it was
+// built: the component copied, never shared (the AST of a file is its own).
+BuiltDecl moved(const BuiltDecl& d, std::intptr_t delta) {
+  BuiltDecl out = d;
+  Mover m;
+  m.delta = delta;
+  if (d.comp) {
+    out.comp = std::make_shared<ast::Component>(*d.comp);
+    move(*out.comp, m);
+  }
+  move(out.diags, m);
+  move(out.implicit, m);
+  return out;
+}
+
+/// Forwards every diagnostic and keeps a copy.
+class Capture : public ir::DiagnosticConsumer {
+ public:
+  explicit Capture(ir::DiagnosticConsumer& next) : next_(next) {}
+  void handle(const ir::Diagnostic& d) override {
+    seen.push_back(d);
+    next_.handle(d);
+  }
+  ir::DiagnosticConsumer& next() { return next_; }
+  std::vector<ir::Diagnostic> seen;
+
+ private:
+  ir::DiagnosticConsumer& next_;
+};
+
+/// Discards every diagnostic (the probe parses report nothing).
+class Discard : public ir::DiagnosticConsumer {
+ public:
+  void handle(const ir::Diagnostic&) override {}
+};
+
+}  // namespace
+
+struct DslMemo::Impl {
+  /// By the text of the chunk.
+  std::unordered_map<std::string, std::shared_ptr<const BuiltChunk>> chunks;
+};
+
+DslMemo::DslMemo() : impl(std::make_unique<Impl>()) {}
+DslMemo::~DslMemo() = default;
+
+std::vector<std::size_t> dslDeclarationStarts(llvm::StringRef text) {
+  std::vector<std::size_t> starts;
+  const std::size_t n = text.size();
+  auto word = [&](std::size_t i, llvm::StringRef w) {
+    return text.substr(i).startswith(w) && i + w.size() < n &&
+           (text[i + w.size()] == ' ' || text[i + w.size()] == '\t');
+  };
+  bool line_start = false;
+  for (std::size_t i = 0; i < n;) {
+    char c = text[i];
+    if (line_start) {
+      line_start = false;
+      std::size_t k = i;
+      while (k < n && (text[k] == ' ' || text[k] == '\t')) ++k;
+      if (word(k, "import") || word(k, "component") || word(k, "parallel") ||
+          word(k, "pipeline"))
+        starts.push_back(i);
+    }
+    if (c == '\n') {
+      line_start = true;
+      ++i;
+    } else if (c == '/' && i + 1 < n && text[i + 1] == '/') {
+      while (i < n && text[i] != '\n' && text[i] != '\r') ++i;
+    } else if (c == '/' && i + 1 < n && text[i + 1] == '*') {
+      // Unterminated, the lexer reads `/` as a bad character.
+      std::size_t e = text.find("*/", i + 2);
+      i = e == llvm::StringRef::npos ? i + 1 : e + 2;
+    } else if (text.substr(i).startswith("\"\"\"") &&
+               text.find("\"\"\"", i + 3) != llvm::StringRef::npos) {
+      i = text.find("\"\"\"", i + 3) + 3;
+    } else if (c == '"') {
+      // Escapes may hide a line break; an unterminated string ends at one.
+      ++i;
+      while (i < n && text[i] != '"' && text[i] != '\n' && text[i] != '\r')
+        i += text[i] == '\\' && i + 1 < n ? 2 : 1;
+      if (i < n && text[i] == '"') ++i;
+    } else {
+      ++i;
+    }
+  }
+  return starts;
+}
+
+namespace {
+
+// The incremental reading: the text cut at dslDeclarationStarts() into
+// chunks, each parsed on its own. When every chunk parses cleanly, the file
+// is exactly their concatenation (a declaration starts with a keyword that
+// can neither continue nor end the one before, and a chunk that ends inside
+// a comment or string does not lex cleanly), so each chunk's declarations
+// are built from its own parse, or reused from the last version when its
+// text and the imports declared before it are the same. Null (nothing
+// reported) when a chunk does not parse cleanly: then the whole text is
+// parsed as one, for its errors and their recovery.
+std::unique_ptr<ast::File> loadChunks(llvm::StringRef text,
+                                      llvm::StringRef path,
+                                      ir::DiagnosticEngine& diags,
+                                      DslMemo::Impl& memo) {
+  std::vector<llvm::StringRef> chunks;
+  std::size_t from = 0;
+  for (std::size_t s : dslDeclarationStarts(text)) {
+    chunks.push_back(text.slice(from, s));
+    from = s;
+  }
+  chunks.push_back(text.slice(from, text.size()));
+
+  llvm::SourceMgr quiet_sm;
+  Discard discard;
+  ir::DiagnosticEngine quiet(quiet_sm, discard);
+  auto probe = [&](llvm::StringRef chunk) {
+    auto p = dsl::parse(chunk, quiet, /*tree_wanted=*/true, /*probe=*/true);
+    if (p->errors || !p->tree) p.reset();
+    return p;
+  };
+  std::vector<std::unique_ptr<dsl::Parse>> parses(chunks.size());
+  std::vector<std::shared_ptr<const BuiltChunk>> known(chunks.size());
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    if (auto it = memo.chunks.find(chunks[i].str()); it != memo.chunks.end()) {
+      known[i] = it->second;
+      continue;
+    }
+    parses[i] = probe(chunks[i]);
+    if (!parses[i]) return nullptr;
+  }
+
+  Capture capture(diags.consumer());
+  diags.setConsumer(capture);
+  std::unordered_map<std::string, std::shared_ptr<const BuiltChunk>> next;
+  std::unique_ptr<Builder> b;
+  std::unique_ptr<ast::File> file;
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    llvm::StringRef chunk = chunks[i];
+    std::string imports = b ? b->importsKey() : "";
+    if (known[i] && known[i]->imports == imports) {
+      if (!b) {
+        // The first chunk is reused: a builder still needs a parse.
+        parses[i] = probe(chunk);
+        b = std::make_unique<Builder>(*parses[i], path, diags);
+        file = b->begin();
+      }
+      std::intptr_t delta =
+          std::intptr_t(reinterpret_cast<std::uintptr_t>(chunk.data()) -
+                        reinterpret_cast<std::uintptr_t>(known[i]->base));
+      for (const BuiltDecl& d : known[i]->decls) b->replay(moved(d, delta));
+      next[chunk.str()] = known[i];
+      continue;
+    }
+    // Parsed cleanly once already (the memo holds only such chunks).
+    if (!parses[i]) parses[i] = probe(chunk);
+    if (!parses[i]) continue;
+    if (!b) {
+      b = std::make_unique<Builder>(*parses[i], path, diags);
+      file = b->begin();
+    }
+    b->setParse(*parses[i]);
+    auto* tree = parses[i]->tree;
+    bool has_import = false;
+    for (auto* child : tree->children)
+      if (dynamic_cast<P::ImportDeclContext*>(child)) has_import = true;
+    if (has_import) {
+      for (auto* child : tree->children) b->declaration(child);
+      capture.seen.clear();
+      continue;
+    }
+    auto built = std::make_shared<BuiltChunk>();
+    built->base = chunk.data();
+    built->imports = imports;
+    bool reusable = true;
+    for (auto* child : tree->children) {
+      if (!dynamic_cast<P::ComponentDeclContext*>(child) &&
+          !dynamic_cast<P::PipelineDeclContext*>(child))
+        continue;
+      unsigned errors = diags.errorCount();
+      capture.seen.clear();
+      BuiltDecl d;
+      b->declaration(child, d, capture.seen);
+      capture.seen.clear();
+      // Checked as they would be moved: every location inside the chunk,
+      // and nothing the error limit held back.
+      Mover m;
+      m.lo = reinterpret_cast<std::uintptr_t>(chunk.begin());
+      m.hi = reinterpret_cast<std::uintptr_t>(chunk.end());
+      BuiltDecl check = moved(d, 0);
+      if (check.comp) move(*check.comp, m);
+      move(check.diags, m);
+      move(check.implicit, m);
+      unsigned reported = 0;
+      for (const ir::Diagnostic& diag : d.diags)
+        if (diag.severity == ir::Severity::Error) ++reported;
+      if (!m.ok || diags.errorCount() - errors != reported) reusable = false;
+      built->decls.push_back(std::move(d));
+    }
+    if (reusable) next[chunk.str()] = std::move(built);
+  }
+  diags.setConsumer(capture.next());
+  memo.chunks = std::move(next);
+  if (!b) return nullptr;
+  return b->finish(std::move(file));
+}
+
 }  // namespace
 
 std::unique_ptr<ast::File> loadDslBuffer(const llvm::SourceMgr& sm,
                                          unsigned buffer_id,
                                          llvm::StringRef path,
-                                         ir::DiagnosticEngine& diags) {
+                                         ir::DiagnosticEngine& diags,
+                                         DslMemo* memo) {
   const llvm::MemoryBuffer* buf = sm.getMemoryBuffer(buffer_id);
   llvm::StringRef text = buf->getBuffer();
   if (!dsl::checkBytes(text, diags)) return nullptr;
+  if (memo)
+    if (auto file = loadChunks(text, path, diags, *memo->impl)) return file;
   ErrorLocations errors(diags.consumer());
   diags.setConsumer(errors);
   auto parsed = dsl::parse(text, diags);
@@ -1171,7 +1612,7 @@ std::unique_ptr<ast::File> loadDslBuffer(const llvm::SourceMgr& sm,
         kept = true;
     if (all || skip.empty() || !kept) return nullptr;
   }
-  Builder b(*parsed, path, diags, buf->getBufferEnd());
+  Builder b(*parsed, path, diags);
   return b.build(parsed->tree, skip);
 }
 

@@ -244,7 +244,7 @@ bool checkBytes(llvm::StringRef text, ir::DiagnosticEngine& diags) {
 }
 
 std::unique_ptr<Parse> parse(llvm::StringRef text, ir::DiagnosticEngine& diags,
-                             bool tree_wanted) {
+                             bool tree_wanted, bool probe) {
   auto p = std::make_unique<Parse>();
   p->base = text.data();
   try {
@@ -310,7 +310,7 @@ std::unique_ptr<Parse> parse(llvm::StringRef text, ir::DiagnosticEngine& diags,
       }
     }
     if (!open.empty()) p->unclosed = open.back();
-    if (!tree_wanted) return p;
+    if (!tree_wanted || (probe && p->errors)) return p;
 
     p->parser = std::make_unique<PipeParser>(p->tokens.get());
     // Fast path: SLL prediction, bail out at the first error; only a file
@@ -325,7 +325,9 @@ std::unique_ptr<Parse> parse(llvm::StringRef text, ir::DiagnosticEngine& diags,
     } catch (antlr4::ParseCancellationException&) {
       p->tree = nullptr;
     }
-    if (!p->tree) {
+    if (!p->tree && probe) {
+      p->errors = 1;
+    } else if (!p->tree) {
       p->tokens->seek(0);
       p->parser->reset();
       p->parser->getInterpreter<antlr4::atn::ParserATNSimulator>()

@@ -43,9 +43,11 @@ bool checkBytes(llvm::StringRef text, ir::DiagnosticEngine& diags);
 
 /// Lexes and parses `text` (which starts at `base` inside a SourceMgr
 /// buffer). Every problem is reported to `diags`; `errors` counts them. When
-/// `tree_wanted` is false only the token stream is built and checked.
+/// `tree_wanted` is false only the token stream is built and checked. With
+/// `probe`, a text that does not parse cleanly in SLL mode is not parsed
+/// again to report its errors: `tree` stays null and `errors` is set.
 std::unique_ptr<Parse> parse(llvm::StringRef text, ir::DiagnosticEngine& diags,
-                             bool tree_wanted = true);
+                             bool tree_wanted = true, bool probe = false);
 
 /// The located range of a token.
 llvm::SMRange tokenRange(const Parse& p, const antlr4::Token* t);

@@ -164,10 +164,12 @@ class Server::Handlers {
       server_.scheduleDiagnostics(d);
   }
 
-  /// Checks `path` when its text changed, publishing new diagnostics.
-  const DocState& ensure(const std::string& path) {
+  /// Checks `path` when its text changed, publishing new diagnostics; also
+  /// builds its symbol index unless `need` says otherwise.
+  const DocState& ensure(const std::string& path,
+                         Workspace::Need need = Workspace::Need::Index) {
     std::string error;
-    const DocState& st = ws_.check(path, &error);
+    const DocState& st = ws_.check(path, &error, need);
     if (!error.empty())
       server_.notify(
           "window/logMessage",
@@ -604,7 +606,19 @@ void Server::scheduleDiagnostics(const std::string& path, bool now) {
   t.key = "diagnostics:" + path;
   t.due = std::chrono::steady_clock::now() +
           std::chrono::milliseconds(now ? 0 : options_.debounce_ms);
-  t.run = [this, path] { handlers_->ensure(path); };
+  t.run = [this, path] {
+    handlers_->ensure(path, Workspace::Need::Diagnostics);
+    // The index once the editor has been quiet for a moment, so that an
+    // edit never waits for it; a request that needs it sooner builds it.
+    Task index;
+    index.key = "index:" + path;
+    index.due = std::chrono::steady_clock::now() +
+                std::chrono::milliseconds(options_.index_delay_ms);
+    index.run = [this, path] {
+      handlers_->ensure(path, Workspace::Need::IndexIfReady);
+    };
+    enqueue(std::move(index));
+  };
   enqueue(std::move(t));
 }
 

@@ -24,6 +24,9 @@ struct ServerOptions {
   frontend::SessionOptions session;
   /// Quiet time after an edit before its diagnostics are computed.
   unsigned debounce_ms = 10;
+  /// Quiet time after a document's diagnostics before its symbol index is
+  /// built (hover, definition and completion build it at once if sooner).
+  unsigned index_delay_ms = 300;
   /// Diagnostic codes link to `docs_url#CODE` when set.
   std::string docs_url;
   /// The workspace folders the client named in `initialize` (rootUri,

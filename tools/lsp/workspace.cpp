@@ -33,8 +33,16 @@ DocDiagnostic convert(const frontend::CheckResult& r, const ir::Diagnostic& d,
 
 }  // namespace
 
+namespace {
+frontend::SessionOptions reusing(frontend::SessionOptions o) {
+  // An edit reads only the declarations it changed again.
+  o.reuse_declarations = true;
+  return o;
+}
+}  // namespace
+
 Workspace::Workspace(frontend::SessionOptions options)
-    : session_(std::move(options)) {}
+    : session_(reusing(std::move(options))) {}
 
 void Workspace::setText(const std::string& path, std::string text,
                         std::int64_t version) {
@@ -47,12 +55,14 @@ void Workspace::setText(const std::string& path, std::string text,
   }
   d.text = text;
   d.version = version;
+  ++edits_;
   session_.update(path, std::move(text));
   for (auto& [p, s] : states_)
     if (p != path && s.reads.count(path)) s.version = -1;
 }
 
 void Workspace::close(const std::string& path) {
+  ++edits_;
   docs_.erase(path);
   states_.erase(path);
   session_.removeOverlay(path);
@@ -61,16 +71,29 @@ void Workspace::close(const std::string& path) {
 }
 
 void Workspace::changedOnDisk(const std::string& path) {
+  ++edits_;
   if (!docs_.count(path)) session_.invalidate(path);
   for (auto& [p, s] : states_)
     if (s.reads.count(path)) s.version = -1;
 }
 
-const DocState& Workspace::check(const std::string& path, std::string* error) {
+const DocState& Workspace::check(const std::string& path, std::string* error,
+                                 Need need) {
   DocState& st = states_[path];
   auto doc = docs_.find(path);
   std::int64_t version = doc == docs_.end() ? 0 : doc->second.version;
-  if (st.version == version && st.version >= 0) return st;
+  if (st.version == version && st.version >= 0) {
+    if (!st.unindexed || need == Need::Diagnostics) return st;
+    if (st.unindexed_edits == edits_) {
+      // The Session is as the check left it: the index can be built from it.
+      st.index = std::make_shared<frontend::SymbolIndex>(
+          frontend::SymbolIndex::build(session_, *st.unindexed, path));
+      st.index_version = st.version;
+      st.unindexed.reset();
+      return st;
+    }
+    if (need == Need::IndexIfReady) return st;
+  }
   auto result = session_.check(path);
   st.version = version;
   ++st.checks;
@@ -86,10 +109,17 @@ const DocState& Workspace::check(const std::string& path, std::string* error) {
   if (const frontend::FileDiagnostics* f = result->file(path))
     for (const ir::Diagnostic& d : f->diagnostics)
       st.diagnostics.push_back(convert(*result, d, path));
-  if (result->module) st.index_version = version;
-  if (result->module)
-    st.index = std::make_shared<frontend::SymbolIndex>(
-        frontend::SymbolIndex::build(session_, *result, path));
+  st.unindexed.reset();
+  if (!result->module) return st;
+  if (need == Need::Diagnostics) {
+    st.unindexed =
+        std::make_shared<const frontend::CheckResult>(std::move(*result));
+    st.unindexed_edits = edits_;
+    return st;
+  }
+  st.index_version = version;
+  st.index = std::make_shared<frontend::SymbolIndex>(
+      frontend::SymbolIndex::build(session_, *result, path));
   return st;
 }
 

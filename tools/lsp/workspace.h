@@ -36,7 +36,10 @@ struct DocState {
   /// `version` while the text does not parse).
   std::shared_ptr<const frontend::SymbolIndex> index;
   std::int64_t index_version = -1;  ///< the text version `index` is of
-  std::uint64_t checks = 0;         ///< how many times this was checked
+  /// The last check, when it lowered the file and is not indexed yet.
+  std::shared_ptr<const frontend::CheckResult> unindexed;
+  std::uint64_t unindexed_edits = 0;  ///< Workspace edits when it was made
+  std::uint64_t checks = 0;           ///< how many times this was checked
   /// Every file the check read (imports, components used).
   std::set<std::string> reads;
 };
@@ -53,10 +56,18 @@ class Workspace {
   /// `path` changed on disk.
   void changedOnDisk(const std::string& path);
 
+  /// What check() brings up to date besides the diagnostics.
+  enum class Need {
+    Diagnostics,   ///< the diagnostics only; the index waits
+    IndexIfReady,  ///< also the index, if the Session saw no edit since
+    Index,         ///< also the index (checking again if need be)
+  };
   /// Checks `path` when its text changed since the last check; returns its
   /// state (checked or not). `error` is set when the check failed inside
-  /// pipec (an IR that does not verify).
-  const DocState& check(const std::string& path, std::string* error = nullptr);
+  /// pipec (an IR that does not verify). The symbol index of a check is
+  /// built when it is first needed: diagnostics do not wait for it.
+  const DocState& check(const std::string& path, std::string* error = nullptr,
+                        Need need = Need::Index);
   /// The last state of `path`, or null if never checked.
   const DocState* state(const std::string& path) const;
   /// The text of an open document (empty when not open).
@@ -75,6 +86,7 @@ class Workspace {
   frontend::Session session_;
   std::map<std::string, Doc> docs_;
   std::map<std::string, DocState> states_;
+  std::uint64_t edits_ = 0;  ///< texts set, closed or changed on disk
 };
 
 }  // namespace pipec::lsp
