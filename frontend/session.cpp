@@ -311,12 +311,11 @@ class Session::Resolver : public ComponentResolver {
     const ast::File* f = s_.loadFile(from.file);
     std::vector<std::string> names;
     if (f) {
-      for (const auto& c : f->components) {
+      // Every step of a pipeline asks: the names are gathered only for the
+      // did-you-mean of one that is not found.
+      for (const auto& c : f->components)
         if (c->name && c->name->text == ref.spelling.text) return c;
-        if (c->name) names.push_back(c->name->text);
-      }
       for (const ast::Import& imp : f->imports) {
-        names.push_back(imp.alias.text);
         if (imp.alias.text != ref.spelling.text) continue;
         if (imp.stdlib) {
           llvm::StringRef std_name =
@@ -336,6 +335,9 @@ class Session::Resolver : public ComponentResolver {
         path_ref.range = imp.range;
         return resolvePath(path_ref, from);
       }
+      for (const auto& c : f->components)
+        if (c->name) names.push_back(c->name->text);
+      for (const ast::Import& imp : f->imports) names.push_back(imp.alias.text);
     }
     diags().report(ref.spelling.range, diag::ComponentNotFound,
                    ref.spelling.text,

@@ -133,8 +133,12 @@ std::string textBlock(llvm::StringRef tok) {
 /// produced, and what it read of the file's state: replayed, shifted to
 /// where the same text now is, when the text and the state are the same.
 struct BuiltDecl {
-  std::vector<ir::Diagnostic> diags;      ///< reported while building it
-  std::shared_ptr<ast::Component> comp;   ///< may be null
+  std::vector<ir::Diagnostic> diags;  ///< reported while building it
+  /// May be null. Shared with the AST of the file that uses it (nothing
+  /// changes an AST once read); moved in place to where the next version
+  /// has it only when no file holds it any more, else copied.
+  std::shared_ptr<ast::Component> comp;
+  const char* comp_base = nullptr;        ///< where `comp`'s chunk is located
   std::vector<ast::Import> implicit;      ///< `std.NAME` imports it added
   std::vector<std::string> used_imports;  ///< aliases it used
   bool quiet_unused = false;              ///< it named an unknown import
@@ -207,8 +211,7 @@ class Builder {
     recording_ = nullptr;
     out.diags = std::move(reported);
     reported.clear();
-    // The memo keeps its own copy: the file's AST is the file's.
-    if (c) out.comp = std::make_shared<ast::Component>(*c);
+    out.comp = c;
     out.implicit.assign(file_->imports.begin() + long(imports),
                         file_->imports.end());
     addComponent(std::move(c));
@@ -1373,18 +1376,33 @@ void move(ir::Diagnostic& d, Mover& m) {
   for (ir::DiagFixIt& f : d.fixits) m(f.range);
 }
 
-// A recorded declaration as it reads at `delta` bytes from where it was
-// built: the component copied, never shared (the AST of a file is its own).
-BuiltDecl moved(const BuiltDecl& d, std::intptr_t delta) {
-  BuiltDecl out = d;
+std::intptr_t distance(const char* from, const char* to) {
+  return std::intptr_t(reinterpret_cast<std::uintptr_t>(to) -
+                       reinterpret_cast<std::uintptr_t>(from));
+}
+
+// A recorded declaration (built in a chunk at `base`) as it reads where its
+// chunk now starts (`at`).
+BuiltDecl moved(BuiltDecl& d, const char* base, const char* at) {
+  BuiltDecl out;
+  out.diags = d.diags;
+  out.implicit = d.implicit;
+  out.used_imports = d.used_imports;
+  out.quiet_unused = d.quiet_unused;
   Mover m;
-  m.delta = delta;
-  if (d.comp) {
-    out.comp = std::make_shared<ast::Component>(*d.comp);
-    move(*out.comp, m);
-  }
+  m.delta = distance(base, at);
   move(out.diags, m);
   move(out.implicit, m);
+  if (d.comp) {
+    // The file that used it last is gone when only the memo holds it.
+    if (d.comp.use_count() != 1)
+      d.comp = std::make_shared<ast::Component>(*d.comp);
+    Mover c;
+    c.delta = distance(d.comp_base, at);
+    move(*d.comp, c);
+    d.comp_base = at;
+    out.comp = d.comp;
+  }
   return out;
 }
 
@@ -1413,7 +1431,7 @@ class Discard : public ir::DiagnosticConsumer {
 
 struct DslMemo::Impl {
   /// By the text of the chunk.
-  std::unordered_map<std::string, std::shared_ptr<const BuiltChunk>> chunks;
+  std::unordered_map<std::string, std::shared_ptr<BuiltChunk>> chunks;
 };
 
 DslMemo::DslMemo() : impl(std::make_unique<Impl>()) {}
@@ -1494,7 +1512,7 @@ std::unique_ptr<ast::File> loadChunks(llvm::StringRef text,
     return p;
   };
   std::vector<std::unique_ptr<dsl::Parse>> parses(chunks.size());
-  std::vector<std::shared_ptr<const BuiltChunk>> known(chunks.size());
+  std::vector<std::shared_ptr<BuiltChunk>> known(chunks.size());
   for (std::size_t i = 0; i < chunks.size(); ++i) {
     if (auto it = memo.chunks.find(chunks[i].str()); it != memo.chunks.end()) {
       known[i] = it->second;
@@ -1506,7 +1524,7 @@ std::unique_ptr<ast::File> loadChunks(llvm::StringRef text,
 
   Capture capture(diags.consumer());
   diags.setConsumer(capture);
-  std::unordered_map<std::string, std::shared_ptr<const BuiltChunk>> next;
+  std::unordered_map<std::string, std::shared_ptr<BuiltChunk>> next;
   std::unique_ptr<Builder> b;
   std::unique_ptr<ast::File> file;
   for (std::size_t i = 0; i < chunks.size(); ++i) {
@@ -1519,10 +1537,8 @@ std::unique_ptr<ast::File> loadChunks(llvm::StringRef text,
         b = std::make_unique<Builder>(*parses[i], path, diags);
         file = b->begin();
       }
-      std::intptr_t delta =
-          std::intptr_t(reinterpret_cast<std::uintptr_t>(chunk.data()) -
-                        reinterpret_cast<std::uintptr_t>(known[i]->base));
-      for (const BuiltDecl& d : known[i]->decls) b->replay(moved(d, delta));
+      for (BuiltDecl& d : known[i]->decls)
+        b->replay(moved(d, known[i]->base, chunk.data()));
       next[chunk.str()] = known[i];
       continue;
     }
@@ -1554,6 +1570,7 @@ std::unique_ptr<ast::File> loadChunks(llvm::StringRef text,
       unsigned errors = diags.errorCount();
       capture.seen.clear();
       BuiltDecl d;
+      d.comp_base = chunk.data();
       b->declaration(child, d, capture.seen);
       capture.seen.clear();
       // Checked as they would be moved: every location inside the chunk,
@@ -1561,10 +1578,9 @@ std::unique_ptr<ast::File> loadChunks(llvm::StringRef text,
       Mover m;
       m.lo = reinterpret_cast<std::uintptr_t>(chunk.begin());
       m.hi = reinterpret_cast<std::uintptr_t>(chunk.end());
-      BuiltDecl check = moved(d, 0);
-      if (check.comp) move(*check.comp, m);
-      move(check.diags, m);
-      move(check.implicit, m);
+      if (d.comp) move(*d.comp, m);
+      move(d.diags, m);
+      move(d.implicit, m);
       unsigned reported = 0;
       for (const ir::Diagnostic& diag : d.diags)
         if (diag.severity == ir::Severity::Error) ++reported;
