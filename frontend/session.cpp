@@ -143,11 +143,15 @@ class Session::Resolver : public ComponentResolver {
   }
 
   /// A new compile starts: what it reads is recorded again.
-  void newCompile() { path_memo_.clear(); }
+  void newCompile() {
+    path_memo_.clear();
+    named_memo_.clear();
+  }
 
   void fileChanged(llvm::StringRef abs) {
     links_.clear();  // an edit may come with new links
     path_memo_.clear();
+    named_memo_.clear();
     for (const std::string& d : component_dirs_)
       if (isUnder(abs, d)) indexed_ = false;
     if (!indexed_) index_.clear();
@@ -311,10 +315,15 @@ class Session::Resolver : public ComponentResolver {
     const ast::File* f = s_.loadFile(from.file);
     std::vector<std::string> names;
     if (f) {
-      // Every step of a pipeline asks: the names are gathered only for the
-      // did-you-mean of one that is not found.
-      for (const auto& c : f->components)
-        if (c->name && c->name->text == ref.spelling.text) return c;
+      // Every step of a pipeline asks: the file's components are looked up
+      // by name, and the names are gathered only for the did-you-mean of
+      // one that is not found.
+      auto [it, fresh] = named_memo_.try_emplace(f);
+      if (fresh)
+        for (const auto& c : f->components)
+          if (c->name) it->second.try_emplace(c->name->text, c);
+      if (auto c = it->second.find(ref.spelling.text); c != it->second.end())
+        return c->second;
       for (const ast::Import& imp : f->imports) {
         if (imp.alias.text != ref.spelling.text) continue;
         if (imp.stdlib) {
@@ -354,6 +363,11 @@ class Session::Resolver : public ComponentResolver {
   /// resolvePath() answers of this compile, by "from-file\nspelling".
   std::unordered_map<std::string, std::shared_ptr<const ast::Component>>
       path_memo_;
+  /// resolveNamed()'s components of each file read in this compile, by
+  /// name (the first of a name).
+  std::unordered_map<const ast::File*,
+                     llvm::StringMap<std::shared_ptr<const ast::Component>>>
+      named_memo_;
   bool indexed_ = false;
   std::vector<Indexed> index_;
 };
