@@ -177,6 +177,8 @@ class Builder {
     return file;
   }
 
+  void quietUnused() { quiet_unused_ = true; }
+
   /// Switches to the parse of the next chunk of the file.
   void setParse(const dsl::Parse& p) { p_ = &p; }
 
@@ -1226,6 +1228,22 @@ std::set<antlr4::tree::ParseTree*> brokenDeclarations(
   return broken;
 }
 
+/// A parse with syntax errors: `skip` gets its declarations that are left
+/// out (brokenDeclarations()). True when nothing may be built: an import is
+/// broken, an error has no location, or no component or pipeline is left
+/// (`kept_before`: one is declared before the parsed text).
+bool nothingKept(const dsl::Parse& p, const std::vector<const char*>& errors,
+                 bool kept_before, std::set<antlr4::tree::ParseTree*>& skip) {
+  bool all = false;
+  skip = brokenDeclarations(p, errors, all);
+  bool kept = kept_before;
+  for (auto* child : p.tree->children)
+    if (!skip.count(child) && (dynamic_cast<P::ComponentDeclContext*>(child) ||
+                               dynamic_cast<P::PipelineDeclContext*>(child)))
+      kept = true;
+  return all || skip.empty() || !kept;
+}
+
 // --- reusing declarations across versions of a file --------------------------
 
 // Moves every location of a reused piece by the distance its text moved, and
@@ -1488,13 +1506,14 @@ namespace {
 // can neither continue nor end the one before, and a chunk that ends inside
 // a comment or string does not lex cleanly), so each chunk's declarations
 // are built from its own parse, or reused from the last version when its
-// text and the imports declared before it are the same. Null (nothing
-// reported) when a chunk does not parse cleanly: then the whole text is
-// parsed as one, for its errors and their recovery.
-std::unique_ptr<ast::File> loadChunks(llvm::StringRef text,
-                                      llvm::StringRef path,
-                                      ir::DiagnosticEngine& diags,
-                                      DslMemo::Impl& memo) {
+// text and the imports declared before it are the same. From the first
+// chunk that does not parse cleanly to the end, the text is parsed as one
+// (below). Nothing (and nothing reported) when only a fresh read of the
+// whole text gives the same result: a pipeline before the broken chunk, or
+// a parser that gave up.
+std::optional<std::unique_ptr<ast::File>> loadChunks(
+    llvm::StringRef text, llvm::StringRef path, ir::DiagnosticEngine& diags,
+    DslMemo::Impl& memo) {
   std::vector<llvm::StringRef> chunks;
   std::size_t from = 0;
   for (std::size_t s : dslDeclarationStarts(text)) {
@@ -1513,21 +1532,73 @@ std::unique_ptr<ast::File> loadChunks(llvm::StringRef text,
   };
   std::vector<std::unique_ptr<dsl::Parse>> parses(chunks.size());
   std::vector<std::shared_ptr<BuiltChunk>> known(chunks.size());
+  std::size_t broken = chunks.size();  // the first chunk that does not parse
   for (std::size_t i = 0; i < chunks.size(); ++i) {
     if (auto it = memo.chunks.find(chunks[i].str()); it != memo.chunks.end()) {
       known[i] = it->second;
       continue;
     }
+    if (broken < i) continue;
     parses[i] = probe(chunks[i]);
-    if (!parses[i]) return nullptr;
+    if (!parses[i]) broken = i;
+  }
+
+  // From the first chunk that does not parse to the end, the text is parsed
+  // as one, as a fresh read parses the whole file: the chunks before it
+  // parse cleanly, so the parser reaches it in the same state, and reports
+  // and recovers from there alike. Its problems come first, as they would.
+  std::unique_ptr<dsl::Parse> rest;
+  std::set<antlr4::tree::ParseTree*> skip;
+  bool keep_nothing = false;
+  if (broken < chunks.size()) {
+    bool prefix_decls = false;
+    for (std::size_t i = 0; i < broken; ++i) {
+      // A pipeline before it may name a broken declaration (and is left out
+      // then): only a fresh read's token scan tells.
+      if (known[i]) {
+        for (const BuiltDecl& d : known[i]->decls)
+          if (!d.comp || d.comp->kind == ast::Component::Kind::Pipeline)
+            return std::nullopt;
+        prefix_decls |= !known[i]->decls.empty();
+      } else {
+        for (auto* child : parses[i]->tree->children) {
+          if (dynamic_cast<P::PipelineDeclContext*>(child)) return std::nullopt;
+          prefix_decls |=
+              dynamic_cast<P::ComponentDeclContext*>(child) != nullptr;
+        }
+      }
+    }
+    llvm::StringRef tail(chunks[broken].data(),
+                         std::size_t(text.end() - chunks[broken].data()));
+    Capture held(discard);
+    ir::DiagnosticEngine hold(quiet_sm, held);
+    rest = dsl::parse(tail, hold);
+    if (!rest->tree) return std::nullopt;
+    ErrorLocations errors(diags.consumer());
+    diags.setConsumer(errors);
+    for (ir::Diagnostic& d : held.seen) diags.emit(std::move(d));
+    diags.setConsumer(errors.next());
+    if (rest->errors)
+      keep_nothing = nothingKept(*rest, errors.at, prefix_decls, skip);
+  }
+  if (keep_nothing) {
+    // Nothing is built: the chunks that parsed are kept for the fix.
+    std::unordered_map<std::string, std::shared_ptr<BuiltChunk>> kept;
+    for (std::size_t i = 0; i < chunks.size(); ++i)
+      if (known[i]) kept[chunks[i].str()] = known[i];
+    memo.chunks = std::move(kept);
+    return std::unique_ptr<ast::File>();
   }
 
   Capture capture(diags.consumer());
   diags.setConsumer(capture);
   std::unordered_map<std::string, std::shared_ptr<BuiltChunk>> next;
+  // Chunks after the broken one that parsed in an earlier version.
+  for (std::size_t i = broken; i < chunks.size(); ++i)
+    if (known[i]) next[chunks[i].str()] = known[i];
   std::unique_ptr<Builder> b;
   std::unique_ptr<ast::File> file;
-  for (std::size_t i = 0; i < chunks.size(); ++i) {
+  for (std::size_t i = 0; i < broken; ++i) {
     llvm::StringRef chunk = chunks[i];
     std::string imports = b ? b->importsKey() : "";
     if (known[i] && known[i]->imports == imports) {
@@ -1589,9 +1660,20 @@ std::unique_ptr<ast::File> loadChunks(llvm::StringRef text,
     }
     if (reusable) next[chunk.str()] = std::move(built);
   }
+  if (rest) {
+    if (!b) {
+      b = std::make_unique<Builder>(*rest, path, diags);
+      file = b->begin();
+    }
+    // Unused imports are not reported around a broken declaration.
+    if (!skip.empty()) b->quietUnused();
+    b->setParse(*rest);
+    for (auto* child : rest->tree->children)
+      if (!skip.count(child)) b->declaration(child);
+  }
   diags.setConsumer(capture.next());
   memo.chunks = std::move(next);
-  if (!b) return nullptr;
+  if (!b) return std::nullopt;
   return b->finish(std::move(file));
 }
 
@@ -1606,7 +1688,8 @@ std::unique_ptr<ast::File> loadDslBuffer(const llvm::SourceMgr& sm,
   llvm::StringRef text = buf->getBuffer();
   if (!dsl::checkBytes(text, diags)) return nullptr;
   if (memo)
-    if (auto file = loadChunks(text, path, diags, *memo->impl)) return file;
+    if (auto file = loadChunks(text, path, diags, *memo->impl))
+      return std::move(*file);
   ErrorLocations errors(diags.consumer());
   diags.setConsumer(errors);
   auto parsed = dsl::parse(text, diags);
@@ -1617,17 +1700,8 @@ std::unique_ptr<ast::File> loadDslBuffer(const llvm::SourceMgr& sm,
   // typed); building a clean subtree reports every problem as a diagnostic
   // and throws nothing a user could cause.
   std::set<antlr4::tree::ParseTree*> skip;
-  if (parsed->errors) {
-    bool all = false;
-    skip = brokenDeclarations(*parsed, errors.at, all);
-    bool kept = false;
-    for (auto* child : parsed->tree->children)
-      if (!skip.count(child) &&
-          (dynamic_cast<P::ComponentDeclContext*>(child) ||
-           dynamic_cast<P::PipelineDeclContext*>(child)))
-        kept = true;
-    if (all || skip.empty() || !kept) return nullptr;
-  }
+  if (parsed->errors && nothingKept(*parsed, errors.at, false, skip))
+    return nullptr;
   Builder b(*parsed, path, diags);
   return b.build(parsed->tree, skip);
 }
