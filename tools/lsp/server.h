@@ -23,7 +23,7 @@ namespace pipec::lsp {
 struct ServerOptions {
   frontend::SessionOptions session;
   /// Quiet time after an edit before its diagnostics are computed.
-  unsigned debounce_ms = 10;
+  unsigned debounce_ms = 2;
   /// Quiet time after a document's diagnostics before its symbol index is
   /// built (hover, definition and completion build it at once if sooner).
   unsigned index_delay_ms = 300;

@@ -13,10 +13,9 @@ int runLsp(const Args& args) {
               "serve the Language Server Protocol on stdin/stdout");
   FrontendFlags flags;
   flags.addTo(p);
-  std::string debounce = "10", docs_url;
+  std::string debounce = "2", docs_url;
   p.value("--debounce-ms", "MS",
-          "quiet time after an edit before diagnostics (default 10)",
-          &debounce);
+          "quiet time after an edit before diagnostics (default 2)", &debounce);
   p.value("--docs-url", "URL",
           "link each diagnostic code to URL#CODE in the editor", &docs_url);
   std::string error;

@@ -243,7 +243,7 @@ def main():
     rss = c.rss_mb()
     c.close()
 
-    print(f"pipec lsp, {rounds} rounds (ms; client-side, default 10 ms debounce included)")
+    print(f"pipec lsp, {rounds} rounds (ms; client-side, default 2 ms debounce included)")
     for what, p50, p99, cpu in rows:
         extra = f"  (server CPU {cpu:.1f} per edit)" if cpu is not None else ""
         print(f"  {what:55s} p50 {p50:7.2f}  p99 {p99:7.2f}{extra}")
