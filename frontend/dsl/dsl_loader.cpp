@@ -1302,42 +1302,31 @@ void move(ast::PortDecl& p, Mover& m) {
   move(p.path, m);
   m(p.range);
 }
-void move(ast::ResourcesDecl& r, Mover& m) {
-  move(r.instance_type, m);
-  move(r.instance_count, m);
-  move(r.multi_instance, m);
-  move(r.multi_gpu, m);
-  move(r.gpu_count, m);
-  m(r.range);
-}
+void move(ast::ResourcesDecl& r, Mover& m) { m(r.range); }
 void move(ast::DistributionDecl& d, Mover& m) {
   move(d.type, m);
-  move(d.process_count_per_instance, m);
-  move(d.worker_count, m);
-  move(d.parameter_server_count, m);
   m(d.range);
 }
+void move(ast::Setting& g, Mover& m) {
+  move(g.value, m);
+  m(g.key);
+}
+void move(ast::Settings& s, Mover& m) { move(s.given, m); }
 void move(ast::ParallelDecl& p, Mover& m) {
   move(p.input_data, m);
-  move(p.mini_batch_size, m);
   move(p.partition_keys, m);
   m(p.partition_keys_range);
-  move(p.max_concurrency_per_instance, m);
-  move(p.mini_batch_error_threshold, m);
-  move(p.error_threshold, m);
-  move(p.allowed_failed_percent, m);
-  move(p.max_retries, m);
-  move(p.timeout, m);
-  move(p.logging_level, m);
   move(p.entry_script, m);
   move(p.task_code, m);
   move(p.program_arguments, m);
   move(p.append_row_to, m);
-  move(p.task_overhead_timeout, m);
-  move(p.progress_update_timeout, m);
-  move(p.first_task_creation_timeout, m);
-  move(p.resource_monitor_interval, m);
-  move(p.copy_logs_to_parent, m);
+}
+// A copied component shares its ParallelDecl with the original: the copy
+// gets its own before its ranges move.
+void move(std::shared_ptr<ast::ParallelDecl>& p, Mover& m) {
+  if (!p) return;
+  if (p.use_count() != 1) p = std::make_shared<ast::ParallelDecl>(*p);
+  move(*p, m);
 }
 void move(ast::JobValue& v, Mover& m) {
   move(v.scalar, m);
@@ -1361,6 +1350,7 @@ void move(ast::Job& j, Mover& m) {
   move(j.resources, m);
   move(j.distribution, m);
   move(j.parallel, m);
+  move(j.settings, m);
   move(j.environment_variables, m);
   m(j.range);
 }
@@ -1380,6 +1370,7 @@ void move(ast::Component& c, Mover& m) {
   move(c.resources, m);
   move(c.distribution, m);
   move(c.parallel, m);
+  move(c.settings, m);
   move(c.jobs, m);
   m(c.range);
 }
