@@ -2,7 +2,6 @@
 #include "ir/flatten.h"
 
 #include <algorithm>
-#include <set>
 
 #include "ir/settings.h"
 #include "llvm/ADT/STLExtras.h"
@@ -11,6 +10,20 @@
 namespace pipec::ir {
 
 namespace {
+
+// The binding of `name` in a step's bindings, or null. A step has a few
+// bindings: comparing lengths first, a scan is cheaper than the tree's
+// ordered comparisons.
+const Binding* findBinding(const std::map<std::string, Binding>& bindings,
+                           llvm::StringRef name) {
+  if (bindings.size() > 16) {
+    auto it = bindings.find(name.str());
+    return it == bindings.end() ? nullptr : &it->second;
+  }
+  for (const auto& [n, b] : bindings)
+    if (llvm::StringRef(n) == name) return &b;
+  return nullptr;
+}
 
 class Flattener {
  public:
@@ -60,6 +73,7 @@ class Flattener {
       return;
     }
     std::map<std::string, std::pair<std::size_t, std::string>> outputs;
+    out_.steps.reserve(c.body->steps.size());
     pipeline(*c.body, scope, outputs);
     out_.outputs = std::move(outputs);
     markDefaultOutputs();
@@ -109,7 +123,7 @@ class Flattener {
                     parent_outputs) {
     // Where each step's outputs are, in flat terms: step index -> output ->
     // loc.
-    Produced produced(pl.steps.size());
+    std::vector<Produced> produced(pl.steps.size());
     // Steps by name: bindings name their producers.
     llvm::StringMap<std::size_t> by_name;
     for (std::size_t i = 0; i < pl.steps.size(); ++i)
@@ -122,10 +136,9 @@ class Flattener {
       std::map<std::string, DataSource> inputs;
       for (const Port& p : c.inputs) {
         DataSource d;
-        auto b = st.inputs.find(p.name);
-        if (b != st.inputs.end())
-          d = source(b->second, by_name, scope, produced);
-        inputs[p.name] = d;
+        if (const Binding* b = findBinding(st.inputs, p.name))
+          d = source(*b, by_name, scope, produced);
+        inputs[p.name] = std::move(d);
       }
       ParamValues params = resolveParams(c, &st, {}, scope.params);
       if (c.kind == ComponentKind::Pipeline && c.body) {
@@ -137,7 +150,7 @@ class Flattener {
         keep_.push_back(std::move(owned));
         std::map<std::string, std::pair<std::size_t, std::string>> outs;
         pipeline(*c.body, inner, outs);
-        produced[idx] = std::move(outs);
+        produced[idx].outs = std::move(outs);
       } else {
         FlatStep s;
         s.name = name;
@@ -151,22 +164,18 @@ class Flattener {
         s.parallel = st.parallel;
         applySettingBindings(s, st, scope);
         applyStepOverrides(s);
-        std::set<std::size_t> deps;
         for (const auto& [n, d] : s.inputs)
-          if (d.kind == DataSource::Kind::StepOutput) deps.insert(d.step);
-        s.deps.assign(deps.begin(), deps.end());
-        std::size_t flat = out_.steps.size();
-        for (const Port& o : c.outputs) produced[idx][o.name] = {flat, o.name};
-        if (c.kind == ComponentKind::Command)
-          for (llvm::StringRef d : kDefaultOutputs)
-            produced[idx].try_emplace(d.str(), flat, d.str());
+          if (d.kind == DataSource::Kind::StepOutput) s.deps.push_back(d.step);
+        llvm::sort(s.deps);
+        s.deps.erase(std::unique(s.deps.begin(), s.deps.end()), s.deps.end());
+        produced[idx].leaf = &c;
+        produced[idx].flat = out_.steps.size();
         out_.steps.push_back(std::move(s));
       }
       for (const auto& [o, b] : st.outputs)
-        if (b.kind == OutputBinding::Kind::ParentOutput) {
-          auto it = produced[idx].find(o);
-          if (it != produced[idx].end()) parent_outputs[b.name] = it->second;
-        }
+        if (b.kind == OutputBinding::Kind::ParentOutput)
+          if (auto where = produced[idx].find(o))
+            parent_outputs[b.name] = {where->first, where->second.str()};
     }
   }
 
@@ -187,12 +196,34 @@ class Flattener {
       s.resources.tf_worker = s.resources.instance_count;
   }
 
-  using Produced =
-      std::vector<std::map<std::string, std::pair<std::size_t, std::string>>>;
+  // Where one step's outputs are in flat terms. A leaf step's outputs are
+  // its own (its component's outputs, and the default outputs of a command),
+  // looked up on the component rather than copied per step; a pipeline
+  // step's are where its body produces them.
+  struct Produced {
+    const Component* leaf = nullptr;
+    std::size_t flat = 0;
+    std::map<std::string, std::pair<std::size_t, std::string>> outs;
+
+    std::optional<std::pair<std::size_t, llvm::StringRef>> find(
+        llvm::StringRef output) const {
+      if (leaf) {
+        if (leaf->findOutput(output) ||
+            (leaf->kind == ComponentKind::Command &&
+             llvm::is_contained(kDefaultOutputs, output)))
+          return std::make_pair(flat, output);
+        return std::nullopt;
+      }
+      auto it = outs.find(output.str());
+      if (it == outs.end()) return std::nullopt;
+      return std::make_pair(it->second.first,
+                            llvm::StringRef(it->second.second));
+    }
+  };
 
   DataSource source(const Binding& b,
                     const llvm::StringMap<std::size_t>& by_name,
-                    const Scope& scope, const Produced& produced) {
+                    const Scope& scope, const std::vector<Produced>& produced) {
     DataSource d;
     d.range = b.range;
     switch (b.kind) {
@@ -215,11 +246,11 @@ class Flattener {
         auto producer = by_name.find(b.step);
         if (producer == by_name.end()) break;
         std::size_t idx = producer->second;
-        auto it = produced[idx].find(b.name);
-        if (it == produced[idx].end()) break;
+        auto where = produced[idx].find(b.name);
+        if (!where) break;
         d.kind = DataSource::Kind::StepOutput;
-        d.step = it->second.first;
-        d.output = it->second.second;
+        d.step = where->first;
+        d.output = where->second.str();
         break;
       }
       case Binding::Kind::Literal:
@@ -239,28 +270,32 @@ ParamValues resolveParams(const Component& c, const Step* step,
                           const std::map<std::string, Value>& overrides,
                           const ParamValues* parent) {
   ParamValues out;
+  out.reserve(c.params.size());
   for (const Param& p : c.params) {
-    std::optional<Value> v = p.default_value;
+    // The value is found first and copied once.
+    const Value* v = p.default_value ? &*p.default_value : nullptr;
     if (auto it = overrides.find(p.name); it != overrides.end()) {
-      v = it->second;
+      v = &it->second;
     } else if (step) {
-      auto b = step->inputs.find(p.name);
-      if (b != step->inputs.end()) {
-        const Binding& bind = b->second;
+      if (const Binding* b = findBinding(step->inputs, p.name)) {
+        const Binding& bind = *b;
         if (bind.kind == Binding::Kind::Literal) {
-          v = bind.literal;
+          v = bind.literal ? &*bind.literal : nullptr;
         } else if (bind.kind == Binding::Kind::ParentInput && parent) {
           for (const auto& [pp, pv] : *parent)
-            if (pp->name == bind.name) v = pv;
+            if (pp->name == bind.name) v = pv ? &*pv : nullptr;
         }
       }
     }
     // A value bound from elsewhere keeps the declared type of this parameter.
     if (v && p.type == Type::Float && v->kind() == Value::Kind::Int)
-      v = Value::makeFloat(v->asFloat());
+      out.emplace_back(&p, Value::makeFloat(v->asFloat()));
     else if (v && p.type == Type::String && v->kind() != Value::Kind::String)
-      v = Value::makeString(v->toText());
-    out.emplace_back(&p, std::move(v));
+      out.emplace_back(&p, Value::makeString(v->toText()));
+    else if (v)
+      out.emplace_back(&p, *v);
+    else
+      out.emplace_back(&p, std::nullopt);
   }
   return out;
 }
