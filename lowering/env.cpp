@@ -99,8 +99,9 @@ std::string hpsJson(const StepValues& v) {
     first = false;
     appendJsonString(out, v.params[i].first->name);
     out += ": ";
+    // As Value::toJsonText(), written in place.
     if (value->kind() == ir::Value::Kind::String)
-      out += value->toJsonText();
+      appendJsonValue(out, value->asString());
     else
       out += v.text(i);
   }

@@ -437,7 +437,7 @@ LoweredStep lowerStep(const ir::FlatPipeline& flat, std::size_t index,
     s.processes = processSlots(s.job_type, s.resources);
   }
   s.training_job_json = trainingJobJson(s, c);
-  s.layout = stepLayout(flat, s);
+  if (opts.layout) s.layout = stepLayout(flat, s);
   return s;
 }
 

@@ -149,6 +149,9 @@ struct LoweringOptions {
   /// Fill in LoweredStep::location (a target that does not show it can
   /// leave it empty).
   bool locations = true;
+  /// Fill in LoweredStep::layout (a target that maps the step's folders
+  /// another way, as the k8s backend does with mounts, can leave it empty).
+  bool layout = true;
 };
 
 /// `<ml_root>/artifacts`: what a command step writes to ./outputs and

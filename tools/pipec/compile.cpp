@@ -342,6 +342,7 @@ int runCompile(const Args& args) {
                                                     : module->root->name;
       // Each step is lowered as the manifests are written, and dropped.
       lo.locations = false;
+      lo.layout = false;
       std::string yaml;
       if (!backends::k8s::emitManifests(
               name, flat, indices,
