@@ -125,7 +125,8 @@ class Flattener {
     // loc.
     std::vector<Produced> produced(pl.steps.size());
     // Steps by name: bindings name their producers.
-    llvm::StringMap<std::size_t> by_name;
+    llvm::StringMap<std::size_t> by_name(
+        static_cast<unsigned>(pl.steps.size()));
     for (std::size_t i = 0; i < pl.steps.size(); ++i)
       by_name.try_emplace(pl.steps[i].name, i);
     for (std::size_t idx : pl.topo_order) {
@@ -153,7 +154,7 @@ class Flattener {
         produced[idx].outs = std::move(outs);
       } else {
         FlatStep s;
-        s.name = name;
+        s.name = std::move(name);
         s.step = &st;
         s.component = &c;
         s.params = std::move(params);
