@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <set>
+#include <typeinfo>
 #include <unordered_map>
 
 #include "frontend/dsl/parse.h"
@@ -11,6 +12,7 @@
 #include "frontend/template_lexer.h"
 #include "ir/settings.h"
 #include "ir/types.h"
+#include "llvm/ADT/SmallVector.h"
 #include "stdlib/stdlib.h"
 
 namespace pipec::frontend {
@@ -247,6 +249,34 @@ class Builder {
   }
 
  private:
+  // --- children -------------------------------------------------------------
+  // The generated accessors (`ctx->name()`, `ctx->PARALLEL()`) dynamic_cast
+  // every child on every call. A rule context derives from ParseTree without
+  // a virtual base, so a typeid test and a static_cast tell it from a token.
+  static antlr4::ParserRuleContext* asRule(antlr4::tree::ParseTree* t) {
+    const std::type_info& ti = typeid(*t);
+    if (ti == typeid(antlr4::tree::TerminalNodeImpl) ||
+        ti == typeid(antlr4::tree::ErrorNodeImpl))
+      return nullptr;
+    return static_cast<antlr4::ParserRuleContext*>(t);
+  }
+
+  // The first child of rule `rule`, as the generated accessor finds it.
+  template <class T>
+  static T* child(antlr4::ParserRuleContext* c, std::size_t rule) {
+    for (antlr4::tree::ParseTree* ch : c->children)
+      if (auto* r = asRule(ch); r && r->getRuleIndex() == rule)
+        return static_cast<T*>(r);
+    return nullptr;
+  }
+
+  // The token of a child that is no rule context (null for one that is).
+  static antlr4::Token* childToken(antlr4::tree::ParseTree* t) {
+    if (asRule(t)) return nullptr;
+    auto* n = dynamic_cast<antlr4::tree::TerminalNode*>(t);
+    return n ? n->getSymbol() : nullptr;
+  }
+
   // --- locations and tokens -------------------------------------------------
   llvm::SMRange range(antlr4::Token* t) { return dsl::tokenRange(*p_, t); }
   llvm::SMRange range(antlr4::ParserRuleContext* c) {
@@ -858,7 +888,27 @@ class Builder {
     c->kind = ast::Component::Kind::Pipeline;
     c->kind_spelling = ast::Name{"pipeline", range(d->getStart())};
     pipeline_inputs_.clear();
-    for (auto* in : d->pipelineInput()) {
+    std::vector<P::PipelineInputContext*> inputs;
+    std::vector<P::PipelineOutputContext*> outputs_decl;
+    std::vector<P::PipelineItemContext*> items;
+    for (antlr4::tree::ParseTree* ch : d->children) {
+      antlr4::ParserRuleContext* r = asRule(ch);
+      if (!r) continue;
+      switch (r->getRuleIndex()) {
+        case P::RulePipelineInput:
+          inputs.push_back(static_cast<P::PipelineInputContext*>(r));
+          break;
+        case P::RulePipelineOutput:
+          outputs_decl.push_back(static_cast<P::PipelineOutputContext*>(r));
+          break;
+        case P::RulePipelineItem:
+          items.push_back(static_cast<P::PipelineItemContext*>(r));
+          break;
+        default:
+          break;
+      }
+    }
+    for (auto* in : inputs) {
       ast::PortDecl port;
       port.section = ast::PortDecl::Section::Input;
       port.name = name(in->name());
@@ -874,7 +924,7 @@ class Builder {
       pipeline_inputs_.insert(port.name.text);
       c->inputs.push_back(std::move(port));
     }
-    for (auto* out : d->pipelineOutput()) {
+    for (auto* out : outputs_decl) {
       ast::PortDecl port;
       port.section = ast::PortDecl::Section::Output;
       port.name = name(out->name());
@@ -885,10 +935,17 @@ class Builder {
     }
     std::string where = "pipeline '" + c->name->text + "'";
     // Step names first: values may name steps declared further down.
+    // Each item is a step or an attribute.
+    std::vector<std::pair<P::StepContext*, P::AttributeContext*>> item_kinds;
+    item_kinds.reserve(items.size());
     std::map<std::string, std::size_t> steps;
-    for (auto* item : d->pipelineItem())
-      if (auto* s = item->step(); s && s->call)
+    for (auto* item : items) {
+      auto* s = child<P::StepContext>(item, P::RuleStep);
+      item_kinds.emplace_back(
+          s, child<P::AttributeContext>(item, P::RuleAttribute));
+      if (s && s->call)
         steps.try_emplace(text(s->target->getStart()).str(), steps.size());
+    }
     step_names_.clear();
     for (const auto& [n, i] : steps) step_names_.insert(n);
 
@@ -896,11 +953,11 @@ class Builder {
     std::vector<P::StepContext*> assignments;
     // ast::Job copies (it is not nothrow-movable): grow the vector once.
     c->jobs.reserve(steps.size());
-    for (auto* item : d->pipelineItem()) {
-      if (auto* a = item->attribute()) {
+    for (auto [s, a] : item_kinds) {
+      if (a) {
         Entry e{name(a->word()), a->value(), a->block()};
         pipelineAttribute(*c, e, seen, where);
-      } else if (auto* s = item->step()) {
+      } else if (s) {
         if (!s->call)
           assignments.push_back(s);
         else if (auto j = job(s))
@@ -940,32 +997,52 @@ class Builder {
     ast::Job j;
     j.name = name(s->target);
     j.range = j.name.range;
-    if (s->PARALLEL()) j.type = ast::Name{"parallel", range(s->PARALLEL())};
+    // One walk over the children: the first PARALLEL, OVER and block, the
+    // arguments in order.
+    antlr4::Token* parallel = nullptr;
+    antlr4::Token* over = nullptr;
+    P::BlockContext* block = nullptr;
+    llvm::SmallVector<P::ArgumentContext*, 8> arguments;
+    for (antlr4::tree::ParseTree* ch : s->children) {
+      if (antlr4::ParserRuleContext* r = asRule(ch)) {
+        if (r->getRuleIndex() == P::RuleArgument)
+          arguments.push_back(static_cast<P::ArgumentContext*>(r));
+        else if (r->getRuleIndex() == P::RuleBlock && !block)
+          block = static_cast<P::BlockContext*>(r);
+      } else if (antlr4::Token* t = childToken(ch)) {
+        if (t->getType() == P::PARALLEL && !parallel) parallel = t;
+        if (t->getType() == P::OVER && !over) over = t;
+      }
+    }
+    if (parallel) j.type = ast::Name{"parallel", range(parallel)};
     if (!callee(s->callee, j.component)) return std::nullopt;
     std::string where = "step '" + j.name.text + "'";
     Seen args(*this, "the arguments of " + where);
-    for (auto* a : s->argument()) {
-      ast::Name n = name(a->name());
+    for (auto* a : arguments) {
+      ast::Name n = name(child<P::NameContext>(a, P::RuleName));
       if (!args.first(n)) continue;
       // A value already reported still counts as given: no "not bound".
-      auto v = jobValue(a->value(), n.text);
+      auto v = jobValue(child<P::ValueContext>(a, P::RuleValue), n.text);
       j.inputs.emplace_back(n, v ? std::move(*v) : ast::JobValue{});
     }
-    if (s->OVER()) {
+    if (over) {
       ast::Name n = name(s->over);
       if (args.first(n))
         if (auto v = jobValue(s->overValue, n.text))
           j.inputs.emplace_back(n, std::move(*v));
       ast::ensure(j.parallel).input_data =
           refTemplate({ast::Name{"inputs", n.range}, n}, n.range);
-      if (j.type.empty()) j.type = ast::Name{"parallel", range(s->OVER())};
+      if (j.type.empty()) j.type = ast::Name{"parallel", range(over)};
     }
-    if (s->block()) stepSettings(j, s->block(), where);
+    if (block) stepSettings(j, block, where);
     return j;
   }
 
   bool callee(P::DottedContext* d, ast::ComponentRef& ref) {
-    auto parts = d->name();
+    llvm::SmallVector<P::NameContext*, 2> parts;
+    for (antlr4::tree::ParseTree* ch : d->children)
+      if (auto* r = asRule(ch); r && r->getRuleIndex() == P::RuleName)
+        parts.push_back(static_cast<P::NameContext*>(r));
     ref.range = range(d);
     ref.spelling.range = ref.range;
     if (parts.size() == 1) {
@@ -1023,8 +1100,11 @@ class Builder {
                                         llvm::StringRef key) {
     ast::JobValue out;
     out.range = range(v);
-    if (auto* n = dynamic_cast<P::NameValueContext*>(v)) {
-      auto names = n->name();
+    if (typeid(*v) == typeid(P::NameValueContext)) {
+      llvm::SmallVector<P::NameContext*, 2> names;
+      for (antlr4::tree::ParseTree* ch : v->children)
+        if (auto* r = asRule(ch); r && r->getRuleIndex() == P::RuleName)
+          names.push_back(static_cast<P::NameContext*>(r));
       ast::Name first = name(names[0]);
       if (names.size() == 1) {
         if (!pipeline_inputs_.count(first.text) &&
