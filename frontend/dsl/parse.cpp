@@ -262,12 +262,12 @@ std::unique_ptr<Parse> parse(llvm::StringRef text, ir::DiagnosticEngine& diags,
     for (std::size_t i = 0; i < all.size(); ++i) {
       antlr4::Token* t = all[i];
       size_t type = t->getType();
-      auto* w = dynamic_cast<antlr4::WritableToken*>(t);
       if (type == PipeLexer::UNTERMINATED_STRING) {
         // Read as a string so that the rest of the line still parses.
         diags.report(tokenRange(*p, t), diag::DslUnterminatedString);
         ++p->errors;
-        if (w) w->setType(PipeLexer::STRING);
+        if (auto* w = dynamic_cast<antlr4::WritableToken*>(t))
+          w->setType(PipeLexer::STRING);
         continue;
       }
       if (type == PipeLexer::BAD_CHAR) {
@@ -293,7 +293,8 @@ std::unique_ptr<Parse> parse(llvm::StringRef text, ir::DiagnosticEngine& diags,
                 std::size_t(r.End.getPointer() - r.Start.getPointer()))));
         ++p->errors;
         quiet_lines.insert(t->getLine());
-        if (w) w->setChannel(antlr4::Token::HIDDEN_CHANNEL);
+        if (auto* w = dynamic_cast<antlr4::WritableToken*>(t))
+          w->setChannel(antlr4::Token::HIDDEN_CHANNEL);
         continue;
       }
       if (t->getChannel() != antlr4::Token::DEFAULT_CHANNEL) continue;
