@@ -270,6 +270,13 @@ class Builder {
     return nullptr;
   }
 
+  // `v` as the labeled alternative T (generated alternatives have no
+  // subclasses, so the exact type decides).
+  template <class T>
+  static T* alternative(P::ValueContext* v) {
+    return typeid(*v) == typeid(T) ? static_cast<T*>(v) : nullptr;
+  }
+
   // The token of a child that is no rule context (null for one that is).
   static antlr4::Token* childToken(antlr4::tree::ParseTree* t) {
     if (asRule(t)) return nullptr;
@@ -365,11 +372,11 @@ class Builder {
   // A scalar setting: a string, a literal or a word (`gpu`, `INFO`). A word
   // that names an input of the enclosing pipeline binds the setting to it.
   std::optional<ast::Scalar> scalar(P::ValueContext* v, llvm::StringRef key) {
-    if (auto* s = dynamic_cast<P::StringValueContext*>(v))
+    if (auto* s = alternative<P::StringValueContext>(v))
       return strings(s->strings());
-    if (auto* s = dynamic_cast<P::ScalarValueContext*>(v))
+    if (auto* s = alternative<P::ScalarValueContext>(v))
       return scalarToken(s->getStart());
-    if (auto* n = dynamic_cast<P::NameValueContext*>(v);
+    if (auto* n = alternative<P::NameValueContext>(v);
         n && n->name().size() == 1) {
       ast::Scalar out;
       out.range = range(v);
@@ -1018,6 +1025,7 @@ class Builder {
     if (!callee(s->callee, j.component)) return std::nullopt;
     std::string where = "step '" + j.name.text + "'";
     Seen args(*this, "the arguments of " + where);
+    j.inputs.reserve(arguments.size() + (over ? 1 : 0));
     for (auto* a : arguments) {
       ast::Name n = name(child<P::NameContext>(a, P::RuleName));
       if (!args.first(n)) continue;
@@ -1100,7 +1108,7 @@ class Builder {
                                         llvm::StringRef key) {
     ast::JobValue out;
     out.range = range(v);
-    if (typeid(*v) == typeid(P::NameValueContext)) {
+    if (alternative<P::NameValueContext>(v)) {
       llvm::SmallVector<P::NameContext*, 2> names;
       for (antlr4::tree::ParseTree* ch : v->children)
         if (auto* r = asRule(ch); r && r->getRuleIndex() == P::RuleName)
@@ -1126,13 +1134,13 @@ class Builder {
           out.range);
       return out;
     }
-    if (auto* d = dynamic_cast<P::DataValueContext*>(v)) {
+    if (auto* d = alternative<P::DataValueContext>(v)) {
       out.kind = ast::JobValue::Kind::Data;
       out.type = name(d->name());
       out.path = strings(d->strings());
       return out;
     }
-    if (dynamic_cast<P::ListValueContext*>(v)) {
+    if (alternative<P::ListValueContext>(v)) {
       wrongKind(v, key, "a single value");
       return std::nullopt;
     }
