@@ -633,7 +633,9 @@ const ast::File* Session::loadFile(llvm::StringRef path, llvm::SMRange from) {
       if (!m) m = std::make_unique<DslMemo>();
       memo = m.get();
     }
-    e.ast = loadDslBuffer(sm_, id, abs, diags_, memo);
+    e.ast =
+        loadDslBuffer(sm_, id, abs, diags_, memo,
+                      hold_parses_ ? &held_parses_.emplace_back() : nullptr);
   } else {
     e.ast = loadYamlFile(sm_, id, abs, diags_);
   }

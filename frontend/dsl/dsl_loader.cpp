@@ -1762,7 +1762,8 @@ std::unique_ptr<ast::File> loadDslBuffer(const llvm::SourceMgr& sm,
                                          unsigned buffer_id,
                                          llvm::StringRef path,
                                          ir::DiagnosticEngine& diags,
-                                         DslMemo* memo) {
+                                         DslMemo* memo,
+                                         std::shared_ptr<const void>* hold) {
   const llvm::MemoryBuffer* buf = sm.getMemoryBuffer(buffer_id);
   llvm::StringRef text = buf->getBuffer();
   if (!dsl::checkBytes(text, diags)) return nullptr;
@@ -1782,7 +1783,9 @@ std::unique_ptr<ast::File> loadDslBuffer(const llvm::SourceMgr& sm,
   if (parsed->errors && nothingKept(*parsed, errors.at, false, skip))
     return nullptr;
   Builder b(*parsed, path, diags);
-  return b.build(parsed->tree, skip);
+  auto file = b.build(parsed->tree, skip);
+  if (hold) *hold = std::shared_ptr<const void>(std::move(parsed));
+  return file;
 }
 
 }  // namespace pipec::frontend

@@ -34,11 +34,13 @@ class DslMemo {
 /// file), only the declarations whose text changed are lexed, parsed and
 /// built again; the rest are reused, moved to where they now are. The AST
 /// and the diagnostics are exactly those of reading the text afresh.
-std::unique_ptr<ast::File> loadDslBuffer(const llvm::SourceMgr& sm,
-                                         unsigned buffer_id,
-                                         llvm::StringRef path,
-                                         ir::DiagnosticEngine& diags,
-                                         DslMemo* memo = nullptr);
+///
+/// With `hold`, the parse of a fresh read (tree and tokens) is handed to it
+/// instead of being freed here (Session::holdParses()).
+std::unique_ptr<ast::File> loadDslBuffer(
+    const llvm::SourceMgr& sm, unsigned buffer_id, llvm::StringRef path,
+    ir::DiagnosticEngine& diags, DslMemo* memo = nullptr,
+    std::shared_ptr<const void>* hold = nullptr);
 
 /// Where the top-level declarations of a .pipe text may start: the byte
 /// offset of each line (after the first) whose first word is `import`,

@@ -48,7 +48,12 @@ class Frontend {
   /// modules given to keep() are not freed (as clang's -disable-free: the
   /// operating system takes the memory back at once, and freeing a
   /// 10,000-step pipeline piece by piece costs a tenth of a check).
-  void skipFreeAtExit() { free_at_exit_ = false; }
+  /// Each .pipe file read from then on keeps its parse tree and tokens
+  /// until then too (Session::holdParses()).
+  void skipFreeAtExit() {
+    free_at_exit_ = false;
+    session_->holdParses();
+  }
   /// Holds `m` until this Frontend goes.
   void keep(std::unique_ptr<ir::Module> m) { kept_.push_back(std::move(m)); }
 
