@@ -10,12 +10,12 @@
 #include <queue>
 #include <set>
 
-#include "frontend/suggest.h"
 #include "frontend/template_lexer.h"
 #include "ir/mangle.h"
 #include "ir/mltable.h"
 #include "ir/program_arguments.h"
 #include "ir/settings.h"
+#include "ir/suggest.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -296,7 +296,7 @@ class Sema::Impl {
         for (const ir::Value& e : p.enum_values) names.push_back(e.toText());
         auto b = diags_.report(at, diag::ValueNotInEnum, what, p.name,
                                v.toText(), quoteList(p.enum_values));
-        if (auto m = closestMatch(v.toText(), names)) b.fixit(at, *m);
+        if (auto m = ir::closestMatch(v.toText(), names)) b.fixit(at, *m);
         b.note(p.range, "parameter '{}' declared here", p.name);
         return false;
       }
@@ -614,7 +614,7 @@ class Sema::Impl {
       return;
     }
     diags_.report(a.job_type->range, diag::UnknownJobType, a.job_type->text,
-                  didYouMean(a.job_type->text, ir::jobTypeSpellings()));
+                  ir::didYouMean(a.job_type->text, ir::jobTypeSpellings()));
   }
 
   void lowerResources(const ast::Settings& given, ir::Resources& out) {
@@ -684,7 +684,7 @@ class Sema::Impl {
         type = ir::parseType(d.type->text);
         if (!type)
           diags_.report(d.type->range, diag::UnknownType, d.type->text,
-                        didYouMean(d.type->text, ir::typeSpellings()));
+                        ir::didYouMean(d.type->text, ir::typeSpellings()));
       } else if (infer && d.inferred) {
         type = (*infer)(d);
       }
@@ -910,8 +910,8 @@ class Sema::Impl {
                        : path[0].text == "inputs" ? "input"
                                                   : "parameter";
     auto b = diags_.report(n.range, diag::UnknownBinding, what, n.text,
-                           didYouMean(n.text, candidates));
-    if (auto m = closestMatch(n.text, candidates)) b.fixit(n.range, *m);
+                           ir::didYouMean(n.text, candidates));
+    if (auto m = ir::closestMatch(n.text, candidates)) b.fixit(n.range, *m);
     return std::nullopt;
   }
 
@@ -1401,7 +1401,7 @@ class Sema::Impl {
         if (v.type) s.type = ir::parseType(v.type->text);
         if (v.type && !s.type)
           diags_.report(v.type->range, diag::UnknownType, v.type->text,
-                        didYouMean(v.type->text, ir::typeSpellings()));
+                        ir::didYouMean(v.type->text, ir::typeSpellings()));
         if (v.path && !v.path->is_null) {
           s.kind = Source::Kind::Path;
           s.path = resolvePath(*v.path, ctx.a.file, "path", s.is_uri, !output);
@@ -1582,8 +1582,8 @@ class Sema::Impl {
         return c;
       }
     auto b = diags_.report(n.range, diag::UnknownBinding, what, n.text,
-                           owner.str() + didYouMean(n.text, names));
-    if (auto m = closestMatch(n.text, names)) b.fixit(n.range, *m);
+                           owner.str() + ir::didYouMean(n.text, names));
+    if (auto m = ir::closestMatch(n.text, names)) b.fixit(n.range, *m);
     return "";
   }
 
@@ -1601,8 +1601,8 @@ class Sema::Impl {
         return c;
       }
     auto b = diags_.report(n.range, diag::UnknownStepInput, step, what, n.text,
-                           didYouMean(n.text, names));
-    if (auto m = closestMatch(n.text, names)) b.fixit(n.range, *m);
+                           ir::didYouMean(n.text, names));
+    if (auto m = ir::closestMatch(n.text, names)) b.fixit(n.range, *m);
     return "";
   }
 

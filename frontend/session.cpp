@@ -6,8 +6,8 @@
 
 #include "frontend/dsl/dsl_loader.h"
 #include "frontend/sema.h"
-#include "frontend/suggest.h"
 #include "frontend/yaml_loader.h"
+#include "ir/suggest.h"
 #include "ir/verifier.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringMap.h"
@@ -178,7 +178,7 @@ class Session::Resolver : public ComponentResolver {
     }
     diags().report(spelled.range, diag::ComponentNotFound, spelled.text,
                    fmt::format("no component named '{}' in that file{}",
-                               fragment, didYouMean(fragment, names)));
+                               fragment, ir::didYouMean(fragment, names)));
     return nullptr;
   }
 
@@ -299,7 +299,7 @@ class Session::Resolver : public ComponentResolver {
                           r->name, fmt::join(versions, ", "));
       else
         why = fmt::format("; no component named '{}' on the component path{}",
-                          r->name, didYouMean(r->name, names));
+                          r->name, ir::didYouMean(r->name, names));
       diags().report(ref.spelling.range, diag::RegistryComponent,
                      ref.spelling.text, why);
       return nullptr;
@@ -351,7 +351,7 @@ class Session::Resolver : public ComponentResolver {
     diags().report(ref.spelling.range, diag::ComponentNotFound,
                    ref.spelling.text,
                    "no component or import of that name" +
-                       didYouMean(ref.spelling.text, names));
+                       ir::didYouMean(ref.spelling.text, names));
     return nullptr;
   }
 
@@ -766,7 +766,7 @@ std::unique_ptr<ir::Module> Session::lower(llvm::StringRef path,
       diags_
           .report(llvm::SMRange(), diag::ComponentNotFound, entry,
                   "no component of that name in " + path.str() +
-                      didYouMean(entry, names))
+                      ir::didYouMean(entry, names))
           .origin(path.str());
       return nullptr;
     }

@@ -3,8 +3,8 @@
 
 #include <array>
 
-#include "frontend/suggest.h"
 #include "frontend/template_lexer.h"
+#include "ir/suggest.h"
 #include "ir/types.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -231,7 +231,7 @@ class Loader {
                llvm::ArrayRef<llvm::StringRef> known, llvm::json::Object* extra,
                const Node* value) {
     diags_.report(key->range, diag::UnknownKey, key->value, context,
-                  didYouMean(key->value, known));
+                  ir::didYouMean(key->value, known));
     if (extra) keep(*extra, key, value);
   }
 

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "ir/suggest.h"
 #include "ir/yaml_reader.h"
 #include "llvm/ADT/StringExtras.h"
 
@@ -49,11 +50,10 @@ class Reader {
       if (key == "paths" || key == "transformations" || key == "type" ||
           key == "$schema" || key == "traits" || key == "metadata")
         continue;
-      std::string suggestion;
-      for (const char* known : {"paths", "transformations", "type"})
-        if (llvm::StringRef(key).edit_distance(known) <= 2)
-          suggestion = std::string("; did you mean '") + known + "'?";
-      diags_.report(k->range, diag::MLTableUnknownKey, key, suggestion);
+      static constexpr llvm::StringRef kKeys[] = {"paths", "transformations",
+                                                  "type"};
+      diags_.report(k->range, diag::MLTableUnknownKey, key,
+                    didYouMean(key, kKeys));
     }
     if (const Node* tr = root->get("transformations")) {
       if (!tr->isSeq() && !tr->isNull())

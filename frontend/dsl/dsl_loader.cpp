@@ -8,9 +8,9 @@
 #include <unordered_map>
 
 #include "frontend/dsl/parse.h"
-#include "frontend/suggest.h"
 #include "frontend/template_lexer.h"
 #include "ir/settings.h"
+#include "ir/suggest.h"
 #include "ir/types.h"
 #include "llvm/ADT/SmallVector.h"
 #include "stdlib/stdlib.h"
@@ -480,8 +480,8 @@ class Builder {
                   llvm::StringRef where,
                   std::vector<llvm::StringRef> candidates) {
     auto d = diags_.report(k.range, diag::DslUnknownSetting, what, k.text,
-                           where, didYouMean(k.text, candidates));
-    if (auto m = closestMatch(k.text, candidates)) d.fixit(k.range, *m);
+                           where, ir::didYouMean(k.text, candidates));
+    if (auto m = ir::closestMatch(k.text, candidates)) d.fixit(k.range, *m);
   }
 
   template <std::size_t N>
@@ -734,9 +734,10 @@ class Builder {
   bool stdlibKnown(const ast::Name& comp) {
     if (stdlib::source(comp.text)) return true;
     auto names = stdlib::names();
-    auto d = diags_.report(comp.range, diag::DslUnknownStdlib,
-                           "std." + comp.text, didYouMean(comp.text, names));
-    if (auto m = closestMatch(comp.text, names)) d.fixit(comp.range, *m);
+    auto d =
+        diags_.report(comp.range, diag::DslUnknownStdlib, "std." + comp.text,
+                      ir::didYouMean(comp.text, names));
+    if (auto m = ir::closestMatch(comp.text, names)) d.fixit(comp.range, *m);
     return false;
   }
 
@@ -1095,7 +1096,7 @@ class Builder {
     for (const ast::Import& imp : file_->imports)
       if (!imp.stdlib) aliases.push_back(imp.alias.text);
     diags_.report(range(parts[0]), diag::DslUnknownImport, head,
-                  didYouMean(head, aliases));
+                  ir::didYouMean(head, aliases));
     // The import meant here is likely unused only through the typo.
     quiet_unused_ = true;
     if (recording_) recording_->quiet_unused = true;
@@ -1224,8 +1225,8 @@ class Builder {
     }
     std::vector<std::string> names(step_names_.begin(), step_names_.end());
     auto d = diags_.report(step.range, diag::DslUnknownStep, step.text,
-                           c.name->text, didYouMean(step.text, names));
-    if (auto m = closestMatch(step.text, names)) d.fixit(step.range, *m);
+                           c.name->text, ir::didYouMean(step.text, names));
+    if (auto m = ir::closestMatch(step.text, names)) d.fixit(step.range, *m);
   }
 
   void useImport(const std::string& alias) {

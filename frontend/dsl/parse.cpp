@@ -5,7 +5,7 @@
 #include <set>
 
 #include "fmt/format.h"
-#include "frontend/suggest.h"
+#include "ir/suggest.h"
 #include "llvm/ADT/StringExtras.h"
 
 namespace pipec::frontend::dsl {
@@ -142,7 +142,7 @@ std::string keywordHint(PipeParser* parser, antlr4::Token* offending) {
   } catch (...) {
     return "";
   }
-  return didYouMean(offending->getText(), words);
+  return ir::didYouMean(offending->getText(), words);
 }
 
 // YAML habit: `image: "x"` where the DSL writes `image "x"`.

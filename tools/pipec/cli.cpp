@@ -1,7 +1,7 @@
 // The command-line parser.
 #include "tools/pipec/cli.h"
 
-#include "frontend/suggest.h"
+#include "ir/suggest.h"
 #include "llvm/Support/FormatVariadic.h"
 
 namespace pipec::driver {
@@ -95,8 +95,8 @@ bool ArgParser::parse(const std::vector<std::string>& args, std::string& error,
     if (!o) {
       std::vector<std::string> names;
       for (const Option& c : options_) names.push_back(c.name);
-      error = "unknown option '" + name.str() + "'" +
-              frontend::didYouMean(name, names);
+      error =
+          "unknown option '" + name.str() + "'" + ir::didYouMean(name, names);
       return false;
     }
     if (o->flag) {

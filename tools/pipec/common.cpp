@@ -5,7 +5,7 @@
 
 #include <optional>
 
-#include "frontend/suggest.h"
+#include "ir/suggest.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
@@ -165,7 +165,7 @@ bool parseOverrides(const ir::Component& root,
       step_names.push_back(s.name);
     }
     why = fmt::format("no step named '{}'{}", step.str(),
-                      frontend::didYouMean(step, step_names));
+                      ir::didYouMean(step, step_names));
     return nullptr;
   };
   for (const std::string& arg : sets) {
@@ -183,7 +183,7 @@ bool parseOverrides(const ir::Component& root,
         std::string why = fmt::format(
             "'{}' has no parameter '{}'",
             root.name.empty() ? "the pipeline" : root.name, name.str());
-        std::string dym = frontend::didYouMean(name, paramNames(root));
+        std::string dym = ir::didYouMean(name, paramNames(root));
         if (dym.empty())
           for (const ir::FlatStep& s : plainSteps())
             if (s.component->findParam(name)) {
@@ -212,10 +212,9 @@ bool parseOverrides(const ir::Component& root,
     }
     const ir::Param* p = fs->component->findParam(param);
     if (!p) {
-      fail(arg,
-           fmt::format(
-               "step '{}' has no parameter '{}'{}", step.str(), param.str(),
-               frontend::didYouMean(param, paramNames(*fs->component))));
+      fail(arg, fmt::format("step '{}' has no parameter '{}'{}", step.str(),
+                            param.str(),
+                            ir::didYouMean(param, paramNames(*fs->component))));
       continue;
     }
     ir::Value v;
@@ -259,7 +258,7 @@ bool parseOverrides(const ir::Component& root,
     if (dot == llvm::StringRef::npos) {
       std::vector<std::string> names;
       for (const ir::Port& p : root.inputs) names.push_back(p.name);
-      std::string dym = frontend::didYouMean(name, names);
+      std::string dym = ir::didYouMean(name, names);
       if (dym.empty())
         for (const ir::FlatStep& s : plainSteps())
           if (s.component->findInput(name)) {
@@ -282,7 +281,7 @@ bool parseOverrides(const ir::Component& root,
       std::vector<std::string> names;
       for (const ir::Port& p : fs->component->inputs) names.push_back(p.name);
       badInput(fmt::format("step '{}' has no data input '{}'{}", step.str(),
-                           input.str(), frontend::didYouMean(input, names)));
+                           input.str(), ir::didYouMean(input, names)));
       continue;
     }
     out.step_inputs[step.str()][input.str()] = where;

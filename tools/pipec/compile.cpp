@@ -5,9 +5,9 @@
 #include "backends/k8s/k8s.h"
 #include "backends/sh/script.h"
 #include "frontend/ast_json.h"
-#include "frontend/suggest.h"
 #include "ir/json_dump.h"
 #include "ir/mangle.h"
+#include "ir/suggest.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "lowering/plan_json.h"
@@ -387,7 +387,7 @@ int runCompile(const Args& args) {
       for (const ir::FlatStep& s : flat.steps) names.push_back(s.name);
       fe.diags()
           .report(llvm::SMRange(), ir::diag::UnknownJob, job,
-                  frontend::didYouMean(job, names))
+                  ir::didYouMean(job, names))
           .origin("--job");
       fe.finish();
       return kExitErrors;

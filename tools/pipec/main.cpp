@@ -1,5 +1,5 @@
 // The pipec driver: dispatches to subcommands.
-#include "frontend/suggest.h"
+#include "ir/suggest.h"
 #include "llvm/Support/raw_ostream.h"
 #include "tools/pipec/cli.h"
 #include "tools/pipec/commands.h"
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   for (const Command& c : commands())
     if (!c.hidden) names.push_back(c.name);
   llvm::errs() << "pipec: error: unknown command '" << cmd << "'"
-               << pipec::frontend::didYouMean(cmd, names)
+               << pipec::ir::didYouMean(cmd, names)
                << "\nTry 'pipec --help'.\n";
   return kExitUsage;
 }

@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "backends/graph/graph.h"
-#include "frontend/suggest.h"
+#include "ir/suggest.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "runtime/file_system.h"
@@ -180,7 +180,7 @@ bool checkStepName(const std::string& step, const char* option,
   }
   diags
       .report(llvm::SMRange(), diag::UnknownJob, step,
-              frontend::didYouMean(step, names))
+              ir::didYouMean(step, names))
       .origin(option);
   return false;
 }

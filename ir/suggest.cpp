@@ -1,9 +1,9 @@
 // Did-you-mean suggestions by edit distance: the one search pipec uses.
-#include "frontend/suggest.h"
+#include "ir/suggest.h"
 
 #include <algorithm>
 
-namespace pipec::frontend {
+namespace pipec::ir {
 
 std::optional<std::string> closestMatch(
     llvm::StringRef word, llvm::ArrayRef<llvm::StringRef> candidates) {
@@ -42,4 +42,4 @@ std::string didYouMean(llvm::StringRef word,
   return didYouMean(word, llvm::ArrayRef<llvm::StringRef>(refs));
 }
 
-}  // namespace pipec::frontend
+}  // namespace pipec::ir

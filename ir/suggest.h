@@ -8,7 +8,7 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 
-namespace pipec::frontend {
+namespace pipec::ir {
 
 /// The candidate closest to `word` within a distance that still looks like a
 /// typo (case differences are free), or nothing.
@@ -23,4 +23,4 @@ std::string didYouMean(llvm::StringRef word,
 std::string didYouMean(llvm::StringRef word,
                        const std::vector<std::string>& candidates);
 
-}  // namespace pipec::frontend
+}  // namespace pipec::ir
