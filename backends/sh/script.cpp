@@ -4,9 +4,11 @@
 #include "backends/sh/script.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <string_view>
 #include <utility>
 
@@ -34,6 +36,95 @@ const char kRun[] = "\x01PIPEC_RUN\x01";
 /// The first of the ports that stand for the ones the script picks.
 constexpr std::uint16_t kPortBase = 61001;
 
+/// Whether a word may hold `c` unquoted (lowering::appendShellQuoted's
+/// set: letters, digits and @%+=:,./-_).
+constexpr bool safeByte(int c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '@' || c == '%' || c == '+' ||
+         c == '=' || c == ':' || c == ',' || c == '.' || c == '/' || c == '-' ||
+         c == '_';
+}
+/// safeByte() of every byte, looked up.
+constexpr std::array<bool, 256> kSafe = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = safeByte(c);
+  return t;
+}();
+
+/// The text of a step: appends inline into one buffer that only grows, so
+/// that the many short pieces of a step cost a copy each, not a call.
+class Buf {
+ public:
+  Buf() { grow(1 << 14); }
+  [[gnu::always_inline]] void append(const char* s, std::size_t n) {
+    if (n > std::size_t(end_ - p_)) grow(n);
+    std::memcpy(p_, s, n);
+    p_ += n;
+  }
+  Buf& operator+=(char c) {
+    if (p_ == end_) grow(1);
+    *p_++ = c;
+    return *this;
+  }
+  Buf& operator+=(llvm::StringRef s) {
+    append(s.data(), s.size());
+    return *this;
+  }
+  /// A literal: a copy of a known size.
+  template <std::size_t N>
+  [[gnu::always_inline]] Buf& operator+=(const char (&s)[N]) {
+    append(s, N - 1);
+    return *this;
+  }
+  const char* data() const { return buf_.get(); }
+  std::size_t size() const { return p_ - buf_.get(); }
+  void clear() { p_ = buf_.get(); }
+
+ private:
+  void grow(std::size_t n) {
+    std::size_t used = size(), cap = end_ - buf_.get();
+    std::size_t want = std::max(used + n, cap * 2);
+    std::unique_ptr<char[]> b(new char[want]);
+    if (used) std::memcpy(b.get(), buf_.get(), used);
+    buf_ = std::move(b);
+    p_ = buf_.get() + used;
+    end_ = buf_.get() + want;
+  }
+  std::unique_ptr<char[]> buf_;
+  char* p_ = nullptr;
+  char* end_ = nullptr;
+};
+
+/// lowering::appendShellQuoted(), the same bytes: as it is when every byte
+/// is safe, else single-quoted with each ' written '"'"'. One scan up to
+/// the first unsafe byte, then one memchr for quotes.
+template <typename Out>
+void quoted(Out& out, llvm::StringRef s) {
+  const char* p = s.data();
+  const char* e = p + s.size();
+  if (p == e) {
+    out.append("''", 2);
+    return;
+  }
+  const char* q = p;
+  while (q != e && kSafe[static_cast<unsigned char>(*q)]) ++q;
+  if (q == e) {
+    out.append(p, s.size());
+    return;
+  }
+  out += '\'';
+  for (;;) {
+    const void* a = std::memchr(q, '\'', e - q);
+    if (!a) break;
+    q = static_cast<const char*>(a);
+    out.append(p, q - p);
+    out.append("'\"'\"'", 5);
+    p = q = q + 1;
+  }
+  out.append(p, e - p);
+  out += '\'';
+}
+
 /// What a sentinel in a lowered string stands for in the script.
 struct Sub {
   std::string from;
@@ -43,7 +134,8 @@ struct Sub {
 /// Appends a shell word whose value is `s`, each occurrence of a `subs`
 /// sentinel replaced by its expansion (at one place, the first of `subs`
 /// that matches); everything else single-quoted.
-void word(std::string& out, llvm::StringRef s, llvm::ArrayRef<Sub> subs) {
+template <typename Out>
+void word(Out& out, llvm::StringRef s, llvm::ArrayRef<Sub> subs) {
   bool empty = true;
   while (!s.empty()) {
     std::size_t at = llvm::StringRef::npos;
@@ -58,11 +150,11 @@ void word(std::string& out, llvm::StringRef s, llvm::ArrayRef<Sub> subs) {
     }
     llvm::StringRef lit = s.substr(0, at);
     if (!lit.empty()) {
-      lowering::appendShellQuoted(out, lit);
+      quoted(out, lit);
       empty = false;
     }
     if (!hit) break;
-    out += hit->to;
+    out += llvm::StringRef(hit->to);
     empty = false;
     s = s.drop_front(at + hit->from.size());
   }
@@ -109,7 +201,7 @@ struct Subs {
 };
 
 /// word() for the two sentinels of `m`: a scan for their first byte.
-void word(std::string& out, llvm::StringRef s, const Marks& m) {
+void word(Buf& out, llvm::StringRef s, const Marks& m) {
   bool empty = true;
   std::size_t from = 0;  // where the literal text not yet written starts
   std::size_t at = 0;
@@ -130,38 +222,43 @@ void word(std::string& out, llvm::StringRef s, const Marks& m) {
       ++at;
       continue;
     }
-    if (at > from) lowering::appendShellQuoted(out, s.slice(from, at));
+    if (at > from) quoted(out, s.slice(from, at));
     out.append(to.data(), to.size());
     empty = false;
     at += len;
     from = at;
   }
   if (from < s.size()) {
-    lowering::appendShellQuoted(out, s.substr(from));
+    quoted(out, s.substr(from));
     empty = false;
   }
   if (empty) out += "''";
 }
 
 /// Appends each piece to `o`: text as it is, W and J pieces as words.
-inline void add(std::string&, const Subs&) {}
+inline void add(Buf&, const Subs&) {}
 template <typename... Rest>
-void add(std::string& o, const Subs& subs, llvm::StringRef text,
-         const Rest&... rest);
+void add(Buf& o, const Subs& subs, llvm::StringRef text, const Rest&... rest);
+template <std::size_t N, typename... Rest>
+void add(Buf& o, const Subs& subs, const char (&text)[N], const Rest&... rest);
 template <typename... Rest>
-void add(std::string& o, const Subs& subs, W word_of, const Rest&... rest) {
+void add(Buf& o, const Subs& subs, W word_of, const Rest&... rest) {
   word(o, word_of.s, subs.words);
   add(o, subs, rest...);
 }
 template <typename... Rest>
-void add(std::string& o, const Subs& subs, J json_of, const Rest&... rest) {
+void add(Buf& o, const Subs& subs, J json_of, const Rest&... rest) {
   word(o, json_of.s, subs.json);
   add(o, subs, rest...);
 }
 template <typename... Rest>
-void add(std::string& o, const Subs& subs, llvm::StringRef text,
-         const Rest&... rest) {
+void add(Buf& o, const Subs& subs, llvm::StringRef text, const Rest&... rest) {
   o.append(text.data(), text.size());
+  add(o, subs, rest...);
+}
+template <std::size_t N, typename... Rest>
+void add(Buf& o, const Subs& subs, const char (&text)[N], const Rest&... rest) {
+  o.append(text, N - 1);
   add(o, subs, rest...);
 }
 
@@ -217,7 +314,7 @@ class Writer {
   ir::DiagnosticEngine& diags_;
   llvm::raw_ostream& os_;
   /// The text of the step being written (its capacity is reused).
-  std::string o_;
+  Buf o_;
   Subs subs_;
   /// The step's PAI_HPS and hyperparameters.json are one value, "$pipec_h".
   bool hps_ = false;
@@ -263,7 +360,7 @@ bool Writer::check(const lowering::LoweredStep& s) {
 void Writer::layout(const lowering::LoweredStep& s) {
   using K = lowering::LayoutEntry::Kind;
   const Subs& x = subs_;
-  std::string& o = o_;
+  Buf& o = o_;
   // Inputs bound to local paths must exist when the step starts.
   for (const lowering::InputData& in : s.inputs)
     if (in.source.kind == ir::DataSource::Kind::Path) {
@@ -353,7 +450,7 @@ std::string Writer::parallelSpec(const lowering::LoweredStep& s,
 void Writer::processes(const lowering::LoweredStep& s,
                        const std::string& venv) {
   const Subs& x = subs_;
-  std::string& o = o_;
+  Buf& o = o_;
   std::vector<lowering::ProcessSlot> slots = s.processes;
   if (s.task) {
     slots.clear();
@@ -450,10 +547,10 @@ void Writer::step(std::size_t index, const lowering::LoweredStep& s) {
   if (!s.location.empty()) add(o_, x, " (", s.location, ")");
   add(o_, x, "\npipec_s", n, "() {\n  pipec_begin ", n,
       " || return 1\n  pipec_d=$pipec_r/");
-  lowering::appendShellQuoted(o_, s.name);
+  quoted(o_, s.name);
   if (json_dir) {
     o_ += " pipec_dj=$pipec_rj/";
-    lowering::appendShellQuoted(o_, s.name);
+    quoted(o_, s.name);
   }
   o_ += '\n';
   // PAI_HPS is the text of hyperparameters.json: one value for both.
@@ -511,7 +608,6 @@ bool Writer::write(const ScriptOptions& opts) {
          "THIS [--workdir DIR] [--jobs N] [--run-id ID] [--python PATH] "
          "[--grace S]\n"
       << prelude();
-  o_.reserve(1 << 14);
   std::string tables;
   // Where each pipeline output is: its folder, or the file of a file output.
   std::map<std::pair<std::size_t, std::string>, std::string> output_paths;
