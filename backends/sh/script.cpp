@@ -107,7 +107,13 @@ void quoted(Out& out, llvm::StringRef s) {
     return;
   }
   const char* q = p;
-  while (q != e && kSafe[static_cast<unsigned char>(*q)]) ++q;
+  auto safe = [](const char* c) {
+    return kSafe[static_cast<unsigned char>(*c)];
+  };
+  // Four bytes a turn: one branch for the run of safe bytes most words are.
+  while (e - q >= 4 && (safe(q) & safe(q + 1) & safe(q + 2) & safe(q + 3)))
+    q += 4;
+  while (q != e && safe(q)) ++q;
   if (q == e) {
     out.append(p, s.size());
     return;
