@@ -268,6 +268,21 @@ void add(Buf& o, const Subs& subs, const char (&text)[N], const Rest&... rest) {
   add(o, subs, rest...);
 }
 
+/// Whether `s` holds the run folder's sentinel: a memchr for its first
+/// byte, then a compare where it is found.
+bool holdsRun(llvm::StringRef s) {
+  const char* p = s.data();
+  const char* e = p + s.size();
+  constexpr std::size_t n = sizeof kRun - 1;
+  while (const void* h = std::memchr(p, kRun[0], e - p)) {
+    p = static_cast<const char*>(h);
+    if (std::size_t(e - p) < n) return false;
+    if (std::memcmp(p, kRun, n) == 0) return true;
+    ++p;
+  }
+  return false;
+}
+
 bool validName(llvm::StringRef n) {
   if (n.empty() || llvm::isDigit(n[0])) return false;
   return llvm::all_of(n, [](char c) { return llvm::isAlnum(c) || c == '_'; });
@@ -352,8 +367,7 @@ bool Writer::check(const lowering::LoweredStep& s) {
     if (!validName(k)) {
       diags_.report(s.range, diag::ShEnvName, k, s.name);
       ok = false;
-    } else if (llvm::StringRef(v).contains('\x01') &&
-               !llvm::StringRef(v).contains(kRun)) {
+    } else if (llvm::StringRef(v).contains('\x01') && !holdsRun(v)) {
       diags_.report(s.range, diag::ShReservedByte, k, s.name);
       return false;  // the others hold the same value
     }
@@ -503,7 +517,7 @@ void Writer::processes(const lowering::LoweredStep& s,
     // path) is written as a reference to it: one value, computed once. Not
     // when a process or the virtual environment sets that variable again.
     auto reused = [&](const std::string& a) -> llvm::StringRef {
-      if (!llvm::StringRef(a).contains(kRun)) return {};
+      if (!holdsRun(a)) return {};
       for (const auto& [k, v] : s.env) {
         if (v != a || (!venv.empty() && (k == "PATH" || k == "VIRTUAL_ENV")))
           continue;
