@@ -283,9 +283,19 @@ bool holdsRun(llvm::StringRef s) {
   return false;
 }
 
+/// The bytes of an environment variable's name: letters, digits, '_'.
+constexpr std::array<bool, 256> kNameByte = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c)
+    t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '_';
+  return t;
+}();
+
 bool validName(llvm::StringRef n) {
   if (n.empty() || llvm::isDigit(n[0])) return false;
-  return llvm::all_of(n, [](char c) { return llvm::isAlnum(c) || c == '_'; });
+  return llvm::all_of(
+      n, [](char c) { return kNameByte[static_cast<unsigned char>(c)]; });
 }
 
 /// FNV-1a of `s` as 16 hex digits: the virtual environment's folder.
