@@ -329,9 +329,9 @@ class Writer {
 
  private:
   bool check(const lowering::LoweredStep& s);
-  void step(std::size_t index, const lowering::LoweredStep& s);
+  void step(std::size_t index, lowering::LoweredStep& s);
   void layout(const lowering::LoweredStep& s);
-  void processes(const lowering::LoweredStep& s, const std::string& venv);
+  void processes(lowering::LoweredStep& s, const std::string& venv);
   std::string parallelSpec(const lowering::LoweredStep& s,
                            const std::string& dir, const std::string& venv);
   /// Writes out what `o_` holds and empties it.
@@ -477,11 +477,11 @@ std::string Writer::parallelSpec(const lowering::LoweredStep& s,
 // The step's environment (pipec_e) and command (pipec_c) as functions, and
 // one pipec_start for each of its processes with the process's own
 // variables.
-void Writer::processes(const lowering::LoweredStep& s,
-                       const std::string& venv) {
+void Writer::processes(lowering::LoweredStep& s, const std::string& venv) {
   const Subs& x = subs_;
   Buf& o = o_;
-  std::vector<lowering::ProcessSlot> slots = s.processes;
+  // The step is written once: its processes are taken, not copied.
+  std::vector<lowering::ProcessSlot> slots = std::move(s.processes);
   if (s.task) {
     slots.clear();
     slots.emplace_back();
@@ -564,7 +564,7 @@ void Writer::processes(const lowering::LoweredStep& s,
       std::to_string(slots.size()), " || pipec_failed ", W{s.name}, "\n");
 }
 
-void Writer::step(std::size_t index, const lowering::LoweredStep& s) {
+void Writer::step(std::size_t index, lowering::LoweredStep& s) {
   std::string dir = std::string(kRun) + "/" + s.name;
   // The step's folder is "$pipec_d" (in JSON text "$pipec_dj").
   bool json_dir = plainInJson(s.name);
