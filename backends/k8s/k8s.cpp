@@ -13,6 +13,7 @@
 
 #include "ir/json_dump.h"
 #include "ir/settings.h"
+#include "ir/yaml_quote.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Base64.h"
 #include "llvm/Support/ErrorHandling.h"
@@ -1037,16 +1038,37 @@ void Emitter::codeDoc(const CodeMap& c, std::string& out) const {
 }
 
 void Emitter::configDoc(const StepPlan& p, std::string& out) const {
+  // Written straight into `out`, in the layout YamlWriter gives (map keys
+  // at their indents, every value double-quoted): a ConfigMap per step is
+  // the bulk of the manifests.
   const LoweredStep& s = *p.s;
-  out += "---\n";
-  Y y(out);
-  y.map().s("apiVersion", "v1").s("kind", "ConfigMap");
-  y.key("metadata").map().s("name", p.dns + "-config");
-  y.s("namespace", o_.name_space);
-  y.key("labels").map().s("app.kubernetes.io/managed-by", "pipec");
-  y.s("pipec.dev/pipeline", base_).s("pipec.dev/step", p.dns).end();
-  y.key("annotations").map().s("pipec.dev/step-name", s.name).end();
-  y.end();
+  auto quoted = [&out](llvm::StringRef v) {
+    ir::yaml::appendDoubleQuoted(out, v);
+    out += '\n';
+  };
+  out += "---\napiVersion: \"v1\"\nkind: \"ConfigMap\"\nmetadata:\n  name: ";
+  ir::yaml::appendDoubleQuoted(out, p.dns);
+  out.pop_back();
+  out += "-config\"\n  namespace: ";
+  quoted(o_.name_space);
+  out +=
+      "  labels:\n    app.kubernetes.io/managed-by: \"pipec\"\n"
+      "    pipec.dev/pipeline: ";
+  quoted(base_);
+  out += "    pipec.dev/step: ";
+  quoted(p.dns);
+  out += "  annotations:\n    pipec.dev/step-name: ";
+  quoted(s.name);
+  out += "data:\n";
+  auto entry = [&](llvm::StringRef key, llvm::StringRef value) {
+    out += "  ";
+    if (plainKey(key))
+      out.append(key.data(), key.size());
+    else
+      ir::yaml::appendDoubleQuoted(out, key);
+    out += ": ";
+    quoted(value);
+  };
   // The environment (sorted by name) and the config files, in the order
   // of their keys; a file wins over a variable of its name.
   std::string parallel = s.task ? parallelConfig(p) : std::string();
@@ -1054,17 +1076,14 @@ void Emitter::configDoc(const StepPlan& p, std::string& out) const {
       {"hyperparameters.json", s.hyperparameters_json},
       {"parallel.json", parallel},
       {"training_job.json", s.training_job_json}};
-  y.key("data").map();
   auto env = s.env.begin();
   for (const auto& [file, text] : files) {
     if (file == "parallel.json" && !s.task) continue;
     for (; env != s.env.end() && llvm::StringRef(env->first) <= file; ++env)
-      if (env->first != file) y.s(env->first, env->second);
-    y.s(file, text);
+      if (env->first != file) entry(env->first, env->second);
+    entry(file, text);
   }
-  for (; env != s.env.end(); ++env) y.s(env->first, env->second);
-  y.end().end();
-  y.finish();
+  for (; env != s.env.end(); ++env) entry(env->first, env->second);
 }
 
 /// A step-specific value of a job manifest, by its key (Vals): the job
