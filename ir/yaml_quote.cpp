@@ -4,6 +4,8 @@
 #include <array>
 #include <cstring>
 
+#include <emmintrin.h>
+
 namespace pipec::ir::yaml {
 
 namespace {
@@ -74,15 +76,17 @@ bool printableRaw(std::uint32_t cp) {
 
 namespace {
 
-/// Whether any of the 8 bytes of `x` needs more than itself inside double
-/// quotes: below 0x20, 0x7f and above, `"` or `\`.
-bool anySpecial(std::uint64_t x) {
+/// The bytes of `x` that need more than themselves inside double quotes
+/// (below 0x20, 0x7f and above, `"` or `\\`), as their high bits. Bytes
+/// after the first such byte may be marked wrongly (a borrow), the first
+/// never: only the lowest mark is to be read.
+std::uint64_t specialMask(std::uint64_t x) {
   constexpr std::uint64_t kOnes = 0x0101010101010101ull;
   constexpr std::uint64_t kHigh = 0x8080808080808080ull;
   auto zeroByte = [](std::uint64_t v) { return (v - kOnes) & ~v & kHigh; };
-  return ((x & kHigh) | ((x - 0x20 * kOnes) & ~x & kHigh) |
-          zeroByte(x ^ (0x7f * kOnes)) | zeroByte(x ^ ('"' * kOnes)) |
-          zeroByte(x ^ ('\\' * kOnes))) != 0;
+  return (x & kHigh) | ((x - 0x20 * kOnes) & ~x & kHigh) |
+         zeroByte(x ^ (0x7f * kOnes)) | zeroByte(x ^ ('"' * kOnes)) |
+         zeroByte(x ^ ('\\' * kOnes));
 }
 
 /// appendEscape() at `o`; returns the end.
@@ -105,40 +109,99 @@ void appendDoubleQuoted(std::string& out, llvm::StringRef s) {
   *o++ = '"';
   const char* p = s.begin();
   const char* end = s.end();
-  while (p != end) {
-    // Eight bytes at a time while none needs escaping.
-    while (end - p >= 8) {
-      std::uint64_t x;
-      std::memcpy(&x, p, 8);
-      if (anySpecial(x)) break;
-      std::memcpy(o, p, 8);
-      o += 8;
-      p += 8;
+  // Sixteen bytes at a time while 32 are left (so that a copy of 16 from
+  // anywhere in the chunk stays inside `s`): copied whole, then each byte
+  // that needs escaping escaped and the bytes after it copied again.
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i del = _mm_set1_epi8(0x7f);
+  const __m128i space = _mm_set1_epi8(0x20);
+  while (end - p >= 32) {
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o), x);
+    // Signed: below 0x20, and from 0x80 (negative).
+    __m128i special = _mm_or_si128(
+        _mm_or_si128(_mm_cmplt_epi8(x, space), _mm_cmpeq_epi8(x, del)),
+        _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)));
+    auto m = static_cast<unsigned>(_mm_movemask_epi8(special));
+    if (m == 0) {
+      o += 16;
+      p += 16;
+      continue;
     }
-    // Then byte by byte up to the next byte that is not ASCII, escaping
-    // what has a short escape.
-    for (; p != end; ++p) {
-      auto c = static_cast<unsigned char>(*p);
+    unsigned done = 0;  // bytes of the chunk written
+    for (; m != 0; m &= m - 1) {
+      auto i = static_cast<unsigned>(__builtin_ctz(m));
+      // The bytes before it (already in place for the first).
+      if (done != 0) std::memcpy(o, p + done, 16);
+      o += i - done;
+      auto c = static_cast<unsigned char>(p[i]);
       char k = kAscii[c];
-      if (k == 0) {
-        *o++ = static_cast<char>(c);
-      } else if (k == 1) {
-        break;
-      } else if (k == 2) {  // the other C0 controls and DEL
+      if (k == 1) break;  // UTF-8: below
+      if (k == 2) {
         o = writeEscape(o, c);
       } else {
         o[0] = '\\';
         o[1] = k;
         o += 2;
-        // A run of plain bytes may follow: eight at a time again.
-        if (end - p > 9) {
-          ++p;
-          break;
-        }
       }
+      done = i + 1;
     }
-    if (p == end) break;
-    if (static_cast<unsigned char>(*p) < 0x80) continue;
+    if (m == 0) {  // the rest of the chunk
+      std::memcpy(o, p + done, 16);
+      o += 16 - done;
+      p += 16;
+      continue;
+    }
+    p += __builtin_ctz(m);
+    const char* from = p;
+    std::int32_t cp = decodeUtf8(p, end);
+    if (cp < 0) {
+      std::memcpy(o, "\xef\xbf\xbd", 3);  // U+FFFD
+      o += 3;
+    } else if (printableRaw(static_cast<std::uint32_t>(cp))) {
+      std::memcpy(o, from, p - from);
+      o += p - from;
+    } else {
+      o = writeEscape(o, static_cast<std::uint32_t>(cp));
+    }
+  }
+  while (p != end) {
+    // Eight bytes at a time: copied whole, then kept up to the first byte
+    // that needs escaping (the output has room for them).
+    if (end - p >= 8) {
+      std::uint64_t x;
+      std::memcpy(&x, p, 8);
+      std::memcpy(o, p, 8);
+      std::uint64_t m = specialMask(x);
+      if (m == 0) {
+        o += 8;
+        p += 8;
+        continue;
+      }
+      // Little-endian: the lowest marked byte is the first.
+      std::size_t n = static_cast<std::size_t>(__builtin_ctzll(m)) / 8;
+      o += n;
+      p += n;
+    } else {
+      while (p != end && kAscii[static_cast<unsigned char>(*p)] == 0)
+        *o++ = *p++;
+      if (p == end) break;
+    }
+    auto c = static_cast<unsigned char>(*p);
+    char k = kAscii[c];
+    if (k > 2) {  // a short escape
+      o[0] = '\\';
+      o[1] = k;
+      o += 2;
+      ++p;
+      continue;
+    }
+    if (k == 2) {  // the other C0 controls and DEL
+      o = writeEscape(o, c);
+      ++p;
+      continue;
+    }
     const char* from = p;
     std::int32_t cp = decodeUtf8(p, end);
     if (cp < 0) {

@@ -134,6 +134,28 @@ TEST(YamlWriter, BadUtf8BecomesReplacementCharacters) {
   EXPECT_EQ(dq("\xf4\x90\x80\x80"), "\"" + r + r + r + r + "\"");
 }
 
+TEST(YamlWriter, QuotesAlikeAtEveryPlaceInALongValue) {
+  // Long values are escaped sixteen and eight bytes at a time: each
+  // hostile value (and bad UTF-8) at every offset of plain text, and
+  // several in one chunk, is escaped as it is alone.
+  auto inner = [](llvm::StringRef v) {
+    std::string q = dq(v);
+    return q.substr(1, q.size() - 2);
+  };
+  std::vector<std::string> values = hostile();
+  for (const char* v : {"a\xff", "\xe4\xb8\"", "\xc0\xaf", "\xe0\x80\xa2",
+                        "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xef\xbf\xbe",
+                        "\x7f\x01\"\\\n\t\"\"", "\xc2\x80\xc2\xa0"})
+    values.push_back(v);
+  for (const std::string& v : values)
+    for (std::size_t lead = 0; lead < 40; ++lead)
+      for (std::size_t tail : {0, 1, 7, 8, 15, 16, 31, 33}) {
+        std::string a(lead, 'x'), b(tail, 'y');
+        EXPECT_EQ(dq(a + v + b + v), "\"" + a + inner(v) + b + inner(v) + "\"")
+            << dq(v) << " at " << lead << ", " << tail;
+      }
+}
+
 TEST(YamlWriter, KeysArePlainAsYamlCppWritesThem) {
   for (const char* k :
        {"apiVersion", "app.kubernetes.io/managed-by", "nvidia.com/gpu",
