@@ -101,11 +101,23 @@ char* writeEscape(char* o, std::uint32_t cp) {
 }  // namespace
 
 void appendDoubleQuoted(std::string& out, llvm::StringRef s) {
-  // Written in place: no byte takes more than 4 (a control as `\xNN`; a
-  // bad byte as U+FFFD takes 3, an escaped sequence at most 10 for 4).
-  std::size_t at = out.size();
-  out.resize(at + 4 * s.size() + 2);
-  char* o = out.data() + at;
+  // Written into a buffer of the bound and appended: making the room in
+  // `out` would fill it with zeros first (four times the value).
+  constexpr std::size_t kShort = 128;
+  if (s.size() <= kShort) {
+    char buf[doubleQuotedBound(kShort)];
+    char* o = writeDoubleQuoted(buf, s);
+    out.append(buf, o - buf);
+    return;
+  }
+  thread_local std::string scratch;
+  if (scratch.size() < doubleQuotedBound(s.size()))
+    scratch.resize(doubleQuotedBound(s.size()));
+  char* o = writeDoubleQuoted(scratch.data(), s);
+  out.append(scratch.data(), o - scratch.data());
+}
+
+char* writeDoubleQuoted(char* o, llvm::StringRef s) {
   *o++ = '"';
   const char* p = s.begin();
   const char* end = s.end();
@@ -215,7 +227,7 @@ void appendDoubleQuoted(std::string& out, llvm::StringRef s) {
     }
   }
   *o++ = '"';
-  out.resize(o - out.data());
+  return o;
 }
 
 }  // namespace pipec::ir::yaml

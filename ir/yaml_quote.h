@@ -17,6 +17,17 @@ namespace pipec::ir::yaml {
 /// carried by YAML: each maximal bad subsequence becomes U+FFFD.
 void appendDoubleQuoted(std::string& out, llvm::StringRef s);
 
+/// The most bytes `s` of `size` bytes takes double-quoted: no byte takes
+/// more than 4 (a control as `\xNN`; a bad byte as U+FFFD takes 3, an
+/// escaped sequence at most 10 for 4), and the quotes.
+constexpr std::size_t doubleQuotedBound(std::size_t size) {
+  return 4 * size + 2;
+}
+
+/// appendDoubleQuoted() at `o`, which has room for doubleQuotedBound()
+/// bytes (all of which it may write); returns the end of what it wrote.
+char* writeDoubleQuoted(char* o, llvm::StringRef s);
+
 /// Decodes one UTF-8 sequence at `p` (a byte >= 0x80) and advances past it.
 /// Returns the code point, or -1 for a bad sequence, past which `p` is
 /// advanced by its maximal valid prefix (at least one byte).

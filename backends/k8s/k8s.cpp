@@ -374,6 +374,8 @@ class Emitter {
   ir::DiagnosticEngine diags_;
   std::vector<std::pair<std::size_t, ir::Diagnostic>> later_;
   std::string base_, claim_;
+  /// Where configDoc() writes a ConfigMap before appending it.
+  mutable std::string config_buf_;
   std::map<std::string, CodeMap> codes_;  ///< by folder
   /// Local data to copy onto the claim: (local path, claim path).
   std::set<std::pair<std::string, std::string>> uploads_;
@@ -1040,35 +1042,9 @@ void Emitter::codeDoc(const CodeMap& c, std::string& out) const {
 void Emitter::configDoc(const StepPlan& p, std::string& out) const {
   // Written straight into `out`, in the layout YamlWriter gives (map keys
   // at their indents, every value double-quoted): a ConfigMap per step is
-  // the bulk of the manifests.
+  // the bulk of the manifests. Room for the most it can take is made
+  // first, and the document written through a pointer.
   const LoweredStep& s = *p.s;
-  auto quoted = [&out](llvm::StringRef v) {
-    ir::yaml::appendDoubleQuoted(out, v);
-    out += '\n';
-  };
-  out += "---\napiVersion: \"v1\"\nkind: \"ConfigMap\"\nmetadata:\n  name: ";
-  ir::yaml::appendDoubleQuoted(out, p.dns);
-  out.pop_back();
-  out += "-config\"\n  namespace: ";
-  quoted(o_.name_space);
-  out +=
-      "  labels:\n    app.kubernetes.io/managed-by: \"pipec\"\n"
-      "    pipec.dev/pipeline: ";
-  quoted(base_);
-  out += "    pipec.dev/step: ";
-  quoted(p.dns);
-  out += "  annotations:\n    pipec.dev/step-name: ";
-  quoted(s.name);
-  out += "data:\n";
-  auto entry = [&](llvm::StringRef key, llvm::StringRef value) {
-    out += "  ";
-    if (plainKey(key))
-      out.append(key.data(), key.size());
-    else
-      ir::yaml::appendDoubleQuoted(out, key);
-    out += ": ";
-    quoted(value);
-  };
   // The environment (sorted by name) and the config files, in the order
   // of their keys; a file wins over a variable of its name.
   std::string parallel = s.task ? parallelConfig(p) : std::string();
@@ -1076,6 +1052,63 @@ void Emitter::configDoc(const StepPlan& p, std::string& out) const {
       {"hyperparameters.json", s.hyperparameters_json},
       {"parallel.json", parallel},
       {"training_job.json", s.training_job_json}};
+  using ir::yaml::doubleQuotedBound;
+  static constexpr llvm::StringLiteral kHead =
+      "---\napiVersion: \"v1\"\nkind: \"ConfigMap\"\nmetadata:\n  name: ";
+  static constexpr llvm::StringLiteral kNamespace = "-config\"\n  namespace: ";
+  static constexpr llvm::StringLiteral kLabels =
+      "\n  labels:\n    app.kubernetes.io/managed-by: \"pipec\"\n"
+      "    pipec.dev/pipeline: ";
+  static constexpr llvm::StringLiteral kStep = "\n    pipec.dev/step: ";
+  static constexpr llvm::StringLiteral kAnnotations =
+      "\n  annotations:\n    pipec.dev/step-name: ";
+  static constexpr llvm::StringLiteral kData = "\ndata:";
+  std::size_t bound =
+      kHead.size() + kNamespace.size() + kLabels.size() + kStep.size() +
+      kAnnotations.size() + kData.size() + 2 * doubleQuotedBound(p.dns.size()) +
+      doubleQuotedBound(o_.name_space.size()) +
+      doubleQuotedBound(base_.size()) + doubleQuotedBound(s.name.size()) + 1;
+  // An entry: its line end, two blanks, the key, `: `, the value.
+  auto entryBound = [](llvm::StringRef key, llvm::StringRef value) {
+    return 5 + doubleQuotedBound(key.size()) + doubleQuotedBound(value.size());
+  };
+  for (const auto& [file, text] : files) bound += entryBound(file, text);
+  for (const auto& [name, value] : s.env) bound += entryBound(name, value);
+
+  // Written into a buffer that keeps its size from step to step (making
+  // the room in `out` would fill it with zeros first), then appended.
+  if (config_buf_.size() < bound) config_buf_.resize(bound);
+  char* o = config_buf_.data();
+  auto put = [&o](llvm::StringRef t) {
+    std::memcpy(o, t.data(), t.size());
+    o += t.size();
+  };
+  auto quoted = [&o](llvm::StringRef v) {
+    o = ir::yaml::writeDoubleQuoted(o, v);
+  };
+  put(kHead);
+  quoted(p.dns);
+  --o;  // the name goes on inside the quotes
+  put(kNamespace);
+  quoted(o_.name_space);
+  put(kLabels);
+  quoted(base_);
+  put(kStep);
+  quoted(p.dns);
+  put(kAnnotations);
+  quoted(s.name);
+  put(kData);
+  auto entry = [&](llvm::StringRef key, llvm::StringRef value) {
+    std::memcpy(o, "\n  ", 3);
+    o += 3;
+    if (plainKey(key))
+      put(key);
+    else
+      quoted(key);
+    std::memcpy(o, ": ", 2);
+    o += 2;
+    quoted(value);
+  };
   auto env = s.env.begin();
   for (const auto& [file, text] : files) {
     if (file == "parallel.json" && !s.task) continue;
@@ -1084,6 +1117,8 @@ void Emitter::configDoc(const StepPlan& p, std::string& out) const {
     entry(file, text);
   }
   for (; env != s.env.end(); ++env) entry(env->first, env->second);
+  *o++ = '\n';
+  out.append(config_buf_.data(), o - config_buf_.data());
 }
 
 /// A step-specific value of a job manifest, by its key (Vals): the job
