@@ -9,11 +9,13 @@
 #include <cstring>
 #include <deque>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 
 #include "ir/json_dump.h"
 #include "ir/settings.h"
 #include "ir/yaml_quote.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Base64.h"
 #include "llvm/Support/ErrorHandling.h"
@@ -1302,15 +1304,19 @@ void Emitter::workflowDoc(const std::vector<StepPlan>& plans,
 /// step of each key is rendered to find its template. Whatever a manifest
 /// reads of a step must be here; more than it reads only costs a
 /// rendering.
-void shapeKey(const LoweredStep& s, const StepPlan& p, std::string& key) {
+using ShapeKey = llvm::SmallString<2048>;
+
+void shapeKey(const LoweredStep& s, const StepPlan& p, ShapeKey& key) {
   key.clear();
   auto text = [&](llvm::StringRef t) {
     auto n = static_cast<std::uint32_t>(t.size());
-    key.append(reinterpret_cast<const char*>(&n), sizeof n);
-    key.append(t.data(), t.size());
+    const char* size = reinterpret_cast<const char*>(&n);
+    key.append(size, size + sizeof n);
+    key.append(t.begin(), t.end());
   };
   auto num = [&](std::int64_t n) {
-    key.append(reinterpret_cast<const char*>(&n), sizeof n);
+    const char* bytes = reinterpret_cast<const char*>(&n);
+    key.append(bytes, bytes + sizeof n);
   };
   num(static_cast<std::int64_t>(
       reinterpret_cast<std::uintptr_t>(p.f ? p.f->component : nullptr)));
@@ -1407,8 +1413,15 @@ bool Emitter::run(llvm::ArrayRef<std::size_t> chosen,
   // Each step lowered, its ConfigMap written, and the step dropped unless
   // it is the first of its shape.
   std::deque<LoweredStep> kept;
-  std::unordered_map<std::string, std::size_t> shapes;
-  std::string key;
+  // Looked up by the key's bytes; a string is made only for a new key.
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view k) const {
+      return std::hash<std::string_view>()(k);
+    }
+  };
+  std::unordered_map<std::string, std::size_t, KeyHash, std::equal_to<>> shapes;
+  ShapeKey key;
   // Steps of one component share a template only when their words are
   // equal; otherwise they run `sh -c` with the values in variables.
   struct Words {
@@ -1428,7 +1441,11 @@ bool Emitter::run(llvm::ArrayRef<std::size_t> chosen,
       continue;
     }
     shapeKey(s, p, key);
-    auto [shape, fresh] = shapes.try_emplace(key, shapes.size());
+    std::string_view key_bytes(key.data(), key.size());
+    auto shape = shapes.find(key_bytes);
+    bool fresh = shape == shapes.end();
+    if (fresh)
+      shape = shapes.emplace(std::string(key_bytes), shapes.size()).first;
     p.shape = shape->second;
     Words& w = words[p.f->component];
     if (w.first && w.same && s.argv != *w.first) w.same = false;

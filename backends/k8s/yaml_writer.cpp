@@ -24,8 +24,10 @@ constexpr std::array<bool, 256> kKeyByte = [] {
 }  // namespace
 
 bool plainKey(llvm::StringRef key) {
-  for (char c : key)
-    if (!kKeyByte[static_cast<unsigned char>(c)]) return false;
+  // Every byte looked up, without a branch per byte.
+  bool ok = true;
+  for (char c : key) ok &= kKeyByte[static_cast<unsigned char>(c)];
+  if (!ok) return false;
   switch (key.size()) {
     case 0:
       return false;
