@@ -120,6 +120,9 @@ class Y {
     w_.literal(v);
     return *this;
   }
+  /// Items of the open sequence that the caller writes into the output
+  /// itself, each begun with its line end; returns their indent.
+  std::size_t items() { return w_.items(); }
   /// The signature, or the document with its final line end.
   std::string text() && {
     finish();
@@ -1241,32 +1244,62 @@ void Emitter::workflowDoc(const std::vector<StepPlan>& plans,
     y.s("serviceAccountName", o_.service_account);
   y.key("templates").seq();
   y.map().s("name", "main").key("dag").map().key("tasks").seq();
+  // The tasks, one per step (two for a parallel one), written straight
+  // into `out` in the writer's layout: items at the sequence's indent.
+  const std::size_t at = y.items();
+  const std::string item = "\n" + std::string(at, ' ') + "- name: ";
+  const std::string field = "\n" + std::string(at + 2, ' ');
+  const std::string params =
+      field + "arguments:\n" + std::string(at + 4, ' ') + "parameters:";
+  const std::string param = "\n" + std::string(at + 6, ' ') + "- name: ";
+  const std::string param_value = "\n" + std::string(at + 8, ' ') + "value: ";
+  const std::string no_params = "\n" + std::string(at + 6, ' ') + "[]";
+  auto quoted = [&out](llvm::StringRef v) {
+    ir::yaml::appendDoubleQuoted(out, v);
+  };
   std::string deps;
+  auto task = [&](const Group& g, const StepPlan& p, llvm::StringRef name,
+                  llvm::StringRef suffix, llvm::StringRef depends) {
+    out += item;
+    quoted(name);
+    if (!suffix.empty()) {
+      out.pop_back();  // the suffix goes on inside the quotes
+      out.append(suffix.data(), suffix.size());
+      out += '"';
+    }
+    out += field;
+    out += "template: ";
+    quoted(g.name);
+    if (!suffix.empty()) {
+      out.pop_back();
+      out.append(suffix.data(), suffix.size());
+      out += '"';
+    }
+    if (!depends.empty()) {
+      out += field;
+      out += "depends: ";
+      quoted(depends);
+    }
+    out += params;
+    if (g.slots.empty()) out += no_params;
+    for (std::size_t k : g.slots) {
+      out += param;
+      quoted(g.keys[k]);
+      out += param_value;
+      quoted(g.refs[k].of(p));
+    }
+  };
   for (std::size_t i = 0; i < plans.size(); ++i) {
     const StepPlan& p = plans[i];
     const Group& g = groups[group_of[i]];
-    auto args = [&](Y& t) {
-      t.key("arguments").map().key("parameters").seq();
-      for (std::size_t k : g.slots)
-        t.map().s("name", g.keys[k]).s("value", g.refs[k].of(p)).end();
-      t.endSeq().end();
-    };
     deps.clear();
     for (std::size_t d : p.f->deps) {
       if (!deps.empty()) deps += " && ";
       deps += step_dns_[d];
       if (flat_.steps[d].parallel) deps += "-gather";
     }
-    y.map().s("name", p.dns).s("template", g.name);
-    if (!deps.empty()) y.s("depends", deps);
-    args(y);
-    y.end();
-    if (p.parallel) {
-      y.map().s("name", p.dns + "-gather").s("template", g.name + "-gather");
-      y.s("depends", p.dns);
-      args(y);
-      y.end();
-    }
+    task(g, p, p.dns, "", deps);
+    if (p.parallel) task(g, p, p.dns, "-gather", p.dns);
   }
   y.endSeq().end().end();
   for (const Group& g : groups) {

@@ -43,6 +43,14 @@ class YamlWriter {
   /// printable, the first not starting with a blank, no line end at the
   /// end. Other text is written double-quoted, which keeps every value.
   YamlWriter& literal(llvm::StringRef text);
+  /// Items of the open sequence written by the caller straight into the
+  /// output, after this call: whole lines, each begun with its line end,
+  /// `- ` at the returned indent (the layout this writer gives).
+  std::size_t items() {
+    stack_.back().any = true;
+    start_ = false;
+    return stack_.back().indent;
+  }
 
  private:
   enum class Intro : std::uint8_t { Root, MapValue, SeqItem };
