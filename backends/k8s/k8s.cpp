@@ -62,13 +62,21 @@ bool configKey(llvm::StringRef s) {
          });
 }
 
+/// Appends a claim path made of safe characters: others become '_'.
+void appendClaimPath(std::string& out, llvm::StringRef rel) {
+  std::size_t at = out.size();
+  out.resize(at + rel.size());
+  char* o = out.data() + at;
+  for (char c : rel)
+    *o++ = llvm::isAlnum(c) || c == '-' || c == '.' || c == '_' || c == '/'
+               ? c
+               : '_';
+}
+
 /// A claim path made of safe characters: others become '_'.
 std::string claimPath(llvm::StringRef rel) {
   std::string out;
-  for (char c : rel)
-    out += llvm::isAlnum(c) || c == '-' || c == '.' || c == '_' || c == '/'
-               ? c
-               : '_';
+  appendClaimPath(out, rel);
   return out;
 }
 
@@ -402,7 +410,14 @@ InputPlace Emitter::placeInput(llvm::StringRef step, llvm::StringRef channel,
       return p;
     case ir::DataSource::Kind::StepOutput:
       p.kind = InputKind::Claim;
-      p.where = "steps/" + step_dns_[d.step] + "/" + claimPath(d.output);
+      {
+        const std::string& job = step_dns_[d.step];
+        p.where.reserve(8 + job.size() + d.output.size());
+        p.where += "steps/";
+        p.where += job;
+        p.where += '/';
+        appendClaimPath(p.where, d.output);
+      }
       return p;
     case ir::DataSource::Kind::Path:
       break;
