@@ -98,6 +98,23 @@ char* writeEscape(char* o, std::uint32_t cp) {
   return o;
 }
 
+/// The UTF-8 sequence at `p` (a byte >= 0x80) at `o`: itself when a
+/// reader takes it raw, escaped when not, U+FFFD when it is bad; advances
+/// `p` past it and returns the end of what it wrote.
+char* writeSequence(char* o, const char*& p, const char* end) {
+  const char* from = p;
+  std::int32_t cp = decodeUtf8(p, end);
+  if (cp < 0) {
+    std::memcpy(o, "\xef\xbf\xbd", 3);  // U+FFFD
+    return o + 3;
+  }
+  if (printableRaw(static_cast<std::uint32_t>(cp))) {
+    std::memcpy(o, from, p - from);
+    return o + (p - from);
+  }
+  return writeEscape(o, static_cast<std::uint32_t>(cp));
+}
+
 }  // namespace
 
 void appendDoubleQuoted(std::string& out, llvm::StringRef s) {
@@ -166,17 +183,7 @@ char* writeDoubleQuoted(char* o, llvm::StringRef s) {
       continue;
     }
     p += __builtin_ctz(m);
-    const char* from = p;
-    std::int32_t cp = decodeUtf8(p, end);
-    if (cp < 0) {
-      std::memcpy(o, "\xef\xbf\xbd", 3);  // U+FFFD
-      o += 3;
-    } else if (printableRaw(static_cast<std::uint32_t>(cp))) {
-      std::memcpy(o, from, p - from);
-      o += p - from;
-    } else {
-      o = writeEscape(o, static_cast<std::uint32_t>(cp));
-    }
+    o = writeSequence(o, p, end);
   }
   while (p != end) {
     // Eight bytes at a time: copied whole, then kept up to the first byte
@@ -214,17 +221,7 @@ char* writeDoubleQuoted(char* o, llvm::StringRef s) {
       ++p;
       continue;
     }
-    const char* from = p;
-    std::int32_t cp = decodeUtf8(p, end);
-    if (cp < 0) {
-      std::memcpy(o, "\xef\xbf\xbd", 3);  // U+FFFD
-      o += 3;
-    } else if (printableRaw(static_cast<std::uint32_t>(cp))) {
-      std::memcpy(o, from, p - from);
-      o += p - from;
-    } else {
-      o = writeEscape(o, static_cast<std::uint32_t>(cp));
-    }
+    o = writeSequence(o, p, end);
   }
   *o++ = '"';
   return o;
