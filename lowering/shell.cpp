@@ -652,36 +652,7 @@ std::string shellQuote(llvm::StringRef s) {
 }
 
 void appendShellQuoted(std::string& out, llvm::StringRef s) {
-  static constexpr auto kSafe = [] {
-    std::array<bool, 256> t{};
-    for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
-    for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
-    for (int c = '0'; c <= '9'; ++c) t[c] = true;
-    constexpr char kPunct[] = "@%+=:,./-_";
-    for (std::size_t i = 0; i + 1 < sizeof kPunct; ++i)
-      t[static_cast<unsigned char>(kPunct[i])] = true;
-    return t;
-  }();
-  if (s.empty()) {
-    out += "''";
-    return;
-  }
-  if (std::all_of(s.begin(), s.end(), [](char c) {
-        return kSafe[static_cast<unsigned char>(c)];
-      })) {
-    out.append(s.data(), s.size());
-    return;
-  }
-  out.reserve(out.size() + s.size() + 2);
-  out += '\'';
-  for (;;) {
-    std::size_t q = s.find('\'');
-    out.append(s.data(), std::min(q, s.size()));
-    if (q == llvm::StringRef::npos) break;
-    out += "'\"'\"'";
-    s = s.drop_front(q + 1);
-  }
-  out += '\'';
+  appendShellQuotedTo(out, s);
 }
 
 SplitCommand splitCommand(llvm::StringRef line) {

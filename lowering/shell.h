@@ -3,6 +3,8 @@
 // reference to the environment variable that holds its value.
 #pragma once
 
+#include <array>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,56 @@ namespace pipec::lowering {
 std::string shellQuote(llvm::StringRef s);
 /// shellQuote(s), appended to `out`.
 void appendShellQuoted(std::string& out, llvm::StringRef s);
+
+/// The bytes a word may hold unquoted: letters, digits and @%+=:,./-_.
+inline constexpr std::array<bool, 256> kShellSafe = [] {
+  std::array<bool, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  constexpr char kPunct[] = "@%+=:,./-_";
+  for (std::size_t i = 0; i + 1 < sizeof kPunct; ++i)
+    t[static_cast<unsigned char>(kPunct[i])] = true;
+  return t;
+}();
+
+/// appendShellQuoted() into any output with append(const char*, size_t)
+/// and += char (a std::string, a writer's buffer): the one quoting rule.
+/// As it is when every byte is safe, else single-quoted with each '
+/// written '"'"'; one scan up to the first unsafe byte, then memchr for
+/// quotes.
+template <typename Out>
+void appendShellQuotedTo(Out& out, llvm::StringRef s) {
+  const char* p = s.data();
+  const char* e = p + s.size();
+  if (p == e) {
+    out.append("''", 2);
+    return;
+  }
+  const char* q = p;
+  auto safe = [](const char* c) {
+    return kShellSafe[static_cast<unsigned char>(*c)];
+  };
+  // Four bytes a turn: one branch for the run of safe bytes most words are.
+  while (e - q >= 4 && (safe(q) & safe(q + 1) & safe(q + 2) & safe(q + 3)))
+    q += 4;
+  while (q != e && safe(q)) ++q;
+  if (q == e) {
+    out.append(p, s.size());
+    return;
+  }
+  out += '\'';
+  for (;;) {
+    const void* a = std::memchr(q, '\'', e - q);
+    if (!a) break;
+    q = static_cast<const char*>(a);
+    out.append(p, q - p);
+    out.append("'\"'\"'", 5);
+    p = q = q + 1;
+  }
+  out.append(p, e - p);
+  out += '\'';
+}
 
 /// A command line split POSIX-style: blanks separate words, '...' is
 /// literal, "..." and backslash escape as in sh.

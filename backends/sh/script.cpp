@@ -36,21 +36,6 @@ const char kRun[] = "\x01PIPEC_RUN\x01";
 /// The first of the ports that stand for the ones the script picks.
 constexpr std::uint16_t kPortBase = 61001;
 
-/// Whether a word may hold `c` unquoted (lowering::appendShellQuoted's
-/// set: letters, digits and @%+=:,./-_).
-constexpr bool safeByte(int c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '@' || c == '%' || c == '+' ||
-         c == '=' || c == ':' || c == ',' || c == '.' || c == '/' || c == '-' ||
-         c == '_';
-}
-/// safeByte() of every byte, looked up.
-constexpr std::array<bool, 256> kSafe = [] {
-  std::array<bool, 256> t{};
-  for (int c = 0; c < 256; ++c) t[c] = safeByte(c);
-  return t;
-}();
-
 /// The text of a step: appends inline into one buffer that only grows, so
 /// that the many short pieces of a step cost a copy each, not a call.
 class Buf {
@@ -95,40 +80,9 @@ class Buf {
   char* end_ = nullptr;
 };
 
-/// lowering::appendShellQuoted(), the same bytes: as it is when every byte
-/// is safe, else single-quoted with each ' written '"'"'. One scan up to
-/// the first unsafe byte, then one memchr for quotes.
 template <typename Out>
 void quoted(Out& out, llvm::StringRef s) {
-  const char* p = s.data();
-  const char* e = p + s.size();
-  if (p == e) {
-    out.append("''", 2);
-    return;
-  }
-  const char* q = p;
-  auto safe = [](const char* c) {
-    return kSafe[static_cast<unsigned char>(*c)];
-  };
-  // Four bytes a turn: one branch for the run of safe bytes most words are.
-  while (e - q >= 4 && (safe(q) & safe(q + 1) & safe(q + 2) & safe(q + 3)))
-    q += 4;
-  while (q != e && safe(q)) ++q;
-  if (q == e) {
-    out.append(p, s.size());
-    return;
-  }
-  out += '\'';
-  for (;;) {
-    const void* a = std::memchr(q, '\'', e - q);
-    if (!a) break;
-    q = static_cast<const char*>(a);
-    out.append(p, q - p);
-    out.append("'\"'\"'", 5);
-    p = q = q + 1;
-  }
-  out.append(p, e - p);
-  out += '\'';
+  lowering::appendShellQuotedTo(out, s);
 }
 
 /// What a sentinel in a lowered string stands for in the script.
