@@ -53,6 +53,19 @@ def run_once(cmd, cwd):
     return usage.ru_utime + usage.ru_stime, wall
 
 
+def fastest(cmds, cwd, repeat):
+    """The fastest CPU and wall time of each command over `repeat`
+    interleaved rounds (each round runs every command once, so a slow spell
+    of a shared machine hits them alike)."""
+    best = {}
+    for _ in range(repeat):
+        for k, cmd in cmds.items():
+            cpu, wall = run_once(cmd, cwd)
+            old = best.get(k, (cpu, wall))
+            best[k] = (min(cpu, old[0]), min(wall, old[1]))
+    return best
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -149,12 +162,7 @@ def bench_targets(pipec, repeat, steps=10000):
         for t in ("k8s", "sh", "azureml"):
             cmds[t] = [pipec, "compile", "--target", t, "pipeline.yaml",
                        "-o", os.path.join(tmp, "out." + t)]
-        best = {}
-        for _ in range(repeat):
-            for k, cmd in cmds.items():
-                cpu, wall = run_once(cmd, d)
-                old = best.get(k, (cpu, wall))
-                best[k] = (min(cpu, old[0]), min(wall, old[1]))
+        best = fastest(cmds, d, repeat)
         sizes = {t: os.path.getsize(os.path.join(tmp, "out." + t))
                  for t in ("k8s", "sh", "azureml")}
     load = os.getloadavg()
@@ -213,12 +221,7 @@ def bench_k8s(pipec, repeat):
         cmds = {"check": [pipec, "check", "pipeline.yaml"],
                 "k8s": [pipec, "compile", "--target", "k8s", "pipeline.yaml",
                         "-o", os.path.join(tmp, "10000.yaml")]}
-        best = {}
-        for _ in range(repeat):
-            for k, cmd in cmds.items():
-                cpu, wall = run_once(cmd, d)
-                old = best.get(k, (cpu, wall))
-                best[k] = (min(cpu, old[0]), min(wall, old[1]))
+        best = fastest(cmds, d, repeat)
         emit = best["k8s"][0] - best["check"][0]
         ratio = emit / best["check"][0]
         print(f"10000 steps, fastest of {repeat}: check {best['check'][0]:.3f} s "
