@@ -2,6 +2,7 @@
 #include "ir/diagnostics.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/WithColor.h"
@@ -161,8 +162,9 @@ const LineTable::Index* LineTable::find(llvm::SMLoc loc) {
     ix.start = mb->getBufferStart();
     ix.end = mb->getBufferEnd();
     ix.line_starts.push_back(0);
-    for (const char* p = ix.start; p < ix.end; ++p)
-      if (*p == '\n') ix.line_starts.push_back(std::uint32_t(p + 1 - ix.start));
+    for (const char* p = ix.start; (p = static_cast<const char*>(std::memchr(
+                                        p, '\n', std::size_t(ix.end - p))));)
+      ix.line_starts.push_back(std::uint32_t(++p - ix.start));
   }
   return &ix;
 }

@@ -12,35 +12,46 @@ namespace pipec::lowering {
 
 namespace {
 
-/// `{root}{middle}{name}/`, built in one allocation.
-std::string treePath(const StepValues& v, llvm::StringRef middle,
-                     llvm::StringRef name, std::size_t extra = 0) {
-  std::string p;
-  p.reserve(v.ml_root.size() + middle.size() + name.size() + 1 + extra);
-  p += v.ml_root;
-  p.append(middle.data(), middle.size());
-  p.append(name.data(), name.size());
-  p += '/';
-  return p;
+/// `{root}{middle}{name}/{file}` into `out`, reusing its storage.
+void treePathTo(const StepValues& v, llvm::StringRef middle,
+                llvm::StringRef name, llvm::StringRef file, std::string& out) {
+  out.clear();
+  out.reserve(v.ml_root.size() + middle.size() + name.size() + 1 + file.size());
+  out += v.ml_root;
+  out.append(middle.data(), middle.size());
+  out.append(name.data(), name.size());
+  out += '/';
+  out.append(file.data(), file.size());
+}
+
+llvm::StringRef fileOf(
+    const std::map<std::string, std::string, std::less<>>& files,
+    llvm::StringRef name) {
+  if (files.empty()) return {};
+  auto it = files.find(name);
+  return it == files.end() ? llvm::StringRef() : llvm::StringRef(it->second);
 }
 
 }  // namespace
 
+void inputPathTo(const StepValues& v, llvm::StringRef name, std::string& out) {
+  treePathTo(v, "/input/data/", name, fileOf(v.input_files, name), out);
+}
+
+void outputPathTo(const StepValues& v, llvm::StringRef name, std::string& out) {
+  treePathTo(v, "/output/", name, fileOf(v.output_files, name), out);
+}
+
 std::string inputPath(const StepValues& v, llvm::StringRef name) {
-  if (v.input_files.empty()) return treePath(v, "/input/data/", name);
-  auto it = v.input_files.find(name.str());
-  if (it == v.input_files.end()) return treePath(v, "/input/data/", name);
-  std::string p = treePath(v, "/input/data/", name, it->second.size());
-  p += it->second;
-  return p;
+  std::string out;
+  inputPathTo(v, name, out);
+  return out;
 }
 
 std::string outputPath(const StepValues& v, llvm::StringRef name) {
-  auto it = v.output_files.find(name.str());
-  if (it == v.output_files.end()) return treePath(v, "/output/", name);
-  std::string p = treePath(v, "/output/", name, it->second.size());
-  p += it->second;
-  return p;
+  std::string out;
+  outputPathTo(v, name, out);
+  return out;
 }
 
 std::string outputFileName(const ir::FlatStep& s, const ir::Port& port) {
@@ -65,8 +76,8 @@ std::string configDir(const StepValues& v) {
 }
 std::string workingDir(const StepValues& v) { return v.ml_root + "/usercode/"; }
 
-std::string userArgs(const StepValues& v) {
-  std::string out;
+void userArgsTo(const StepValues& v, std::string& out) {
+  out.clear();
   for (std::size_t i = 0; i < v.params.size(); ++i) {
     if (!v.params[i].second) continue;
     if (!out.empty()) out.push_back(' ');
@@ -78,6 +89,11 @@ std::string userArgs(const StepValues& v) {
     else
       appendShellQuoted(out, v.text(i));
   }
+}
+
+std::string userArgs(const StepValues& v) {
+  std::string out;
+  userArgsTo(v, out);
   return out;
 }
 
@@ -89,8 +105,8 @@ std::vector<UserArg> userArgList(const StepValues& v) {
   return out;
 }
 
-std::string hpsJson(const StepValues& v) {
-  std::string out = "{";
+void hpsJsonTo(const StepValues& v, std::string& out) {
+  out.assign(1, '{');
   bool first = true;
   for (std::size_t i = 0; i < v.params.size(); ++i) {
     const std::optional<ir::Value>& value = v.params[i].second;
@@ -106,8 +122,55 @@ std::string hpsJson(const StepValues& v) {
       out += v.text(i);
   }
   out += "}";
+}
+
+std::string hpsJson(const StepValues& v) {
+  std::string out;
+  hpsJsonTo(v, out);
   return out;
 }
+
+namespace {
+
+/// The PAI_* variables of a step in the order paiEnvParts() gives them:
+/// `name(text)` for each name, when `names`, and the value written into
+/// `value()` (a string to overwrite) for each value, when `values`.
+template <typename Name, typename Value>
+void visitPaiEnv(const ir::Component& c, const StepValues& v, bool names,
+                 bool values, Name&& name, Value&& value) {
+  for (const ir::Port& p : c.inputs) {
+    if (!v.unbound_inputs.empty() && v.unbound_inputs.count(p.name)) continue;
+    if (names) name(ir::inputEnvVar(p.name));
+    if (values) inputPathTo(v, p.name, value());
+  }
+  for (const ir::Port& p : c.outputs) {
+    if (names) name(ir::outputEnvVar(p.name));
+    if (values) outputPathTo(v, p.name, value());
+  }
+  for (std::size_t i = 0; i < v.params.size(); ++i) {
+    if (!v.params[i].second) continue;
+    if (names) name(ir::hpsEnvVar(v.params[i].first->name));
+    if (values) {
+      std::string& out = value();
+      if (i < v.texts.size())
+        out = v.texts[i];
+      else
+        out = v.text(i);
+    }
+  }
+  if (names)
+    for (const char* n :
+         {"PAI_USER_ARGS", "PAI_HPS", "PAI_WORKING_DIR", "PAI_CONFIG_DIR"})
+      name(std::string(n));
+  if (values) {
+    userArgsTo(v, value());
+    hpsJsonTo(v, value());
+    value().assign(v.ml_root).append("/usercode/");
+    value().assign(v.ml_root).append("/input/config/");
+  }
+}
+
+}  // namespace
 
 void paiEnvParts(const ir::Component& c, const StepValues& v,
                  std::vector<std::string>* names,
@@ -115,29 +178,16 @@ void paiEnvParts(const ir::Component& c, const StepValues& v,
   std::size_t n = c.inputs.size() + c.outputs.size() + v.params.size() + 4;
   if (names) names->reserve(n);
   if (values) values->reserve(n);
-  for (const ir::Port& p : c.inputs) {
-    if (!v.unbound_inputs.empty() && v.unbound_inputs.count(p.name)) continue;
-    if (names) names->push_back(ir::inputEnvVar(p.name));
-    if (values) values->push_back(inputPath(v, p.name));
-  }
-  for (const ir::Port& p : c.outputs) {
-    if (names) names->push_back(ir::outputEnvVar(p.name));
-    if (values) values->push_back(outputPath(v, p.name));
-  }
-  for (std::size_t i = 0; i < v.params.size(); ++i) {
-    if (!v.params[i].second) continue;
-    if (names) names->push_back(ir::hpsEnvVar(v.params[i].first->name));
-    if (values) values->push_back(v.text(i));
-  }
-  if (names)
-    names->insert(names->end(), {"PAI_USER_ARGS", "PAI_HPS", "PAI_WORKING_DIR",
-                                 "PAI_CONFIG_DIR"});
-  if (values) {
-    values->push_back(userArgs(v));
-    values->push_back(hpsJson(v));
-    values->push_back(workingDir(v));
-    values->push_back(configDir(v));
-  }
+  visitPaiEnv(
+      c, v, names != nullptr, values != nullptr,
+      [&](std::string name) { names->push_back(std::move(name)); },
+      [&]() -> std::string& { return values->emplace_back(); });
+}
+
+void paiEnvValuesTo(const ir::Component& c, const StepValues& v,
+                    llvm::function_ref<std::string&()> next) {
+  visitPaiEnv(
+      c, v, false, true, [](std::string) {}, next);
 }
 
 EnvList buildPaiEnv(const ir::Component& c, const StepValues& v) {
@@ -190,13 +240,28 @@ StepValues stepValues(
     const ir::FlatStep& s, std::string ml_root,
     const std::function<std::optional<bool>(llvm::StringRef)>& is_file,
     const ir::FlatPipeline* flat) {
-  using ir::DataSource;
   StepValues v;
-  v.ml_root = std::move(ml_root);
+  stepValuesTo(s, ml_root, is_file, flat, v);
+  return v;
+}
+
+void stepValuesTo(
+    const ir::FlatStep& s, llvm::StringRef ml_root,
+    const std::function<std::optional<bool>(llvm::StringRef)>& is_file,
+    const ir::FlatPipeline* flat, StepValues& v) {
+  using ir::DataSource;
+  v.ml_root.assign(ml_root.data(), ml_root.size());
   v.params = s.params;
-  v.texts.reserve(v.params.size());
-  for (const auto& [param, value] : v.params)
-    v.texts.push_back(value ? value->toText() : std::string());
+  v.texts.resize(v.params.size());
+  for (std::size_t i = 0; i < v.params.size(); ++i) {
+    if (v.params[i].second)
+      v.texts[i] = v.params[i].second->toText();
+    else
+      v.texts[i].clear();
+  }
+  v.input_files.clear();
+  v.output_files.clear();
+  v.unbound_inputs.clear();
   for (const ir::Port& p : s.component->inputs) {
     auto it = s.inputs.find(p.name);
     bool bound =
@@ -225,7 +290,6 @@ StepValues stepValues(
   }
   for (const ir::Port& p : s.component->outputs)
     if (p.type == ir::Type::File) v.output_files[p.name] = outputFileName(s, p);
-  return v;
 }
 
 EnvList flatStepEnv(const ir::FlatStep& s, const StepValues& v) {
@@ -239,16 +303,27 @@ EnvList flatStepEnv(const ir::FlatStep& s, const StepValues& v) {
   return sortedEnv(std::move(env));
 }
 
-std::string ValueSource::value(const StepValues& v) const {
+void ValueSource::valueTo(const StepValues& v, std::string& out) const {
   switch (kind) {
     case Kind::Input:
-      return inputPath(v, name);
+      inputPathTo(v, name, out);
+      return;
     case Kind::Output:
-      return outputPath(v, name);
+      outputPathTo(v, name, out);
+      return;
     case Kind::Param:
       break;
   }
-  return v.text(param);
+  if (param < v.texts.size())
+    out = v.texts[param];
+  else
+    out = v.text(param);
+}
+
+std::string ValueSource::value(const StepValues& v) const {
+  std::string out;
+  valueTo(v, out);
+  return out;
 }
 
 std::vector<CommandPiece> templatePieces(const ir::Template& t,

@@ -11,6 +11,7 @@
 
 #include "ir/flatten.h"
 #include "ir/ir.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "lowering/shell.h"
 
 namespace pipec::lowering {
@@ -32,10 +33,10 @@ struct StepValues {
     return params[i].second ? params[i].second->toText() : std::string();
   }
   /// Single-file inputs: the file's name inside its channel folder.
-  std::map<std::string, std::string> input_files;
+  std::map<std::string, std::string, std::less<>> input_files;
   /// File outputs (`file`/`uri_file`): the file's name inside its channel
   /// folder.
-  std::map<std::string, std::string> output_files;
+  std::map<std::string, std::string, std::less<>> output_files;
   /// Inputs that have no data (optional and unbound).
   std::map<std::string, bool> unbound_inputs;
 };
@@ -44,6 +45,9 @@ struct StepValues {
 std::string inputPath(const StepValues& v, llvm::StringRef name);
 /// `{root}/output/{name}/`, or the file inside it for a file output.
 std::string outputPath(const StepValues& v, llvm::StringRef name);
+/// inputPath() and outputPath() written over `out` (its storage reused).
+void inputPathTo(const StepValues& v, llvm::StringRef name, std::string& out);
+void outputPathTo(const StepValues& v, llvm::StringRef name, std::string& out);
 
 /// The name of the file a file output `port` of `s` is written to inside
 /// its channel folder: the last part of the path the step binds it to when
@@ -57,8 +61,10 @@ std::string workingDir(const StepValues& v);
 /// each value shell-quoted (so that `eval set -- "$PAI_USER_ARGS"` gives
 /// the words back).
 std::string userArgs(const StepValues& v);
+void userArgsTo(const StepValues& v, std::string& out);
 /// All hyperparameters with a value as one JSON object, `{"a": 1, "b": "x"}`.
 std::string hpsJson(const StepValues& v);
+void hpsJsonTo(const StepValues& v, std::string& out);
 
 /// `env` sorted by name; of several entries of one name the last stays.
 EnvList sortedEnv(EnvList env);
@@ -71,6 +77,10 @@ EnvList buildPaiEnv(const ir::Component& c, const StepValues& v);
 void paiEnvParts(const ir::Component& c, const StepValues& v,
                  std::vector<std::string>* names,
                  std::vector<std::string>* values);
+/// The values of paiEnvParts(), in its order, each written over the string
+/// `next()` returns.
+void paiEnvValuesTo(const ir::Component& c, const StepValues& v,
+                    llvm::function_ref<std::string&()> next);
 
 /// StepValues for a flat step rooted at `ml_root`: parameters, single-file
 /// input names (`is_file(path)` tells whether data bound by path is one
@@ -80,6 +90,11 @@ StepValues stepValues(const ir::FlatStep& s, std::string ml_root,
                       const std::function<std::optional<bool>(llvm::StringRef)>&
                           is_file = nullptr,
                       const ir::FlatPipeline* flat = nullptr);
+/// stepValues() written over `v`, its storage reused.
+void stepValuesTo(
+    const ir::FlatStep& s, llvm::StringRef ml_root,
+    const std::function<std::optional<bool>(llvm::StringRef)>& is_file,
+    const ir::FlatPipeline* flat, StepValues& v);
 
 /// The environment of every process of `s`, sorted by name: the step's (or a
 /// lone component's) environment_variables, then the PAI_* variables for `v`,
@@ -95,6 +110,7 @@ struct ValueSource {
   std::size_t param = 0;
   /// The value for `v`, as templatePieces() gives it.
   std::string value(const StepValues& v) const;
+  void valueTo(const StepValues& v, std::string& out) const;
 };
 
 /// The pieces of template `t` with values for `v`: `$[[...]]` groups whose

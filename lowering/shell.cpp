@@ -685,30 +685,40 @@ CompiledCommand compileCommand(llvm::ArrayRef<CommandPiece> pieces,
   return second.take();
 }
 
-LoweredCommand instantiateCommand(const CompiledCommand& c,
-                                  llvm::ArrayRef<std::string> values) {
-  LoweredCommand out;
-  out.shell = c.shell;
-  out.problems = c.problems;
+void instantiateCommandTo(const CompiledCommand& c,
+                          llvm::ArrayRef<std::string> values,
+                          std::string& shell, std::vector<std::string>& argv,
+                          std::vector<CommandProblem>& problems) {
+  shell = c.shell;
+  problems = c.problems;
   for (const CompiledCommand::Arith& a : c.arithmetic)
     if (std::size_t(a.slot) < values.size() && !isInteger(values[a.slot]))
-      out.problems.push_back(
+      problems.push_back(
           {CommandProblem::Kind::ArithmeticValue, a.range, values[a.slot]});
   // In the order of the source.
-  std::stable_sort(out.problems.begin(), out.problems.end(),
+  std::stable_sort(problems.begin(), problems.end(),
                    [](const CommandProblem& a, const CommandProblem& b) {
                      return a.range.Start.getPointer() <
                             b.range.Start.getPointer();
                    });
-  if (c.needs_shell) return out;
-  out.argv.reserve(c.words.size());
-  for (const auto& word : c.words) {
-    std::string w;
-    for (const CompiledCommand::Part& part : word)
+  if (c.needs_shell) {
+    argv.clear();
+    return;
+  }
+  argv.resize(c.words.size());
+  for (std::size_t i = 0; i < c.words.size(); ++i) {
+    std::string& w = argv[i];
+    w.clear();
+    for (const CompiledCommand::Part& part : c.words[i])
       w += part.slot < 0 ? llvm::StringRef(part.text)
                          : llvm::StringRef(values[part.slot]);
-    out.argv.push_back(std::move(w));
   }
+}
+
+LoweredCommand instantiateCommand(const CompiledCommand& c,
+                                  llvm::ArrayRef<std::string> values) {
+  LoweredCommand out;
+  instantiateCommandTo(c, values, out.shell, out.argv, out.problems);
   return out;
 }
 

@@ -159,6 +159,12 @@ CompiledCommand compileCommand(llvm::ArrayRef<CommandPiece> pieces,
 /// Fills the values of the slots in (`values[slot]`).
 LoweredCommand instantiateCommand(const CompiledCommand& c,
                                   llvm::ArrayRef<std::string> values);
+/// instantiateCommand() written over `shell`, `argv` and `problems` (their
+/// storage reused).
+void instantiateCommandTo(const CompiledCommand& c,
+                          llvm::ArrayRef<std::string> values,
+                          std::string& shell, std::vector<std::string>& argv,
+                          std::vector<CommandProblem>& problems);
 
 /// compileCommand() and instantiateCommand() with the pieces' values.
 LoweredCommand lowerCommand(llvm::ArrayRef<CommandPiece> pieces,

@@ -3,6 +3,7 @@
 #include "lowering/step.h"
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 #include <unordered_map>
 
@@ -23,12 +24,22 @@ struct LoweringCache::Impl {
     /// order paiEnvParts() makes them; empty until first asked for.
     std::vector<std::pair<std::string, std::size_t>> env;
     bool has_env = false;
+    /// For each value in paiEnvParts()'s order, its index in `env`, or -1.
+    std::vector<std::size_t> slots;
     /// The command lowered without its values (in `commands`), and where
     /// each of its values comes from; the user args' follow.
     const CompiledCommand* command = nullptr;
     std::vector<ValueSource> sources;
   };
   std::unordered_map<std::string, Shape> shapes;
+  /// Resolves the steps' locations (made on first use).
+  std::unique_ptr<ir::LineTable> lines;
+  /// Scratch space reused from one step to the next.
+  StepValues step_values;
+  std::string key;
+  std::vector<std::string> values;
+  std::vector<std::pair<llvm::StringRef, llvm::StringRef>> pairs;
+  std::vector<CommandProblem> problems;
 };
 LoweringCache::LoweringCache() : impl(std::make_unique<Impl>()) {}
 LoweringCache::~LoweringCache() = default;
@@ -39,24 +50,22 @@ namespace diag = ir::diag;
 
 // training_job.json as JsonWriter lays it out (llvm::json, indent 2), with
 // the keys in llvm::json's sorted order, written straight into one string.
-std::string trainingJobJson(const LoweredStep& s, const ir::Component& c) {
-  using Pairs = std::vector<std::pair<llvm::StringRef, llvm::StringRef>>;
-  Pairs inputs, outputs;
-  inputs.reserve(s.inputs.size());
-  outputs.reserve(s.outputs.size());
+void trainingJobJsonTo(
+    const LoweredStep& s, const ir::Component& c,
+    std::vector<std::pair<llvm::StringRef, llvm::StringRef>>& kv,
+    std::string& out) {
   std::size_t size = 320 + s.name.size() + s.component_id.size();
   for (const InputData& in : s.inputs)
-    if (in.source.kind != ir::DataSource::Kind::None) {
-      inputs.emplace_back(in.channel, in.path);
-      size += 12 + in.channel.size() + in.path.size();
-    }
-  for (const OutputData& o : s.outputs) {
-    outputs.emplace_back(o.channel, o.path);
+    size += 12 + in.channel.size() + in.path.size();
+  for (const OutputData& o : s.outputs)
     size += 12 + o.channel.size() + o.path.size();
-  }
-  std::string out;
+  out.clear();
   out.reserve(size);
-  auto object = [&](Pairs& kv) {
+  // An object of channels and paths, sorted by channel.
+  auto object = [&](auto& items, auto has) {
+    kv.clear();
+    for (const auto& item : items)
+      if (has(item)) kv.emplace_back(item.channel, item.path);
     std::sort(kv.begin(), kv.end());
     if (kv.empty()) {
       out += "{}";
@@ -73,11 +82,17 @@ std::string trainingJobJson(const LoweredStep& s, const ir::Component& c) {
     }
     out += "\n  }";
   };
-  auto number = [&](std::int64_t n) { out += std::to_string(n); };
+  auto number = [&](std::int64_t n) {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, n);
+    out.append(buf, std::size_t(r.ptr - buf));
+  };
   out += "{\n  \"component\": ";
   appendJsonValue(out, s.component_id);
   out += ",\n  \"inputs\": ";
-  object(inputs);
+  object(s.inputs, [](const InputData& in) {
+    return in.source.kind != ir::DataSource::Kind::None;
+  });
   out += ",\n  \"job_type\": ";
   appendJsonValue(out, ir::jobTypeName(s.job_type));
   out += ",\n  \"kind\": ";
@@ -85,7 +100,7 @@ std::string trainingJobJson(const LoweredStep& s, const ir::Component& c) {
   out += ",\n  \"name\": ";
   appendJsonValue(out, s.name);
   out += ",\n  \"outputs\": ";
-  object(outputs);
+  object(s.outputs, [](const OutputData&) { return true; });
   out += ",\n  \"resources\": {\n    \"gpu_count\": ";
   number(s.resources.gpu_count);
   out += ",\n    \"instance_count\": ";
@@ -95,7 +110,6 @@ std::string trainingJobJson(const LoweredStep& s, const ir::Component& c) {
   out += ",\n    \"process_count_per_instance\": ";
   number(s.resources.process_count_per_instance);
   out += "\n  }\n}\n";
-  return out;
 }
 
 void reportCommandProblems(const std::vector<CommandProblem>& problems,
@@ -184,31 +198,37 @@ LoweredCommand lowerStepCommand(const std::vector<CommandPiece>& pieces,
   return instantiateCommand(it->second, values);
 }
 
-// `parts` joined, with one allocation.
+// `out` = `parts` joined, its storage reused.
 template <typename... T>
-std::string cat(const T&... parts) {
-  std::string out;
+void assignCat(std::string& out, const T&... parts) {
+  out.clear();
   out.reserve((llvm::StringRef(parts).size() + ...));
   (out.append(llvm::StringRef(parts).data(), llvm::StringRef(parts).size()),
    ...);
-  return out;
 }
 
-// The step's folders and links below its root (LayoutEntry).
-std::vector<LayoutEntry> stepLayout(const ir::FlatPipeline& flat,
-                                    const LoweredStep& s) {
+// The step's folders and links below its root (LayoutEntry), written over
+// `out` (its entries' storage reused).
+void stepLayoutTo(const ir::FlatPipeline& flat, const LoweredStep& s,
+                  std::vector<LayoutEntry>& out) {
   using K = LayoutEntry::Kind;
-  std::vector<LayoutEntry> out;
-  out.reserve(13 + 2 * (s.inputs.size() + s.outputs.size()));
-  auto dir = [&](std::string path) {
-    LayoutEntry& e = out.emplace_back();
-    e.path = std::move(path);
+  std::size_t n = 0;
+  auto next = [&](K kind) -> LayoutEntry& {
+    if (n == out.size()) out.emplace_back();
+    LayoutEntry& e = out[n++];
+    e.kind = kind;
+    e.target.clear();
+    e.make_target = false;
+    e.after_code = false;
+    return e;
   };
-  auto link = [&](std::string path, std::string target) -> LayoutEntry& {
-    LayoutEntry& e = out.emplace_back();
-    e.kind = K::Link;
-    e.path = std::move(path);
-    e.target = std::move(target);
+  auto dir = [&](const auto&... path) {
+    assignCat(next(K::Dir).path, path...);
+  };
+  // A link at the path `at` joined; its target is set by the caller.
+  auto link = [&](const auto&... at) -> LayoutEntry& {
+    LayoutEntry& e = next(K::Link);
+    assignCat(e.path, at...);
     return e;
   };
   for (const char* d :
@@ -225,12 +245,12 @@ std::vector<LayoutEntry> stepLayout(const ir::FlatPipeline& flat,
     if (d.kind == ir::DataSource::Kind::Path) {
       if (in.single_file) {
         // A single file: the channel folder holds a link named like it.
-        dir(cat("ml/input/data/", in.channel));
-        link(cat("ml/input/data/", in.channel, "/",
-                 llvm::sys::path::filename(d.path)),
-             d.path);
+        dir("ml/input/data/", in.channel);
+        link("ml/input/data/", in.channel, "/",
+             llvm::sys::path::filename(d.path))
+            .target = d.path;
       } else {
-        link(cat("ml/input/data/", in.channel), d.path);
+        link("ml/input/data/", in.channel).target = d.path;
       }
       continue;
     }
@@ -238,22 +258,25 @@ std::vector<LayoutEntry> stepLayout(const ir::FlatPipeline& flat,
     const std::string& producer = flat.steps[d.step].name;
     if (in.single_file) {
       llvm::StringRef file = llvm::sys::path::filename(in.path);
-      dir(cat("ml/input/data/", in.channel));
-      link(
-          cat("ml/input/data/", in.channel, "/", file),
-          cat("../../../../../", producer, "/ml/output/", d.output, "/", file));
+      dir("ml/input/data/", in.channel);
+      assignCat(link("ml/input/data/", in.channel, "/", file).target,
+                "../../../../../", producer, "/ml/output/", d.output, "/",
+                file);
     } else {
-      link(cat("ml/input/data/", in.channel),
-           cat("../../../../", producer, "/ml/output/", d.output));
+      assignCat(link("ml/input/data/", in.channel).target, "../../../../",
+                producer, "/ml/output/", d.output);
     }
   }
   if (!s.outputs.empty()) {
     dir("ml/output");
     for (const OutputData& o : s.outputs) {
-      if (o.target.empty())
-        dir(cat("ml/output/", o.channel));
-      else
-        link(cat("ml/output/", o.channel), o.target).make_target = true;
+      if (o.target.empty()) {
+        dir("ml/output/", o.channel);
+      } else {
+        LayoutEntry& e = link("ml/output/", o.channel);
+        e.target = o.target;
+        e.make_target = true;
+      }
     }
   }
   // ./outputs and ./logs of a command step's working folder (Azure ML),
@@ -264,17 +287,21 @@ std::vector<LayoutEntry> stepLayout(const ir::FlatPipeline& flat,
     dir("ml/artifacts");
     dir("ml/artifacts/outputs");
     dir("ml/artifacts/logs");
-    link("ml/usercode/outputs", "../artifacts/outputs").after_code = true;
-    link("ml/usercode/logs", "../artifacts/logs").after_code = true;
+    LayoutEntry& outputs = link("ml/usercode/outputs");
+    outputs.target = "../artifacts/outputs";
+    outputs.after_code = true;
+    LayoutEntry& logs = link("ml/usercode/logs");
+    logs.target = "../artifacts/logs";
+    logs.after_code = true;
   }
-  return out;
+  out.resize(n);
 }
 
 /// The component, which of its inputs are unbound and which parameters
 /// have values: what the names of a step's environment and the text of
 /// its command depend on (not the values).
-std::string shapeKey(const ir::Component& c, const StepValues& v) {
-  std::string key;
+void shapeKeyTo(const ir::Component& c, const StepValues& v, std::string& key) {
+  key.clear();
   auto ptr = [&](const void* p) {
     key.append(reinterpret_cast<const char*>(&p), sizeof p);
   };
@@ -286,41 +313,50 @@ std::string shapeKey(const ir::Component& c, const StepValues& v) {
     ptr(param);
     key += value ? '1' : '0';
   }
-  return key;
 }
 
-/// flatStepEnv(), the names and their order taken from `shape`.
-EnvList stepEnv(const ir::FlatStep& f, const StepValues& v,
-                LoweringCache::Impl::Shape* shape) {
+/// flatStepEnv() written over `env`, the names and their order taken from
+/// `shape`.
+void stepEnvTo(const ir::FlatStep& f, const StepValues& v,
+               LoweringCache::Impl::Shape* shape, EnvList& env) {
   const auto& user = f.step ? f.step->environment_variables
                             : f.component->environment_variables;
-  if (!shape || !user.empty()) return flatStepEnv(f, v);
-  std::vector<std::string> values;
+  if (!shape || !user.empty()) {
+    env = flatStepEnv(f, v);
+    return;
+  }
   if (!shape->has_env) {
     std::vector<std::string> names;
-    paiEnvParts(*f.component, v, &names, &values);
+    paiEnvParts(*f.component, v, &names, nullptr);
     EnvList at;
     at.reserve(names.size());
     for (std::size_t i = 0; i < names.size(); ++i)
       at.emplace_back(std::move(names[i]), std::to_string(i));
     for (auto& [name, i] : sortedEnv(std::move(at)))
       shape->env.emplace_back(std::move(name), std::stoul(i));
+    // Where each value goes; one that a later one of its name replaces
+    // goes nowhere.
+    shape->slots.assign(names.size(), std::size_t(-1));
+    for (std::size_t k = 0; k < shape->env.size(); ++k)
+      shape->slots[shape->env[k].second] = k;
     shape->has_env = true;
-  } else {
-    paiEnvParts(*f.component, v, nullptr, &values);
   }
-  EnvList env;
-  env.reserve(shape->env.size());
-  for (const auto& [name, i] : shape->env)
-    env.emplace_back(name, std::move(values[i]));
-  return env;
+  env.resize(shape->env.size());
+  for (std::size_t k = 0; k < env.size(); ++k)
+    if (env[k].first != shape->env[k].first) env[k].first = shape->env[k].first;
+  std::size_t i = 0;
+  std::string nowhere;
+  paiEnvValuesTo(*f.component, v, [&]() -> std::string& {
+    std::size_t k = shape->slots[i++];
+    return k < env.size() ? env[k].second : nowhere;
+  });
 }
 
-/// lowerStepCommand() of the component's command, its pieces and compiled
-/// form taken from `shape`.
-LoweredCommand stepCommand(const ir::Component& c, const StepValues& v,
-                           LoweringCache& cache,
-                           LoweringCache::Impl::Shape& shape) {
+/// lowerStepCommand() of the component's command written over `s`'s
+/// command, its pieces and compiled form taken from `shape`.
+void stepCommandTo(const ir::Component& c, const StepValues& v,
+                   LoweringCache& cache, LoweringCache::Impl::Shape& shape,
+                   LoweredStep& s, std::vector<CommandProblem>& problems) {
   if (!shape.command) {
     std::vector<CommandPiece> pieces =
         templatePieces(c.command, v, &shape.sources);
@@ -330,26 +366,40 @@ LoweredCommand stepCommand(const ir::Component& c, const StepValues& v,
     if (fresh) it->second = compileCommand(pieces, user_args);
     shape.command = &it->second;
   }
-  std::vector<std::string> values;
-  values.reserve(shape.sources.size() + v.params.size());
-  for (const ValueSource& src : shape.sources) values.push_back(src.value(v));
+  std::vector<std::string>& values = cache.impl->values;
+  std::size_t n = shape.sources.size();
+  for (const auto& param : v.params) n += param.second ? 1 : 0;
+  values.resize(n);
+  std::size_t k = 0;
+  for (const ValueSource& src : shape.sources) src.valueTo(v, values[k++]);
   for (std::size_t i = 0; i < v.params.size(); ++i)
-    if (v.params[i].second) values.push_back(v.text(i));
-  return instantiateCommand(*shape.command, values);
+    if (v.params[i].second) values[k++] = v.text(i);
+  instantiateCommandTo(*shape.command, values, s.command, s.argv, problems);
 }
 
 }  // namespace
 
-LoweredStep lowerStep(const ir::FlatPipeline& flat, std::size_t index,
-                      std::string ml_root, const LoweringOptions& opts,
-                      ir::DiagnosticEngine& diags) {
+void lowerStep(const ir::FlatPipeline& flat, std::size_t index,
+               llvm::StringRef ml_root, const LoweringOptions& opts,
+               ir::DiagnosticEngine& diags, LoweredStep& s) {
   const ir::FlatStep& f = flat.steps[index];
   const ir::Component& c = *f.component;
-  LoweredStep s;
+  // Scratch space kept across the steps lowered with one cache.
+  std::optional<LoweringCache> local;
+  if (!opts.cache) local.emplace();
+  LoweringCache::Impl& x = opts.cache ? *opts.cache->impl : *local->impl;
   s.name = f.name;
   s.range = f.range;
-  if (f.range.isValid() && opts.locations)
-    s.location = ir::formatLoc(diags.sourceMgr(), f.range.Start);
+  s.location.clear();
+  if (f.range.isValid() && opts.locations) {
+    if (!x.lines) x.lines = std::make_unique<ir::LineTable>(diags.sourceMgr());
+    ir::LineCol lc = x.lines->resolve(f.range.Start);
+    if (lc.file.empty())
+      s.location = "<unknown>";
+    else
+      assignCat(s.location, lc.file, ":", std::to_string(lc.line), ":",
+                std::to_string(lc.column));
+  }
   s.kind = c.kind == ir::ComponentKind::Parallel ? StepKind::Parallel
                                                  : StepKind::Command;
   s.job_type = f.job_type;
@@ -360,29 +410,36 @@ LoweredStep lowerStep(const ir::FlatPipeline& flat, std::size_t index,
   s.code = c.code;
   s.code_is_url = c.code_is_url;
   s.deps = f.deps;
-  StepValues v = stepValues(f, std::move(ml_root), opts.is_file, &flat);
+  StepValues& v = x.step_values;
+  stepValuesTo(f, ml_root, opts.is_file, &flat, v);
   s.ml_root = v.ml_root;
-  s.work_dir = v.ml_root + "/usercode";
+  assignCat(s.work_dir, v.ml_root, "/usercode");
 
   for (const auto& [setting, value] : f.rejected_settings)
     diags.report(f.range, diag::RunBadSetting, s.name, setting, value);
 
-  for (const ir::Port& p : c.inputs) {
-    InputData in;
+  s.inputs.resize(c.inputs.size());
+  for (std::size_t i = 0; i < c.inputs.size(); ++i) {
+    const ir::Port& p = c.inputs[i];
+    InputData& in = s.inputs[i];
     in.channel = p.name;
     in.type = p.type;
     in.optional = p.optional;
     if (auto it = f.inputs.find(p.name); it != f.inputs.end())
       in.source = it->second;
+    else
+      in.source = ir::DataSource();
     in.single_file = v.input_files.count(p.name) != 0;
-    in.path = inputPath(v, p.name);
-    s.inputs.push_back(std::move(in));
+    inputPathTo(v, p.name, in.path);
   }
-  for (const ir::Port& p : c.outputs) {
-    OutputData o;
+  s.outputs.resize(c.outputs.size() + f.default_outputs.size());
+  for (std::size_t i = 0; i < c.outputs.size(); ++i) {
+    const ir::Port& p = c.outputs[i];
+    OutputData& o = s.outputs[i];
     o.channel = p.name;
     o.type = p.type;
-    o.path = outputPath(v, p.name);
+    outputPathTo(v, p.name, o.path);
+    o.target.clear();
     if (f.step) {
       auto it = f.step->outputs.find(p.name);
       if (it != f.step->outputs.end() &&
@@ -397,47 +454,70 @@ LoweredStep lowerStep(const ir::FlatPipeline& flat, std::size_t index,
           o.target = llvm::sys::path::parent_path(o.target).str();
       }
     }
-    s.outputs.push_back(std::move(o));
   }
   // Default outputs a later step reads (Azure's `artifacts` and `default`):
   // folders of the step's own tree that ./outputs and ./logs of its working
   // folder lead to; no variable names them.
-  for (const std::string& d : f.default_outputs) {
-    OutputData o;
+  for (std::size_t i = 0; i < f.default_outputs.size(); ++i) {
+    const std::string& d = f.default_outputs[i];
+    OutputData& o = s.outputs[c.outputs.size() + i];
     o.channel = d;
-    o.path = v.ml_root + "/output/" + d + "/";
+    o.type = OutputData().type;
+    assignCat(o.path, v.ml_root, "/output/", d, "/");
     o.target = d == "artifacts" ? artifactsDir(v.ml_root) + "/outputs"
                                 : artifactsDir(v.ml_root);
-    s.outputs.push_back(std::move(o));
   }
 
-  LoweringCache::Impl::Shape* shape =
-      opts.cache ? &opts.cache->impl->shapes[shapeKey(c, v)] : nullptr;
-  s.env = stepEnv(f, v, shape);
+  LoweringCache::Impl::Shape* shape = nullptr;
+  if (opts.cache) {
+    shapeKeyTo(c, v, x.key);
+    auto it = x.shapes.find(x.key);
+    if (it == x.shapes.end()) it = x.shapes.try_emplace(x.key).first;
+    shape = &it->second;
+  }
+  stepEnvTo(f, v, shape, s.env);
   // PAI_HPS holds the file's text (PAI_* win over environment_variables).
   auto hps =
       std::lower_bound(s.env.begin(), s.env.end(), llvm::StringRef("PAI_HPS"),
                        [](const auto& kv, llvm::StringRef k) {
                          return llvm::StringRef(kv.first) < k;
                        });
-  s.hyperparameters_json =
-      (hps != s.env.end() && hps->first == "PAI_HPS" ? hps->second
-                                                     : hpsJson(v)) +
-      "\n";
+  if (hps != s.env.end() && hps->first == "PAI_HPS")
+    s.hyperparameters_json = hps->second;
+  else
+    hpsJsonTo(v, s.hyperparameters_json);
+  s.hyperparameters_json += '\n';
   if (s.kind == StepKind::Parallel && f.parallel) {
     s.task = lowerTask(f, v, s, diags);
-    s.processes.push_back(ProcessSlot{"main", "", 0, "", {}, true});
+    s.command.clear();
+    s.argv.clear();
+    s.processes.assign(1, ProcessSlot{"main", "", 0, "", {}, true});
   } else {
-    LoweredCommand cmd = shape ? stepCommand(c, v, *opts.cache, *shape)
-                               : lowerStepCommand(templatePieces(c.command, v),
-                                                  userArgList(v), opts.cache);
-    reportCommandProblems(cmd.problems, diags);
-    s.command = std::move(cmd.shell);
-    s.argv = std::move(cmd.argv);
+    s.task.reset();
+    if (shape) {
+      stepCommandTo(c, v, *opts.cache, *shape, s, x.problems);
+      reportCommandProblems(x.problems, diags);
+    } else {
+      LoweredCommand cmd = lowerStepCommand(templatePieces(c.command, v),
+                                            userArgList(v), opts.cache);
+      reportCommandProblems(cmd.problems, diags);
+      s.command = std::move(cmd.shell);
+      s.argv = std::move(cmd.argv);
+    }
     s.processes = processSlots(s.job_type, s.resources);
   }
-  s.training_job_json = trainingJobJson(s, c);
-  if (opts.layout) s.layout = stepLayout(flat, s);
+  trainingJobJsonTo(s, c, x.pairs, s.training_job_json);
+  if (opts.layout)
+    stepLayoutTo(flat, s, s.layout);
+  else
+    s.layout.clear();
+}
+
+LoweredStep lowerStep(const ir::FlatPipeline& flat, std::size_t index,
+                      std::string ml_root, const LoweringOptions& opts,
+                      ir::DiagnosticEngine& diags) {
+  LoweredStep s;
+  lowerStep(flat, index, ml_root, opts, diags, s);
   return s;
 }
 

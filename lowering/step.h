@@ -167,6 +167,13 @@ inline std::string artifactsDir(const std::string& ml_root) {
 LoweredStep lowerStep(const ir::FlatPipeline& flat, std::size_t index,
                       std::string ml_root, const LoweringOptions& opts,
                       ir::DiagnosticEngine& diags);
+/// lowerStep() written over `into`: a target that lowers its steps one at a
+/// time passes the same LoweredStep for each, and its strings and vectors
+/// keep their storage (with `opts.cache`, so does the lowering's own scratch
+/// space).
+void lowerStep(const ir::FlatPipeline& flat, std::size_t index,
+               llvm::StringRef ml_root, const LoweringOptions& opts,
+               ir::DiagnosticEngine& diags, LoweredStep& into);
 
 /// Reports what keeps a component's command from being lowered safely
 /// whatever its values (E1402, E1403), once per component of `m`: what

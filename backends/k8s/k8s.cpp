@@ -345,7 +345,7 @@ class Emitter {
   }
 
   bool run(llvm::ArrayRef<std::size_t> chosen,
-           llvm::function_ref<LoweredStep(std::size_t)> lower,
+           llvm::function_ref<void(std::size_t, LoweredStep&)> lower,
            std::string& out);
 
  private:
@@ -1419,7 +1419,7 @@ void shapeKey(const LoweredStep& s, const StepPlan& p, ShapeKey& key) {
 }
 
 bool Emitter::run(llvm::ArrayRef<std::size_t> chosen,
-                  llvm::function_ref<LoweredStep(std::size_t)> lower,
+                  llvm::function_ref<void(std::size_t, LoweredStep&)> lower,
                   std::string& out) {
   unsigned errors = main_diags_.errorCount();
   // Names: unique DNS labels per flat step.
@@ -1485,9 +1485,11 @@ bool Emitter::run(llvm::ArrayRef<std::size_t> chosen,
     bool same = true;
   };
   std::unordered_map<const ir::Component*, Words> words;
+  // Each step is lowered over the last one's storage.
+  LoweredStep s;
   for (std::size_t k = 0; k < plans.size(); ++k) {
     StepPlan& p = plans[k];
-    LoweredStep s = lower(k);
+    lower(k, s);
     planStep(k, s, p);
     configDoc(p, out);
     p.s = nullptr;
@@ -1557,11 +1559,12 @@ std::string dnsLabel(llvm::StringRef text, std::size_t max) {
   return out;
 }
 
-bool emitManifests(llvm::StringRef name, const ir::FlatPipeline& flat,
-                   llvm::ArrayRef<std::size_t> chosen,
-                   llvm::function_ref<lowering::LoweredStep(std::size_t)> lower,
-                   llvm::StringRef root_dir, const Options& opts,
-                   ir::DiagnosticEngine& diags, std::string& out) {
+bool emitManifests(
+    llvm::StringRef name, const ir::FlatPipeline& flat,
+    llvm::ArrayRef<std::size_t> chosen,
+    llvm::function_ref<void(std::size_t, lowering::LoweredStep&)> lower,
+    llvm::StringRef root_dir, const Options& opts, ir::DiagnosticEngine& diags,
+    std::string& out) {
   Emitter e(name, flat, root_dir, opts, diags);
   return e.run(chosen, lower, out);
 }

@@ -38,8 +38,9 @@ struct Options {
 };
 
 /// The manifests of the steps `chosen` of `flat` (every step, or the one
-/// of `opts.single`) as multi-document YAML, appended to `out`. `lower(k)`
-/// lowers `chosen[k]` with /ml as root; it is called once per step, in
+/// of `opts.single`) as multi-document YAML, appended to `out`. `lower(k,
+/// s)` lowers `chosen[k]` with /ml as root over `s` (lowering::lowerStep()
+/// with a LoweredStep to write over); it is called once per step, in
 /// order, and each step is written as soon as it is lowered and dropped
 /// after (only one step of each shape is kept for the Workflow's
 /// templates). `name` names the pipeline (or the lone component);
@@ -47,11 +48,12 @@ struct Options {
 /// run is reported to `diags` (E15xx) after what the lowering reported,
 /// and only when the lowering reported no error. Returns false when an
 /// error was reported: `out` is then meaningless.
-bool emitManifests(llvm::StringRef name, const ir::FlatPipeline& flat,
-                   llvm::ArrayRef<std::size_t> chosen,
-                   llvm::function_ref<lowering::LoweredStep(std::size_t)> lower,
-                   llvm::StringRef root_dir, const Options& opts,
-                   ir::DiagnosticEngine& diags, std::string& out);
+bool emitManifests(
+    llvm::StringRef name, const ir::FlatPipeline& flat,
+    llvm::ArrayRef<std::size_t> chosen,
+    llvm::function_ref<void(std::size_t, lowering::LoweredStep&)> lower,
+    llvm::StringRef root_dir, const Options& opts, ir::DiagnosticEngine& diags,
+    std::string& out);
 
 /// `text` as a DNS-1035 label of at most `max` characters: lower case,
 /// other characters as '-', starting with a letter; when it had to be cut,

@@ -598,10 +598,14 @@ bool Writer::write(const ScriptOptions& opts) {
   std::vector<bool> has_output(flat_.steps.size());
   for (const auto& [name, where] : flat_.outputs)
     if (where.first < has_output.size()) has_output[where.first] = true;
+  // One LoweredStep, written over for each step so that its storage is
+  // reused.
+  lowering::LoweredStep s;
+  std::string root;
   for (std::size_t i = 0; i < flat_.steps.size(); ++i) {
     const ir::FlatStep& f = flat_.steps[i];
-    lowering::LoweredStep s = lowering::lowerStep(
-        flat_, i, std::string(kRun) + "/" + f.name + "/ml", lo, diags_);
+    root.assign(kRun).append("/").append(f.name).append("/ml");
+    lowering::lowerStep(flat_, i, root, lo, diags_, s);
     if (has_output[i])
       for (const lowering::OutputData& out : s.outputs)
         output_paths[{i, out.channel}] = out.path;

@@ -346,9 +346,8 @@ int runCompile(const Args& args) {
       std::string yaml;
       if (!backends::k8s::emitManifests(
               name, flat, indices,
-              [&](std::size_t k) {
-                return lowering::lowerStep(flat, indices[k], "/ml", lo,
-                                           fe.diags());
+              [&](std::size_t k, lowering::LoweredStep& s) {
+                lowering::lowerStep(flat, indices[k], "/ml", lo, fe.diags(), s);
               },
               module->root_dir, k8s, fe.diags(), yaml)) {
         fe.finish();
