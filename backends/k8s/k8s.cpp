@@ -346,7 +346,7 @@ class Emitter {
 
   bool run(llvm::ArrayRef<std::size_t> chosen,
            llvm::function_ref<void(std::size_t, LoweredStep&)> lower,
-           std::string& out);
+           std::string& out, llvm::raw_ostream* sink);
 
  private:
   void placeStep(std::size_t k, StepPlan& p);
@@ -364,6 +364,15 @@ class Emitter {
   void codeDoc(const CodeMap& c, std::string& out) const;
   void configDoc(const StepPlan& p, std::string& out) const;
   void workflowDoc(const std::vector<StepPlan>& plans, std::string& out);
+  /// With a sink, passes `out` on once it holds kChunk bytes.
+  void pass(std::string& out) {
+    if (sink_ && out.size() >= kChunk) {
+      *sink_ << out;
+      out.clear();
+    }
+  }
+  static constexpr std::size_t kChunk = 1 << 17;
+  llvm::raw_ostream* sink_ = nullptr;
 
   // Pieces of a job manifest.
   void jobManifest(Y& y, const StepPlan& p, Vals& v) const;
@@ -1323,6 +1332,7 @@ void Emitter::workflowDoc(const std::vector<StepPlan>& plans,
     }
     task(g, p, p.dns, "", deps);
     if (p.parallel) task(g, p, p.dns, "-gather", p.dns);
+    pass(out);  // the writer only appends: what is written can go
   }
   y.endSeq().end().end();
   for (const Group& g : groups) {
@@ -1420,7 +1430,7 @@ void shapeKey(const LoweredStep& s, const StepPlan& p, ShapeKey& key) {
 
 bool Emitter::run(llvm::ArrayRef<std::size_t> chosen,
                   llvm::function_ref<void(std::size_t, LoweredStep&)> lower,
-                  std::string& out) {
+                  std::string& out, llvm::raw_ostream* sink) {
   unsigned errors = main_diags_.errorCount();
   // Names: unique DNS labels per flat step.
   std::set<std::string> taken;
@@ -1458,8 +1468,10 @@ bool Emitter::run(llvm::ArrayRef<std::size_t> chosen,
     for (const auto& [local, at] : uploads_)
       out += "#   " + ir::relativePath(local, root_dir_) + " -> " + at + "\n";
   }
-  // Every document straight into `out`: about 2 KiB per step.
-  out.reserve(out.size() + 4096 + 2560 * plans.size());
+  // Every document straight into `out`: about 2 KiB per step, or, with a
+  // sink, passed on whenever 128 KiB are there (pass()).
+  sink_ = sink;
+  out.reserve(out.size() + 4096 + (sink ? kChunk : 2560 * plans.size()));
   claimDoc(out);
   if ((parallel || aimaster) && !o_.harness.empty()) harnessDoc(out);
   if (aimaster) aimasterRbacDocs(out);
@@ -1492,6 +1504,7 @@ bool Emitter::run(llvm::ArrayRef<std::size_t> chosen,
     lower(k, s);
     planStep(k, s, p);
     configDoc(p, out);
+    pass(out);
     p.s = nullptr;
     if (o_.single) {
       kept.push_back(std::move(s));
@@ -1564,9 +1577,14 @@ bool emitManifests(
     llvm::ArrayRef<std::size_t> chosen,
     llvm::function_ref<void(std::size_t, lowering::LoweredStep&)> lower,
     llvm::StringRef root_dir, const Options& opts, ir::DiagnosticEngine& diags,
-    std::string& out) {
+    std::string& out, llvm::raw_ostream* sink) {
   Emitter e(name, flat, root_dir, opts, diags);
-  return e.run(chosen, lower, out);
+  bool ok = e.run(chosen, lower, out, sink);
+  if (sink) {
+    *sink << out;
+    out.clear();
+  }
+  return ok;
 }
 
 }  // namespace pipec::backends::k8s

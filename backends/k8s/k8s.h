@@ -13,6 +13,7 @@
 #include "ir/ir.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/Support/raw_ostream.h"
 #include "lowering/step.h"
 
 namespace pipec::backends::k8s {
@@ -47,13 +48,16 @@ struct Options {
 /// `root_dir` is where relative local paths start. What the cluster cannot
 /// run is reported to `diags` (E15xx) after what the lowering reported,
 /// and only when the lowering reported no error. Returns false when an
-/// error was reported: `out` is then meaningless.
+/// error was reported: `out` (and what went to `sink`) is then
+/// meaningless. With `sink`, the text goes there as it is made (`out` is
+/// the buffer, left empty), so that a large pipeline's manifests are never
+/// whole in memory.
 bool emitManifests(
     llvm::StringRef name, const ir::FlatPipeline& flat,
     llvm::ArrayRef<std::size_t> chosen,
     llvm::function_ref<void(std::size_t, lowering::LoweredStep&)> lower,
     llvm::StringRef root_dir, const Options& opts, ir::DiagnosticEngine& diags,
-    std::string& out);
+    std::string& out, llvm::raw_ostream* sink = nullptr);
 
 /// `text` as a DNS-1035 label of at most `max` characters: lower case,
 /// other characters as '-', starting with a letter; when it had to be cut,

@@ -31,27 +31,27 @@ int writeOutput(const std::string& output, const std::string& text,
   return writeOutputFile("compile", output, text) ? kExitOk : kExitErrors;
 }
 
-// --target sh: the script streams, a step at a time, into a new file
-// beside `output` that replaces it once the whole script is written; when
-// there is an error nothing is left. To standard output (or anything but a
-// regular file) it goes once it is whole.
-int writeScript(const ir::Component& root, const ir::FlatPipeline& flat,
-                const backends::sh::ScriptOptions& so,
-                const std::string& output, Frontend& fe) {
+// A target's text from `emit`, which writes it to the stream it is given
+// and says whether it succeeded. To a regular file (or a new one) it streams
+// into a new file beside `output` that replaces it once the whole text is
+// written; when there is an error nothing is left. To standard output (or
+// anything but a regular file) it goes once it is whole.
+int writeStreamed(const std::string& output, Frontend& fe,
+                  llvm::function_ref<bool(llvm::raw_ostream&)> emit) {
   llvm::sys::fs::file_status st;
   bool to_file =
       !output.empty() && output != "-" &&
       (llvm::sys::fs::status(output, st) || llvm::sys::fs::is_regular_file(st));
   if (!to_file) {
-    std::string script;
-    llvm::raw_string_ostream os(script);
-    bool ok = backends::sh::emitScript(root, flat, so, os, fe.diags());
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    bool ok = emit(os);
     os.flush();
     if (!ok) {
       fe.finish();
       return kExitErrors;
     }
-    return writeOutput(output, script, fe);
+    return writeOutput(output, text, fe);
   }
   int fd = -1;
   llvm::SmallString<256> tmp;
@@ -67,7 +67,7 @@ int writeScript(const ir::Component& root, const ir::FlatPipeline& flat,
   {
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     os.SetBufferSize(1 << 17);
-    ok = backends::sh::emitScript(root, flat, so, os, fe.diags());
+    ok = emit(os);
     os.close();
     if (os.has_error()) ec = os.error();
     os.clear_error();
@@ -82,6 +82,15 @@ int writeScript(const ir::Component& root, const ir::FlatPipeline& flat,
     return kExitErrors;
   }
   return kExitOk;
+}
+
+// --target sh: the script streams, a step at a time (writeStreamed()).
+int writeScript(const ir::Component& root, const ir::FlatPipeline& flat,
+                const backends::sh::ScriptOptions& so,
+                const std::string& output, Frontend& fe) {
+  return writeStreamed(output, fe, [&](llvm::raw_ostream& os) {
+    return backends::sh::emitScript(root, flat, so, os, fe.diags());
+  });
 }
 
 // For a target's files, written right before the process ends: the
@@ -343,16 +352,6 @@ int runCompile(const Args& args) {
       // Each step is lowered as the manifests are written, and dropped.
       lo.locations = false;
       lo.layout = false;
-      std::string yaml;
-      if (!backends::k8s::emitManifests(
-              name, flat, indices,
-              [&](std::size_t k, lowering::LoweredStep& s) {
-                lowering::lowerStep(flat, indices[k], "/ml", lo, fe.diags(), s);
-              },
-              module->root_dir, k8s, fe.diags(), yaml)) {
-        fe.finish();
-        return kExitErrors;
-      }
       if (!output.empty() && (llvm::sys::fs::is_directory(output) ||
                               llvm::StringRef(output).endswith("/"))) {
         llvm::sys::fs::create_directories(output);
@@ -360,7 +359,16 @@ int runCompile(const Args& args) {
                   backends::k8s::dnsLabel(name.empty() ? "pipeline" : name) +
                   ".yaml";
       }
-      int status = writeOutput(output, yaml, fe);
+      // Streamed as the steps are lowered (writeStreamed()).
+      int status = writeStreamed(output, fe, [&](llvm::raw_ostream& os) {
+        std::string yaml;
+        return backends::k8s::emitManifests(
+            name, flat, indices,
+            [&](std::size_t k, lowering::LoweredStep& s) {
+              lowering::lowerStep(flat, indices[k], "/ml", lo, fe.diags(), s);
+            },
+            module->root_dir, k8s, fe.diags(), yaml, &os);
+      });
       leaveAtExit(fe, std::move(module), std::move(flat));
       return status;
     }
