@@ -56,5 +56,36 @@ TEST(JsonWriter, ReplacesBytesThatAreNotUtf8AsLlvmDoes) {
   EXPECT_EQ(w.take(), viaLlvm(llvm::json::Value(llvm::json::fixUTF8(bad))));
 }
 
+// Each byte that needs an escape (or a check, for UTF-8) at every offset of
+// strings of many lengths, around the runs copied whole.
+TEST(AppendJsonValue, EachSpecialByteAtEveryOffsetAsLlvm) {
+  const std::vector<std::string> specials = {
+      "\"",   "\\",   "\n",       "\t",           std::string(1, '\0'),
+      "\x1f", "\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+      "\xff", "\xc3"};
+  for (std::size_t size : {0, 1, 15, 16, 17, 31, 32, 33, 47, 64}) {
+    std::string bare;
+    for (std::size_t i = 0; i < size; ++i) bare += char('a' + i % 26);
+    std::string out;
+    appendJsonValue(out, bare);
+    EXPECT_EQ(out, viaLlvm(llvm::json::Value(bare)));
+    for (const std::string& special : specials)
+      for (std::size_t at = 0; at <= size; ++at) {
+        std::string s = bare;
+        s.insert(at, special);
+        std::string got;
+        appendJsonValue(got, s);
+        std::string fixed = llvm::json::isUTF8(s) ? s : llvm::json::fixUTF8(s);
+        EXPECT_EQ(got, viaLlvm(llvm::json::Value(fixed)))
+            << "size " << size << " at " << at;
+        if (llvm::json::isUTF8(s)) {
+          std::string direct;
+          appendJsonString(direct, s);
+          EXPECT_EQ(direct, got) << "size " << size << " at " << at;
+        }
+      }
+  }
+}
+
 }  // namespace
 }  // namespace pipec::lowering

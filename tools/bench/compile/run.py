@@ -23,7 +23,8 @@ writing the target adds to checking, at most 0.5x the check time.
 With --target all: `pipec check`, `pipec compile --target k8s` and
 `pipec compile --target sh` on the 10,000-step pipeline in interleaved
 rounds, each target's time and what it adds to the check as a fraction of
-the check time (bar for both: at most 0.5).
+the check time (bar for k8s and sh: at most 0.5; azureml shown beside
+them, without a bar).
 
 Usage: run.py [--build DIR] [--repeat N] [--sizes 1000,10000]
               [--target k8s|sh|azureml|all]
@@ -177,11 +178,13 @@ def bench_targets(pipec, repeat, steps=10000):
     for t in ("k8s", "sh", "azureml"):
         cpu, wall = best[t]
         extra = (cpu - check) / check
-        ok = ok and extra <= 0.5
+        # The bar is the k8s and sh targets' (azureml has none: shown).
+        if t != "azureml":
+            ok = ok and extra <= 0.5
         print(f"{'--target ' + t:>16} {cpu:>8.3f} {wall:>8.3f} "
               f"{cpu / check:>8.2f} {extra:>6.2f} {sizes[t] / 1e6:>7.1f}")
     print("adds = (target - check) / check, CPU time; bar: at most 0.50 for "
-          "each target:", "met" if ok else "NOT met")
+          "k8s and sh (none for azureml):", "met" if ok else "NOT met")
     return 0 if ok else 1
 
 
