@@ -207,8 +207,8 @@ void assignCat(std::string& out, const T&... parts) {
    ...);
 }
 
-// The step's folders and links below its root (LayoutEntry), written over
-// `out` (its entries' storage reused).
+}  // namespace
+
 void stepLayoutTo(const ir::FlatPipeline& flat, const LoweredStep& s,
                   std::vector<LayoutEntry>& out) {
   using K = LayoutEntry::Kind;
@@ -296,6 +296,8 @@ void stepLayoutTo(const ir::FlatPipeline& flat, const LoweredStep& s,
   }
   out.resize(n);
 }
+
+namespace {
 
 /// The component, which of its inputs are unbound and which parameters
 /// have values: what the names of a step's environment and the text of
@@ -440,6 +442,7 @@ void lowerStep(const ir::FlatPipeline& flat, std::size_t index,
     o.type = p.type;
     outputPathTo(v, p.name, o.path);
     o.target.clear();
+    o.own_tree = false;
     if (f.step) {
       auto it = f.step->outputs.find(p.name);
       if (it != f.step->outputs.end() &&
@@ -464,8 +467,8 @@ void lowerStep(const ir::FlatPipeline& flat, std::size_t index,
     o.channel = d;
     o.type = OutputData().type;
     assignCat(o.path, v.ml_root, "/output/", d, "/");
-    o.target = d == "artifacts" ? artifactsDir(v.ml_root) + "/outputs"
-                                : artifactsDir(v.ml_root);
+    o.target = defaultOutputDir(v.ml_root, d);
+    o.own_tree = true;
   }
 
   LoweringCache::Impl::Shape* shape = nullptr;

@@ -41,8 +41,13 @@ struct OutputData {
   /// What PAI_OUTPUT_<CH> holds.
   std::string path;
   /// A local folder the step's output is bound to (`path:` of a job
-  /// output); empty: the run's own storage.
+  /// output), or a folder of the step's own tree (`own_tree`); empty: the
+  /// run's own storage.
   std::string target;
+  /// A command job's default output a later step reads: `target` is the
+  /// folder of the step's `<ml_root>/artifacts` tree it is
+  /// (defaultOutputDir()), not a folder of the user's.
+  bool own_tree = false;
 };
 
 /// What a parallel step runs: the harness over mini-batches of one input.
@@ -159,6 +164,23 @@ struct LoweringOptions {
 inline std::string artifactsDir(const std::string& ml_root) {
   return ml_root + "/artifacts";
 }
+
+/// The folder of the step's `<ml_root>/artifacts` tree that a default
+/// output is: `artifacts` what ./outputs leads to, `default` the tree with
+/// `outputs/` and `logs/` (docs/azure.md).
+inline std::string defaultOutputDir(const std::string& ml_root,
+                                    llvm::StringRef channel) {
+  return channel == "artifacts" ? artifactsDir(ml_root) + "/outputs"
+                                : artifactsDir(ml_root);
+}
+
+/// The folders and links of step `s` of `flat` below its root
+/// (LoweredStep::layout), written over `out` (its entries' storage
+/// reused; `out` may be `s.layout`): for a target that lowered the step
+/// with LoweringOptions::layout false and needs the layout of some steps
+/// only.
+void stepLayoutTo(const ir::FlatPipeline& flat, const LoweredStep& s,
+                  std::vector<LayoutEntry>& out);
 
 /// Lowers step `index` of `flat` with its container tree at `ml_root`.
 /// Reports what cannot be lowered (settings bound to values that do not fit,

@@ -26,6 +26,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/xxhash.h"
+#include "lowering/shell.h"
 #include "lowering/step.h"
 
 namespace pipec::backends::k8s {
@@ -35,10 +36,19 @@ namespace {
 using lowering::InputData;
 using lowering::LoweredStep;
 
+/// The root every step is lowered with (emitManifests()).
+constexpr const char* kMlRoot = "/ml";
 constexpr const char* kHarnessDir = "/opt/pipec";
 constexpr const char* kStateDir = "/pipec/state";
 constexpr const char* kGitImage = "alpine/git:2.45.2";
 constexpr const char* kFetchImage = "curlimages/curl:8.8.0";
+/// What lays out a step's working folder (code copy, links): sh, cp, ln.
+constexpr const char* kLayoutImage = "busybox:1.36.1";
+/// Where the layout init container reads a code ConfigMap.
+constexpr const char* kCodeFilesDir = "/pipec/code";
+/// A step's `<ml>/artifacts` tree on the claim, `steps/<job>/.artifacts`:
+/// no channel is named so (channel names hold no '.').
+constexpr const char* kTreeDir = ".artifacts";
 constexpr const char* kDefaultImage = "python:3.11-slim";
 /// Job names leave room for KubeDL's `-<type>-<index>` Service names and
 /// the Indexed Job's `-<index>` host names within 63 characters.
@@ -86,6 +96,51 @@ std::string claimPath(llvm::StringRef rel) {
   std::string out;
   appendClaimPath(out, rel);
   return out;
+}
+
+/// Where folder `path` of the `<ml_root>/artifacts` tree of job `job` is
+/// on the claim.
+std::string treeClaimPath(llvm::StringRef job, const std::string& ml_root,
+                          llvm::StringRef path) {
+  llvm::StringRef rest = path;
+  if (!rest.consume_front(lowering::artifactsDir(ml_root)))
+    llvm_unreachable("a path outside the step's artifacts tree");
+  return ("steps/" + job + "/" + kTreeDir + rest).str();
+}
+
+/// The step's own tree is on the claim: a later step reads a default
+/// output of it (`artifacts`, `default`).
+bool ownTree(const LoweredStep& s) {
+  return std::any_of(s.outputs.begin(), s.outputs.end(),
+                     [](const lowering::OutputData& o) { return o.own_tree; });
+}
+
+/// What of a step's layout (LoweredStep::layout) its pods make themselves,
+/// once its own tree is on the claim: the tree's folders, and the links
+/// that wait for the code (`./outputs`, `./logs` of the working folder).
+struct TreeLayout {
+  bool tree = false;  ///< `ml/artifacts` is a folder of the layout
+  std::vector<const lowering::LayoutEntry*> dirs;   ///< inside the tree
+  std::vector<const lowering::LayoutEntry*> links;  ///< after_code
+  /// The pods need the layout init container.
+  bool init() const { return !links.empty(); }
+};
+
+TreeLayout treeLayout(const LoweredStep& s) {
+  TreeLayout t;
+  if (!ownTree(s)) return t;
+  const std::string tree = lowering::artifactsDir("ml");
+  for (const lowering::LayoutEntry& e : s.layout) {
+    llvm::StringRef path = e.path;
+    if (e.kind == lowering::LayoutEntry::Kind::Link) {
+      if (e.after_code) t.links.push_back(&e);
+    } else if (path == tree) {
+      t.tree = true;
+    } else if (path.startswith(tree) && path[tree.size()] == '/') {
+      t.dirs.push_back(&e);
+    }
+  }
+  return t;
 }
 
 /// Block-style YAML with every string double-quoted (kubectl reads YAML
@@ -384,7 +439,8 @@ class Emitter {
                     bool parallel, bool gather) const;
   void volumes(Y& y, const StepPlan& p, Vals& v, const std::string& name,
                bool parallel) const;
-  void initContainers(Y& y, const StepPlan& p, Vals& v) const;
+  void initContainers(Y& y, const StepPlan& p, Vals& v,
+                      const std::string& name) const;
   void labels(Y& y, const std::string& name, bool in_workflow) const;
   void gatherTemplate(Y& y, const StepPlan& p, Vals& v) const;
   void aimasterReplica(Y& y, const StepPlan& p, Vals& v,
@@ -415,7 +471,7 @@ class Emitter {
 
 void Emitter::hold(std::size_t step, unsigned phase) {
   for (ir::Diagnostic& d : held_.diags)
-    later_.emplace_back(step * 4 + phase, std::move(d));
+    later_.emplace_back(step * 3 + phase, std::move(d));
   held_.diags.clear();
 }
 
@@ -427,7 +483,11 @@ InputPlace Emitter::placeInput(llvm::StringRef step, llvm::StringRef channel,
       return p;
     case ir::DataSource::Kind::StepOutput:
       p.kind = InputKind::Claim;
-      {
+      if (llvm::is_contained(flat_.steps[d.step].default_outputs, d.output)) {
+        // A default output: a folder of the producer's own tree.
+        p.where = treeClaimPath(step_dns_[d.step], kMlRoot,
+                                lowering::defaultOutputDir(kMlRoot, d.output));
+      } else {
         const std::string& job = step_dns_[d.step];
         p.where.reserve(8 + job.size() + d.output.size());
         p.where += "steps/";
@@ -568,7 +628,7 @@ void Emitter::placeStep(std::size_t k, StepPlan& p) {
   }
   hold(k, 0);
   if (!c.code.empty() && !c.code_is_url) p.code = codeMap(f);
-  hold(k, 2);
+  hold(k, 1);
 }
 
 void Emitter::planStep(std::size_t k, const LoweredStep& s, StepPlan& p) {
@@ -580,13 +640,6 @@ void Emitter::planStep(std::size_t k, const LoweredStep& s, StepPlan& p) {
   p.image = img != o_.images.end() ? img->second
             : !s.image.empty()     ? s.image
                                    : kDefaultImage;
-  // A command job's default outputs live in the step's own tree under
-  // `pipec run`; here nothing links ./outputs to them.
-  for (const lowering::OutputData& out : s.outputs)
-    if (llvm::StringRef(out.target)
-            .startswith(lowering::artifactsDir(s.ml_root)))
-      diags_.report(s.range, ir::diag::K8sDefaultOutput, out.channel, s.name);
-  hold(k, 1);
   p.argv = !s.argv.empty();
   std::int64_t ranks = 0;
   for (const lowering::ProcessSlot& slot : s.processes)
@@ -603,7 +656,7 @@ void Emitter::planStep(std::size_t k, const LoweredStep& s, StepPlan& p) {
       diags_.report(s.range, ir::diag::K8sBadValue, "the variable name", key,
                     "a ConfigMap key holds only letters, digits, '-', '.' "
                     "and '_'");
-  hold(k, 3);
+  hold(k, 2);
 }
 
 void Emitter::labels(Y& y, const std::string& name, bool in_workflow) const {
@@ -615,13 +668,55 @@ void Emitter::labels(Y& y, const std::string& name, bool in_workflow) const {
   y.end();
 }
 
-void Emitter::initContainers(Y& y, const StepPlan& p, Vals& v) const {
+/// What the layout init container runs: the code copied out of its
+/// ConfigMap (`copy`; kubelet's own `..data` and time-stamped folders
+/// dropped), the tree's folders, and each `after_code` link of the layout
+/// where the code has nothing of that name (as `pipec run` and the shell
+/// script make them).
+std::string layoutScript(const LoweredStep& s, const TreeLayout& t, bool copy) {
+  using lowering::appendShellQuoted;
+  std::string sh = "set -e\n";
+  if (copy) {
+    sh += "cp -RL -- ";
+    appendShellQuoted(sh, std::string(kCodeFilesDir) + "/.");
+    sh += ' ';
+    appendShellQuoted(sh, s.work_dir + "/");
+    sh += "\nrm -rf -- ";
+    appendShellQuoted(sh, s.work_dir + "/");
+    sh += "..?*\n";
+  }
+  if (!t.dirs.empty()) {
+    sh += "mkdir -p --";
+    for (const lowering::LayoutEntry* e : t.dirs) {
+      sh += ' ';
+      appendShellQuoted(sh, "/" + e->path);
+    }
+    sh += '\n';
+  }
+  for (const lowering::LayoutEntry* e : t.links) {
+    std::string link = "/" + e->path;
+    sh += "[ -e ";
+    appendShellQuoted(sh, link);
+    sh += " ] || [ -L ";
+    appendShellQuoted(sh, link);
+    sh += " ] || ln -s -- ";
+    appendShellQuoted(sh, e->target);
+    sh += ' ';
+    appendShellQuoted(sh, link);
+    sh += '\n';
+  }
+  return sh;
+}
+
+void Emitter::initContainers(Y& y, const StepPlan& p, Vals& v,
+                             const std::string& name) const {
   const LoweredStep& s = *p.s;
   bool git = !s.code.empty() && s.code_is_url;
   bool http = std::any_of(
       p.inputs.begin(), p.inputs.end(),
       [](const InputPlace& i) { return i.kind == InputKind::Http; });
-  if (!git && !http) return;
+  TreeLayout tree = treeLayout(s);
+  if (!git && !http && !tree.init()) return;
   y.key("initContainers").seq();
   if (git) {
     llvm::StringRef url = s.code;
@@ -632,6 +727,27 @@ void Emitter::initContainers(Y& y, const StepPlan& p, Vals& v) const {
     y.key("volumeMounts").seq().map();
     y.s("name", "code").s("mountPath", s.work_dir).end().endSeq();
     y.end();
+  }
+  if (tree.init()) {
+    // The working folder is an emptyDir: the code is copied into it and
+    // ./outputs and ./logs lead into the tree on the claim.
+    y.map().s("name", "layout").s("image", kLayoutImage);
+    y.key("command").seq().str("sh").str("-c");
+    y.str(layoutScript(s, tree, p.code != nullptr)).endSeq();
+    y.key("volumeMounts").seq();
+    if (p.code) {
+      y.map().s("name", "code-files").s("mountPath", kCodeFilesDir);
+      y.b("readOnly", true).end();
+    }
+    y.map().s("name", "code").s("mountPath", s.work_dir).end();
+    if (tree.tree)
+      y.map()
+          .s("name", "data")
+          .s("mountPath", lowering::artifactsDir(s.ml_root))
+          .s("subPath",
+             treeClaimPath(name, s.ml_root, lowering::artifactsDir(s.ml_root)))
+          .end();
+    y.endSeq().end();
   }
   for (std::size_t i = 0; i < p.inputs.size(); ++i) {
     if (p.inputs[i].kind != InputKind::Http) continue;
@@ -693,15 +809,27 @@ void Emitter::volumeMounts(Y& y, const StepPlan& p, Vals& v,
       }
     }
   }
-  // The channel folder is mounted; a file output is a file inside it.
+  // The channel folder is mounted; a file output is a file inside it. A
+  // default output is the folder of the step's own tree it is.
   for (const lowering::OutputData& out : s.outputs) {
     std::string dir = s.ml_root + "/output/" + out.channel;
     if (!gather ||
         (s.task && llvm::StringRef(s.task->append_row_to).startswith(dir)))
-      mount("data", dir, "steps/" + name + "/" + claimPath(out.channel), false);
+      mount("data", dir,
+            out.own_tree ? treeClaimPath(name, s.ml_root, out.target)
+                         : "steps/" + name + "/" + claimPath(out.channel),
+            false);
+  }
+  TreeLayout tree = treeLayout(s);
+  if (tree.tree && !gather) {
+    std::string dir = lowering::artifactsDir(s.ml_root);
+    mount("data", dir, treeClaimPath(name, s.ml_root, dir), false);
   }
   if (!gather) {
-    if (!s.code.empty()) mount("code", s.work_dir, "", !s.code_is_url);
+    if (tree.init())
+      mount("code", s.work_dir, "", false);
+    else if (!s.code.empty())
+      mount("code", s.work_dir, "", !s.code_is_url);
   } else if (p.code) {
     mount("code", s.work_dir, "", true);
   }
@@ -737,20 +865,24 @@ void Emitter::volumes(Y& y, const StepPlan& p, Vals& v, const std::string& name,
       y.map().s("name", key).key("emptyDir").map().end().end();
     }
   }
-  if (!s.code.empty()) {
-    y.map().s("name", "code");
-    if (p.code) {
-      y.key("configMap").map().s("name", p.code->name).key("items").seq();
-      for (std::size_t i = 0; i < p.code->items.size(); ++i)
-        y.map()
-            .s("key", p.code->items[i].first)
-            .s("path", p.code->paths[i])
-            .end();
-      y.endSeq().end();
-    } else {
-      y.key("emptyDir").map().end();
-    }
-    y.end();
+  // The code: a ConfigMap, or an emptyDir that an init container fills
+  // (a git clone; the layout's copy of the ConfigMap, `code-files`).
+  bool init = treeLayout(s).init();
+  auto codeMap = [&](const char* vol) {
+    y.map().s("name", vol);
+    y.key("configMap").map().s("name", p.code->name).key("items").seq();
+    for (std::size_t i = 0; i < p.code->items.size(); ++i)
+      y.map()
+          .s("key", p.code->items[i].first)
+          .s("path", p.code->paths[i])
+          .end();
+    y.endSeq().end().end();
+  };
+  if (p.code && !init) {
+    codeMap("code");
+  } else if (!s.code.empty() || init) {
+    y.map().s("name", "code").key("emptyDir").map().end().end();
+    if (p.code) codeMap("code-files");
   }
   if (parallel) {
     y.map().s("name", "harness").key("configMap").map();
@@ -820,7 +952,7 @@ void Emitter::podTemplate(Y& y, const StepPlan& p, Vals& v,
   if (!o_.service_account.empty())
     y.s("serviceAccountName", o_.service_account);
   if (std::string(k.kind) == "Job") y.s("restartPolicy", "Never");
-  initContainers(y, p, v);
+  initContainers(y, p, v, name);
   y.key("containers").seq();
   container(y, p, v, name, k, parallel);
   y.endSeq();
@@ -926,7 +1058,7 @@ void Emitter::aimasterReplica(Y& y, const StepPlan& p, Vals& v,
   labels(y, name, in_workflow_);
   y.end().key("spec").map();
   y.s("serviceAccountName", dnsLabel(base_ + "-aimaster"));
-  initContainers(y, p, v);  // an http(s) input is fetched here too
+  initContainers(y, p, v, name);  // an http(s) input is fetched here too
   y.key("containers").seq();
   y.map().s("name", k.container).s("image", p.image);
   y.key("command").seq().str("python3");
@@ -1419,7 +1551,10 @@ void shapeKey(const LoweredStep& s, const StepPlan& p, ShapeKey& key) {
     if (at.kind == InputKind::Http) text(at.where);  // its file name
   }
   num(s.outputs.size());
-  for (const lowering::OutputData& o : s.outputs) text(o.channel);
+  for (const lowering::OutputData& o : s.outputs) {
+    text(o.channel);
+    key.push_back(o.own_tree);  // mounted from the tree; the layout's init
+  }
   num(s.task.has_value());
   if (s.task) {
     num(s.task->instance_count);
@@ -1502,6 +1637,10 @@ bool Emitter::run(llvm::ArrayRef<std::size_t> chosen,
   for (std::size_t k = 0; k < plans.size(); ++k) {
     StepPlan& p = plans[k];
     lower(k, s);
+    // The layout of a step whose own tree is on the claim: its pods make
+    // part of it (treeLayout()); the others are all mounts.
+    if (s.layout.empty() && ownTree(s))
+      lowering::stepLayoutTo(flat_, s, s.layout);
     planStep(k, s, p);
     configDoc(p, out);
     pass(out);

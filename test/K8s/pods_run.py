@@ -8,9 +8,16 @@ The Workflow's DAG tasks run in order; each resource template's manifest
 containers run their manifest's command, working directory and environment
 (ConfigMap keys resolved). Every volume mount is mapped onto a folder
 under a temporary root: the run's claim (subPath), ConfigMaps (their items
-written out), emptyDirs; and every /ml, /opt/pipec and /pipec/state path in
-commands, variables and config files is rewritten to that root. Local data
-is copied onto the claim as the header comment of the manifests says.
+written out), emptyDirs; and every /ml, /opt/pipec, /pipec/state and
+/pipec/code path in commands, variables and config files is rewritten to
+that root. A ConfigMap is written as the kubelet writes it (a time-stamped
+folder, `..data`, a link per top-level name). Init containers with a
+command (the layout one: the code copied, ./outputs and ./logs linked) run
+first, in the pod's root; an emptyDir is a folder at the path it is
+mounted at, so links inside it resolve as in the pod. Local data is copied
+onto the claim as the header comment of the manifests says. Each output is
+compared where the step's pods mount /ml/output/<channel> from the claim:
+the same files, the same bytes.
 An Indexed Job runs one process per JOB_COMPLETION_INDEX, side by side;
 with --kill, pod 1 is killed (its whole process group, as when a node
 dies) after its first commit and started again, and the mini-batches it had
@@ -42,7 +49,8 @@ import time
 
 import yaml
 
-PATHS = re.compile(r"(?<![A-Za-z0-9_./-])(/ml|/opt/pipec|/pipec/state)"
+PATHS = re.compile(r"(?<![A-Za-z0-9_./-])(/ml|/opt/pipec|/pipec/state|"
+                   r"/pipec/code)"
                    r"(?=[/\s\"',:]|$)")
 
 
@@ -69,6 +77,10 @@ class Cluster:
         os.makedirs(self.claim, exist_ok=True)
         self.pipeline_dir = pipeline_dir
         self.pods = 0
+        self.init_runs = 0
+        # Where each job's pods mount /ml/output/<channel>: job -> channel
+        # -> claim subPath.
+        self.outputs = {}
         self.step_names = {
             cm["metadata"]["labels"]["pipec.dev/step"]:
                 cm["metadata"]["annotations"]["pipec.dev/step-name"]
@@ -108,61 +120,102 @@ class Cluster:
         return False
 
     def pod(self, spec, env_extra=None, fields=None):
-        """Prepares the pod's one container: (argv, env, cwd)."""
+        """Prepares the pod: runs its init containers (those with a
+        command; a git clone or a fetch is not run here), then returns its
+        one container's (argv, env, cwd, root). The containers share the
+        pod's root: an emptyDir is a folder at the path it is first mounted
+        at (so that relative links inside it resolve as in the pod), other
+        volumes are links to their folders."""
         self.pods += 1
         root = os.path.join(self.work, "pods", str(self.pods))
-        if spec.get("initContainers"):
-            raise SystemExit("init containers are not run by this harness")
-        (c,) = spec["containers"]
         volumes = {v["name"]: v for v in spec.get("volumes", [])}
+        mounted = {}  # mount path -> (volume, subPath)
+        empties = {}  # emptyDir volume -> its folder
 
         def rewrite(s):
             return PATHS.sub(lambda m: root + m.group(1), s)
 
-        for m in c.get("volumeMounts", []):
-            v = volumes[m["name"]]
-            target = root + m["mountPath"]
-            if "persistentVolumeClaim" in v:
-                if v["persistentVolumeClaim"]["claimName"] != self.claim_name:
-                    raise SystemExit("only the run's claim is mapped")
-                src = os.path.join(self.claim, m.get("subPath", ""))
-                if not os.path.exists(src):
-                    os.makedirs(src)
-            elif "configMap" in v:
-                cm = self.configmaps[v["configMap"]["name"]]
-                src = os.path.join(root, "cm", m["name"])
-                for item in v["configMap"].get("items", []):
-                    path = os.path.join(src, item["path"])
-                    os.makedirs(os.path.dirname(path), exist_ok=True)
-                    data = cm.get("data", {})
-                    with open(path, "w") as fh:
-                        fh.write(rewrite(data[item["key"]]))
-                if "items" not in v["configMap"]:
-                    os.makedirs(src, exist_ok=True)
-                    for k, text in cm.get("data", {}).items():
-                        with open(os.path.join(src, k), "w") as fh:
-                            fh.write(text)
-            else:
-                src = os.path.join(root, "empty", m["name"])
-                os.makedirs(src, exist_ok=True)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            os.symlink(src, target)
-        env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/")}
-        for e in c.get("env", []):
-            if "value" in e:  # $(VAR) of a variable defined before it
-                env[e["name"]] = rewrite(re.sub(
-                    r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)",
-                    lambda m: env.get(m.group(1), m.group(0)), e["value"]))
-            elif "fieldRef" in e["valueFrom"]:
-                env[e["name"]] = fields[e["valueFrom"]["fieldRef"]["fieldPath"]]
-            else:
-                ref = e["valueFrom"]["configMapKeyRef"]
-                env[e["name"]] = rewrite(self.configmap_value(ref["name"],
-                                                              ref["key"]))
-        env.update(env_extra or {})
-        cwd = root + c["workingDir"]
-        os.makedirs(cwd, exist_ok=True)
-        return [rewrite(w) for w in c["command"]], env, cwd, root
+        def mount(c):
+            for m in c.get("volumeMounts", []):
+                what = (m["name"], m.get("subPath", ""))
+                if m["mountPath"] in mounted:
+                    if mounted[m["mountPath"]] != what:
+                        raise SystemExit("two volumes at %s" % m["mountPath"])
+                    continue
+                mounted[m["mountPath"]] = what
+                v = volumes[m["name"]]
+                target = root + m["mountPath"]
+                if "persistentVolumeClaim" in v:
+                    if (v["persistentVolumeClaim"]["claimName"]
+                            != self.claim_name):
+                        raise SystemExit("only the run's claim is mapped")
+                    src = os.path.join(self.claim, m.get("subPath", ""))
+                    if not os.path.exists(src):
+                        os.makedirs(src)
+                elif "configMap" in v:
+                    cm = self.configmaps[v["configMap"]["name"]]
+                    src = os.path.join(root, "cm", m["name"])
+                    # As the kubelet writes it: the files in a time-stamped
+                    # folder, `..data` a link to it, and a link per top-level
+                    # name into `..data`.
+                    stamp = "..2026_01_01_00_00_00.000000001"
+                    for item in v["configMap"].get("items", []):
+                        path = os.path.join(src, stamp, item["path"])
+                        os.makedirs(os.path.dirname(path), exist_ok=True)
+                        data = cm.get("data", {})
+                        with open(path, "w") as fh:
+                            fh.write(rewrite(data[item["key"]]))
+                        top = item["path"].split("/")[0]
+                        if not os.path.lexists(os.path.join(src, top)):
+                            os.symlink(os.path.join("..data", top),
+                                       os.path.join(src, top))
+                    if v["configMap"].get("items"):
+                        os.symlink(stamp, os.path.join(src, "..data"))
+                    if "items" not in v["configMap"]:
+                        os.makedirs(src, exist_ok=True)
+                        for k, text in cm.get("data", {}).items():
+                            with open(os.path.join(src, k), "w") as fh:
+                                fh.write(text)
+                elif m["name"] in empties:
+                    src = empties[m["name"]]
+                else:
+                    os.makedirs(target)
+                    empties[m["name"]] = target
+                    continue
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                os.symlink(src, target)
+
+        def prepare(c):
+            mount(c)
+            env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/")}
+            for e in c.get("env", []):
+                if "value" in e:  # $(VAR) of a variable defined before it
+                    env[e["name"]] = rewrite(re.sub(
+                        r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)",
+                        lambda m: env.get(m.group(1), m.group(0)), e["value"]))
+                elif "fieldRef" in e["valueFrom"]:
+                    env[e["name"]] = fields[
+                        e["valueFrom"]["fieldRef"]["fieldPath"]]
+                else:
+                    ref = e["valueFrom"]["configMapKeyRef"]
+                    env[e["name"]] = rewrite(self.configmap_value(ref["name"],
+                                                                  ref["key"]))
+            env.update(env_extra or {})
+            cwd = root + c.get("workingDir", "/")
+            os.makedirs(cwd, exist_ok=True)
+            return [rewrite(w) for w in c["command"]], env, cwd
+
+        for c in spec.get("initContainers", []):
+            if "command" not in c:
+                raise SystemExit("init container %s is not run by this "
+                                 "harness" % c["name"])
+            argv, env, cwd = prepare(c)
+            if subprocess.run(argv, env=env, cwd=cwd).returncode != 0:
+                raise SystemExit("init container %s failed" % c["name"])
+            self.init_runs += 1
+        (c,) = spec["containers"]
+        argv, env, cwd = prepare(c)
+        return argv, env, cwd, root
 
     def start(self, spec, env_extra=None, fields=None, stderr=None):
         argv, env, cwd, _ = self.pod(spec, env_extra, fields)
@@ -380,6 +433,20 @@ def run_indexed(cluster, job, kill, calls):
     return report
 
 
+def record_outputs(cluster, job, obj):
+    """Where the pods of `job` mount /ml/output/<channel> on the claim."""
+    if isinstance(obj, list):
+        for o in obj:
+            record_outputs(cluster, job, o)
+    elif isinstance(obj, dict):
+        for m in obj.get("volumeMounts", []):
+            if m["mountPath"].startswith("/ml/output/") and "subPath" in m:
+                cluster.outputs.setdefault(job, {})[
+                    m["mountPath"][len("/ml/output/"):]] = m["subPath"]
+        for o in obj.values():
+            record_outputs(cluster, job, o)
+
+
 def main():
     pipec, pipeline, work = sys.argv[1:4]
     kill = "--kill" in sys.argv[4:]
@@ -405,6 +472,7 @@ def main():
         t = templates[task["template"]]
         if "resource" in t:
             job = yaml.safe_load(substitute(t["resource"]["manifest"], params))
+            record_outputs(cluster, job["metadata"]["name"], job)
             if job["kind"] == "ElasticBatchJob":
                 run_elasticbatch(cluster, job, kill,
                                  t["resource"]["successCondition"])
@@ -419,28 +487,46 @@ def main():
                     raise SystemExit("job %s failed" % job["metadata"]["name"])
         else:
             t = json.loads(substitute(json.dumps(t), params))
+            record_outputs(cluster, params["name"], t)
             spec = {"containers": [t["container"]],
                     "volumes": t.get("volumes", [])}
             if cluster.start(spec).wait() != 0:
                 raise SystemExit("task %s failed" % task["name"])
         print("ran", task["name"])
-    # Every output of every step, byte for byte.
+    # Every output of every step, byte for byte: what pipec run has in
+    # ml/output/<channel> against the claim folder the step's pods mount
+    # there. A file on one side only is a difference.
     local = os.path.join(work, "local", "runs", "latest")
     compared = 0
     for dns, step in sorted(cluster.step_names.items()):
         outputs = os.path.join(local, step, "ml", "output")
+        if not os.path.isdir(outputs):
+            continue
         for ch in sorted(os.listdir(outputs)):
-            for root, _, files in os.walk(os.path.join(outputs, ch)):
-                for f in files:
-                    mine = os.path.join(root, f)
-                    rel = os.path.relpath(mine, outputs)
-                    theirs = os.path.join(cluster.claim, "steps", dns, rel)
-                    with open(mine, "rb") as a, open(theirs, "rb") as b:
-                        if a.read() != b.read():
-                            raise SystemExit("%s differs from pipec run's %s"
-                                             % (theirs, mine))
-                    compared += 1
+            top = os.path.join(outputs, ch)
+            at = os.path.join(cluster.claim,
+                              cluster.outputs.get(dns, {}).get(ch, "-"))
+            if not os.path.isdir(at):
+                raise SystemExit("output %s of %s is not mounted from the "
+                                 "claim" % (ch, dns))
+            mine = sorted(os.path.relpath(os.path.join(r, f), top)
+                          for r, _, fs in os.walk(top) for f in fs)
+            theirs = sorted(os.path.relpath(os.path.join(r, f), at)
+                            for r, _, fs in os.walk(at) for f in fs)
+            if mine != theirs:
+                raise SystemExit("output %s of %s: pipec run has %s, the "
+                                 "pods %s" % (ch, dns, mine, theirs))
+            for rel in mine:
+                with open(os.path.join(top, rel), "rb") as a, \
+                        open(os.path.join(at, rel), "rb") as b:
+                    if a.read() != b.read():
+                        raise SystemExit("%s differs from pipec run's %s"
+                                         % (os.path.join(at, rel),
+                                            os.path.join(top, rel)))
+                compared += 1
     print("compared %d output files: equal" % compared)
+    if cluster.init_runs:
+        print("ran %d init containers" % cluster.init_runs)
     if kill and "committed_at_kill" in report:
         at_kill = report.get("committed_at_kill")
         print("committed by pod 1 before the kill:", sorted(at_kill))

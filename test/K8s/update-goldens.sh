@@ -10,7 +10,7 @@ gen() {  # golden-name input-file
   "$pipec" compile --target k8s "$2" -o "$here/Golden/$1.yaml" 2>/dev/null
   echo "wrote test/K8s/Golden/$1.yaml"
 }
-for t in command tensorflow pytorch xgboost elasticbatch mixed; do
+for t in command tensorflow pytorch xgboost elasticbatch mixed artifacts; do
   gen "$t" "$here/Inputs/$t.yaml"
 done
 gen parallel "$root/examples/parallel/pipeline.yaml"

@@ -40,7 +40,7 @@ std::string describe(const LoweredStep& s) {
       << in.single_file << "\n";
   for (const OutputData& out : s.outputs)
     o << "output " << out.channel << " " << int(out.type) << " " << out.path
-      << " " << out.target << "\n";
+      << " " << out.target << " " << out.own_tree << "\n";
   o << "code " << s.code << " " << s.code_is_url << "\n";
   if (s.task) {
     o << "task " << s.task->entry_script << " " << s.task->input_path << " "

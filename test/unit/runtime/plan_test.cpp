@@ -285,6 +285,44 @@ TEST(Layout, IsTheLoweringsLayout) {
   EXPECT_EQ(outputs->target, "../artifacts/outputs");
 }
 
+// A target that lowers without the layout (the k8s backend) and makes it
+// for some steps after gets the same entries; a default output a later step
+// reads is marked as a folder of the step's own tree.
+TEST(Layout, MadeAfterTheLoweringIsTheSame) {
+  AzurePlanned p(kConda);
+  ASSERT_TRUE(p.plan);
+  ir::FlatPipeline flat = ir::flatten(*p.module->root, {});
+  ir::DiagnosticEngine& diags = p.session.diags();
+  lowering::LoweringOptions with, without;
+  without.layout = false;
+  for (std::size_t i = 0; i < flat.steps.size(); ++i) {
+    lowering::LoweredStep a = lowering::lowerStep(flat, i, "/ml", with, diags);
+    lowering::LoweredStep b =
+        lowering::lowerStep(flat, i, "/ml", without, diags);
+    ASSERT_FALSE(a.layout.empty());
+    EXPECT_TRUE(b.layout.empty());
+    std::vector<lowering::LayoutEntry> later;
+    lowering::stepLayoutTo(flat, b, later);
+    ASSERT_EQ(later.size(), a.layout.size());
+    for (std::size_t k = 0; k < later.size(); ++k) {
+      EXPECT_EQ(later[k].kind, a.layout[k].kind) << a.layout[k].path;
+      EXPECT_EQ(later[k].path, a.layout[k].path);
+      EXPECT_EQ(later[k].target, a.layout[k].target) << a.layout[k].path;
+      EXPECT_EQ(later[k].make_target, a.layout[k].make_target);
+      EXPECT_EQ(later[k].after_code, a.layout[k].after_code);
+    }
+  }
+  lowering::LoweredStep write =
+      lowering::lowerStep(flat, 0, "/ml", without, diags);
+  ASSERT_EQ(write.outputs.size(), 2u);
+  EXPECT_FALSE(write.outputs[0].own_tree);  // greeting
+  EXPECT_TRUE(write.outputs[1].own_tree);   // artifacts, read by `read`
+  EXPECT_EQ(write.outputs[1].target,
+            lowering::defaultOutputDir("/ml", "artifacts"));
+  EXPECT_EQ(write.outputs[1].target, "/ml/artifacts/outputs");
+  EXPECT_EQ(lowering::defaultOutputDir("/ml", "default"), "/ml/artifacts");
+}
+
 TEST(Plan, InputOfOneStepFromTheCommandLine) {
   ir::FlattenOptions fo;
   fo.step_inputs["read"]["text"] = "/v/local.txt";

@@ -1,0 +1,2 @@
+echo own > outputs/o.txt
+echo mine > logs/mine.txt

@@ -1,0 +1,1 @@
+greet() { echo "$1 by $(basename "$PWD")"; }
