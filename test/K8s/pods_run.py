@@ -34,6 +34,7 @@ the held shard goes to another worker, and every shard runs exactly once.
 
 Usage: pods_run.py PIPEC PIPELINE WORKDIR [--kill]
 """
+import base64
 import http.server
 import json
 import os
@@ -163,8 +164,13 @@ class Cluster:
                         path = os.path.join(src, stamp, item["path"])
                         os.makedirs(os.path.dirname(path), exist_ok=True)
                         data = cm.get("data", {})
-                        with open(path, "w") as fh:
-                            fh.write(rewrite(data[item["key"]]))
+                        if item["key"] in data:
+                            with open(path, "w") as fh:
+                                fh.write(rewrite(data[item["key"]]))
+                        else:
+                            with open(path, "wb") as fh:
+                                fh.write(base64.b64decode(
+                                    cm["binaryData"][item["key"]]))
                         top = item["path"].split("/")[0]
                         if not os.path.lexists(os.path.join(src, top)):
                             os.symlink(os.path.join("..data", top),
