@@ -23,8 +23,8 @@ writing the target adds to checking, at most 0.5x the check time.
 With --target all: `pipec check`, `pipec compile --target k8s` and
 `pipec compile --target sh` on the 10,000-step pipeline in interleaved
 rounds, each target's time and what it adds to the check as a fraction of
-the check time (bar for k8s and sh: at most 0.5; azureml shown beside
-them, without a bar).
+the check time (bar: at most 0.5 for each, the k8s and sh verdicts
+printed apart from azureml's).
 
 Usage: run.py [--build DIR] [--repeat N] [--sizes 1000,10000]
               [--target k8s|sh|azureml|all]
@@ -175,16 +175,21 @@ def bench_targets(pipec, repeat, steps=10000):
     print(f"{'check':>16} {check:>8.3f} {best['check'][1]:>8.3f} "
           f"{1:>8.2f} {'':>6} {'':>7}")
     ok = True
+    azure_ok = True
     for t in ("k8s", "sh", "azureml"):
         cpu, wall = best[t]
         extra = (cpu - check) / check
-        # The bar is the k8s and sh targets' (azureml has none: shown).
-        if t != "azureml":
+        # k8s and sh: the issues' bar; azureml: this benchmark's own.
+        if t == "azureml":
+            azure_ok = extra <= 0.5
+        else:
             ok = ok and extra <= 0.5
         print(f"{'--target ' + t:>16} {cpu:>8.3f} {wall:>8.3f} "
               f"{cpu / check:>8.2f} {extra:>6.2f} {sizes[t] / 1e6:>7.1f}")
-    print("adds = (target - check) / check, CPU time; bar: at most 0.50 for "
-          "k8s and sh (none for azureml):", "met" if ok else "NOT met")
+    print("adds = (target - check) / check, CPU time; bar: at most 0.50. "
+          "k8s and sh:", "met" if ok else "NOT met", "| azureml:",
+          "met" if azure_ok else "NOT met")
+    ok = ok and azure_ok
     return 0 if ok else 1
 
 
