@@ -8,6 +8,7 @@ namespace pipec::runtime::parallel {
 llvm::StringRef harnessSource();
 llvm::StringRef tablesSource();
 llvm::StringRef shParallelSource();
+llvm::StringRef splitSource();
 }  // namespace pipec::runtime::parallel
 
 namespace pipec::backends::sh {
@@ -339,6 +340,7 @@ std::string harnessFunction() {
       {"pipec_harness.py", runtime::parallel::harnessSource()},
       {"pipec_tables.py", runtime::parallel::tablesSource()},
       {"pipec_sh_parallel.py", runtime::parallel::shParallelSource()},
+      {"pipec_split.py", runtime::parallel::splitSource()},
   };
   // A delimiter that is no line of any file.
   std::string delim = "PIPEC_PY";

@@ -17,6 +17,9 @@ llvm::StringRef elasticBatchClientSource();
 /// stdlib/harness/pipec_aimaster.py: the AIMaster pod of an ElasticBatchJob
 /// on Kubernetes (backends/k8s).
 llvm::StringRef aimasterSource();
+/// stdlib/harness/pipec_split.py: the engine's mini-batches made in Python,
+/// for the targets that cannot call pipec (sh, Kubernetes pods).
+llvm::StringRef splitSource();
 
 /// Writes the Python modules (pipec_harness.py, pipec_tables.py,
 /// pipec_elasticbatch.py) into `dir`, leaving files that are already

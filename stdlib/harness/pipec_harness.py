@@ -328,224 +328,58 @@ def main():
 
 # --- Indexed mode: a parallel step on Kubernetes (backends/k8s) -------------
 # `--indexed CONFIG` is pod JOB_COMPLETION_INDEX=i of N (an Indexed Job): it
-# splits the input as every pod does (the same list everywhere), takes
+# splits the input with pipec_split.py as every pod does (the engine's
+# mini-batches, the same list everywhere: files, folders and tables with
+# partition_keys, MLTable files with every transformation pipec run
+# applies; partition files in a scratch folder of the pod), takes
 # mini-batches i, i+N, i+2N, ..., skips those already committed, and runs
-# the rest in `per_instance` processes (`--indexed-worker CONFIG J`), each
-# committing every mini-batch on the shared volume (written, synced,
-# renamed). `--gather CONFIG` checks that every mini-batch was committed,
+# the rest in `per_instance` processes (`--indexed-worker CONFIG J PER
+# LISTING`, LISTING the pod's split), each committing every mini-batch on
+# the shared volume (written, synced, renamed). `--gather CONFIG` checks that every mini-batch was committed,
 # applies the error thresholds and writes append_row_to in mini-batch order.
 # Commits live under state_dir/<key>, the key a hash of the mini-batches,
 # the entry script and the program arguments, so a run over other data
 # never reuses them.
 
-_ROW_END = None
-
-
-def _table_specs(path):
-    """The files of a table input: (file, fmt, sep, header mode, encoding)."""
-    import glob
-    import json
-
-    def by_ext(f, sep=None, header="each", enc="utf-8"):
-        low = f.lower()
-        if low.endswith(".jsonl") or low.endswith(".json"):
-            return (f, "jsonl", None, "none", enc)
-        return (f, "csv", sep or ("\t" if low.endswith(".tsv") else ","),
-                header, enc)
-
-    if os.path.isfile(path):
-        return [by_ext(path)]
-    mltable = os.path.join(path, "MLTable")
-    if not os.path.isfile(mltable):
-        return [by_ext(os.path.join(path, n)) for n in sorted(os.listdir(path))
-                if n.lower().endswith((".csv", ".tsv", ".jsonl"))]
-    doc = _load_mltable(mltable)
-    files = []
-    for p in doc.get("paths") or []:
-        for kind in ("file", "folder", "pattern"):
-            if kind not in p:
-                continue
-            where = os.path.normpath(os.path.join(path, p[kind]))
-            if kind == "file":
-                files.append(where)
-            elif kind == "folder":
-                files += sorted(os.path.join(where, n)
-                                for n in os.listdir(where)
-                                if os.path.isfile(os.path.join(where, n)))
-            else:
-                files += sorted(glob.glob(where, recursive=True))
-    fmt, sep, header, enc = "csv", ",", "each", "utf-8"
-    for t in doc.get("transformations") or []:
-        if "read_json_lines" in t:
-            fmt, header = "jsonl", "none"
-            enc = (t["read_json_lines"] or {}).get("encoding", enc)
-        if "read_delimited" in t:
-            a = t["read_delimited"] or {}
-            sep = a.get("delimiter", sep)
-            h = a.get("header", "all_files_same_headers")
-            header = {"no_header": "none", "from_first_file": "first"}.get(
-                h, "each")
-            enc = a.get("encoding", enc)
-    enc = {"utf8": "utf-8", "ascii": "ascii", "latin1": "latin-1",
-           "iso88591": "latin-1"}.get(str(enc).lower(), enc)
-    return [(f, fmt, sep if fmt == "csv" else None, header, enc)
-            for f in files]
-
-
-def _transformation_names(doc):
-    return [t if isinstance(t, str) else next(iter(t), "")
-            for t in (doc.get("transformations") or [])]
-
-
-def _load_mltable(mltable):
-    """The MLTable file `mltable` as a dict. Only the read transformations
-    are applied on Kubernetes: any other one (skip, take, columns from the
-    paths, ...) stops the step here rather than be ignored."""
-    import json
-
-    with open(mltable, encoding="utf-8") as fh:
-        text = fh.read()
-    try:
-        import yaml
-
-        doc = yaml.safe_load(text)
-    except ImportError:
-        try:
-            doc = json.loads(text)
-        except ValueError:
-            raise RuntimeError(
-                "reading the MLTable file %s needs PyYAML in the image "
-                "(pip install pyyaml), or write it as JSON" % mltable)
-    if not isinstance(doc, dict):
-        raise RuntimeError("the MLTable file %s is not a mapping" % mltable)
-    for name in _transformation_names(doc):
-        if name not in ("read_delimited", "read_json_lines"):
-            raise RuntimeError(
-                "the MLTable file %s asks for the transformation '%s', which "
-                "a parallel step on Kubernetes does not apply yet; run the "
-                "step with pipec run, or apply it to the data first"
-                % (mltable, name))
-    return doc
-
-
-def _lists_files_only(path):
-    """True when `path` is an MLTable folder without read_delimited or
-    read_json_lines: a list of files, never read as text."""
-    mltable = os.path.join(path, "MLTable")
-    if not os.path.isfile(mltable):
-        return False
-    names = _transformation_names(_load_mltable(mltable))
-    return "read_delimited" not in names and "read_json_lines" not in names
-
-
-def _rows(data, start, quotes):
-    """(begin, end, blank) of each row of `data` from `start`; rows end at
-    LF, CRLF or a lone CR (outside double quotes when `quotes`)."""
-    import re
-
-    global _ROW_END
-    if _ROW_END is None:
-        _ROW_END = re.compile(rb'"|\r\n|\r|\n')
-    pos, begin, inside = start, start, False
-    for m in _ROW_END.finditer(data, start):
-        if m.group() == b'"':
-            inside = quotes and not inside
-            continue
-        if inside:
-            continue
-        end = m.end()
-        yield begin, end, not data[begin:m.start()].strip(b" \t")
-        begin = end
-        pos = end
-    if pos < len(data) and begin < len(data):
-        yield begin, len(data), not data[begin:].strip(b" \t")
-
-
-def split_input(cfg):
+def split_input(cfg, scratch=None):
     """Every mini-batch of the step, in order, as the payloads the worker
-    loop takes (the same list in every pod)."""
-    settings = cfg["settings"]
-    size = max(1, int(settings["mini_batch_size"]))
-    path = cfg["input_path"]
-    if settings.get("partition_keys"):
-        raise RuntimeError("partition_keys are not supported on Kubernetes "
-                           "yet; run the step with pipec run")
-    batches = []
-    files_only = cfg["input_kind"] == "table" and _lists_files_only(path)
-    if files_only or cfg["input_kind"] != "table":
-        by_size = settings["batch_by"] == "size"
-        if files_only:
-            # An MLTable without a read transformation is a list of files:
-            # mini_batch_files per mini-batch (0: up to mini_batch_size
-            # bytes of files), never read as text.
-            names = [spec[0] for spec in _table_specs(path)]
-            size = int(settings.get("mini_batch_files", 10)) or size
-            by_size = not settings.get("mini_batch_files", 10)
-        elif os.path.isfile(path):
-            names = [path]
-        else:
-            names = []
-            for root, dirs, files in os.walk(path):
-                dirs.sort()
-                names += [os.path.join(root, f) for f in files]
-            names.sort(key=lambda n: os.fsencode(os.path.relpath(n, path)))
-        if by_size:
-            cur, total = [], 0
-            for n in names:
-                cur.append(n)
-                total += os.path.getsize(n)
-                if total >= size:
-                    batches.append(cur)
-                    cur, total = [], 0
-            if cur:
-                batches.append(cur)
-        else:
-            batches = [names[i:i + size] for i in range(0, len(names), size)]
-        return batches
-    header_text = None
-    for n, (f, fmt, sep, header, enc) in enumerate(_table_specs(path)):
-        with open(f, "rb") as fh:
-            data = fh.read()
-        start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-        rows = _rows(data, start, fmt == "csv")
-        h = None
-        if fmt == "csv" and (header == "each" or
-                             (header == "first" and n == 0)):
-            for b, e, blank in rows:
-                h = data[b:e].decode(enc).rstrip("\r\n") + "\n"
-                break
-            if header == "first":
-                header_text = h
-        elif fmt == "csv" and header == "first":
-            h = header_text
-        begin, count, used = None, 0, 0
-        for b, e, blank in rows:
-            if begin is None:
-                begin = b
-            if not blank:
-                count += 1
-            used = e - begin
-            full = used >= size if settings["batch_by"] == "size" else (
-                count >= size)
-            if full:
-                batches.append({"f": f, "b": begin, "e": e, "n": count,
-                                "fmt": fmt, "sep": sep, "h": h, "enc": enc})
-                begin, count = None, 0
-        if begin is not None and count:
-            batches.append({"f": f, "b": begin, "e": len(data), "n": count,
-                            "fmt": fmt, "sep": sep, "h": h, "enc": enc})
-    return batches
+    loop takes (the same list in every pod): pipec_split's, the engine's
+    own. Partition files go under `scratch` (a temporary folder when
+    None). Raises pipec_split.SplitError in the engine's words."""
+    return [p for p, _ in _split(cfg, scratch)]
 
 
-def _commit_dir(cfg, batches):
+def _split(cfg, scratch=None):
+    """[(payload, items)] of pipec_split."""
+    import tempfile
+
+    from pipec_split import split
+
+    if scratch is None:
+        scratch = tempfile.mkdtemp(prefix="pipec-split-")
+    made, _ = split(cfg["input_path"], cfg["input_kind"], cfg["settings"],
+                    scratch)
+    return made
+
+
+def _commit_dir(cfg, made, scratch):
     import hashlib
     import json
 
-    # Paths relative to the input: the key is the data's, not the mount's.
+    # Paths relative to the input (and the pod's scratch folder, where
+    # partition files are): the key is the data's, not the mount's; the
+    # partition files' bytes are part of it.
     h = hashlib.sha256()
-    h.update(json.dumps([cfg["entry_script"], cfg["program_arguments"],
-                         batches], sort_keys=True).replace(
-                             json.dumps(cfg["input_path"])[1:-1], "").encode())
+    text = json.dumps([cfg["entry_script"], cfg["program_arguments"], made],
+                      sort_keys=True)
+    for where in (cfg["input_path"], scratch):
+        text = text.replace(json.dumps(where)[1:-1], "")
+    h.update(text.encode())
+    mount = cfg["input_path"].encode("utf-8", "surrogateescape")
+    for p, _ in made:
+        if isinstance(p, dict) and "pk" in p and "f" in p:
+            with open(p["f"], "rb") as fh:
+                h.update(hashlib.sha256(fh.read().replace(mount, b"")).digest())
     return os.path.join(cfg["state_dir"], h.hexdigest()[:16])
 
 
@@ -571,44 +405,67 @@ def _load_cfg(path):
 
 
 def indexed_pod(cfg_path):
-    """One pod of the Indexed Job: its processes over its mini-batches."""
+    """One pod of the Indexed Job: splits the input once (into a scratch
+    folder of the pod), then its processes run its mini-batches."""
+    import json
+    import shutil
     import subprocess
+    import tempfile
+
+    from pipec_split import SplitError
 
     cfg = _load_cfg(cfg_path)
     index = int(os.environ.get("JOB_COMPLETION_INDEX", "0"))
-    batches = split_input(cfg)
-    state = _commit_dir(cfg, batches)
-    for d in ("done", "failed"):
-        os.makedirs(os.path.join(state, d), exist_ok=True)
-    # What the gather reads instead of the input, which it does not mount.
-    _write_atomic(os.path.join(state, "count"), b"%d\n" % len(batches))
-    _write_atomic(os.path.join(cfg["state_dir"], "current"),
-                  os.path.basename(state).encode())
-    n = max(1, int(cfg["instance_count"]))
-    left = [k for k in range(index, len(batches), n)
-            if not _committed(state, k)]
-    sys.stderr.write("pod %d of %d: %d mini-batches of %d left\n"
-                     % (index, n, len(left), len(batches)))
-    if not left:
-        return 0
-    per = max(1, int(cfg["per_instance"]))
-    procs = [subprocess.Popen([sys.executable, os.path.abspath(__file__),
-                               "--indexed-worker", cfg_path, str(j),
-                               str(per)]) for j in range(per)]
-    codes = [p.wait() for p in procs]
-    return 0 if all(c == 0 for c in codes) else 3
+    scratch = tempfile.mkdtemp(prefix="pipec-split-")
+    try:
+        try:
+            made = _split(cfg, scratch)
+        except SplitError as e:
+            sys.stderr.write("the parallel step failed: %s.\n"
+                             % str(e).rstrip("."))
+            return 1
+        state = _commit_dir(cfg, made, scratch)
+        for d in ("done", "failed"):
+            os.makedirs(os.path.join(state, d), exist_ok=True)
+        # What the gather reads instead of the input, which it does not
+        # mount.
+        _write_atomic(os.path.join(state, "count"), b"%d\n" % len(made))
+        _write_atomic(os.path.join(cfg["state_dir"], "current"),
+                      os.path.basename(state).encode())
+        n = max(1, int(cfg["instance_count"]))
+        left = [k for k in range(index, len(made), n)
+                if not _committed(state, k)]
+        sys.stderr.write("pod %d of %d: %d mini-batches of %d left\n"
+                         % (index, n, len(left), len(made)))
+        if not left:
+            return 0
+        listing = os.path.join(scratch, "batches.json")
+        with open(listing, "w", encoding="utf-8") as fh:
+            json.dump({"state": state, "batches": made}, fh)
+        per = max(1, int(cfg["per_instance"]))
+        procs = [subprocess.Popen([sys.executable, os.path.abspath(__file__),
+                                   "--indexed-worker", cfg_path, str(j),
+                                   str(per), listing]) for j in range(per)]
+        codes = [p.wait() for p in procs]
+        return 0 if all(c == 0 for c in codes) else 3
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
-def indexed_worker(cfg_path, j, per):
+def indexed_worker(cfg_path, j, per, listing):
     """Process j of `per` in a pod: runs its share of the pod's mini-batches
-    and commits each."""
+    (`listing`: what the pod split) and commits each."""
+    import json
     import traceback
 
     cfg = _load_cfg(cfg_path)
     index = int(os.environ.get("JOB_COMPLETION_INDEX", "0"))
     n = max(1, int(cfg["instance_count"]))
-    batches = split_input(cfg)
-    state = _commit_dir(cfg, batches)
+    with open(listing, encoding="utf-8") as fh:
+        split = json.load(fh)
+    state = split["state"]
+    batches = [p for p, _ in split["batches"]]
+    items = [k for _, k in split["batches"]]
     # The pod's mini-batches dealt in a fixed order, so that what a process
     # takes never depends on what the others committed before it started.
     mine = [k for k in list(range(index, len(batches), n))[j::per]
@@ -634,8 +491,7 @@ def indexed_worker(cfg_path, j, per):
                 text = traceback.format_exc()
                 sys.stderr.write("mini-batch %d failed:\n%s" % (k, text))
                 if attempt + 1 == tries:
-                    given = len(batches[k]) if isinstance(batches[k], list) \
-                        else batches[k]["n"]
+                    given = items[k]
                     _write_atomic(os.path.join(state, "failed", str(k)),
                                   b"%d\n" % given + text.encode("utf-8",
                                                                  "replace"))
@@ -701,9 +557,9 @@ def gather(cfg_path):
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--indexed":
         sys.exit(indexed_pod(sys.argv[2]))
-    if len(sys.argv) > 4 and sys.argv[1] == "--indexed-worker":
+    if len(sys.argv) > 5 and sys.argv[1] == "--indexed-worker":
         sys.exit(indexed_worker(sys.argv[2], int(sys.argv[3]),
-                                int(sys.argv[4])))
+                                int(sys.argv[4]), sys.argv[5]))
     if len(sys.argv) > 2 and sys.argv[1] == "--gather":
         sys.exit(gather(sys.argv[2]))
     main()

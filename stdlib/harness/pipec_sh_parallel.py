@@ -4,10 +4,13 @@
 # gathers append_row_to in mini-batch order.
 #
 # Run as `python3 pipec_sh_parallel.py SPEC.json RUN_DIR` from the step's
-# working folder with the step's environment. Standard library only (PyYAML
-# for MLTable files). What it does not do that the engine does: per
-# mini-batch timeouts, resume, partition_keys, UTF-16/32 tables, the
-# progress and resource logs; it says so and fails where the input needs one.
+# working folder with the step's environment. Standard library only. The
+# mini-batches are pipec_split.py's, the engine's own (files, folders with
+# partition_keys, tables of every encoding, MLTable files with every
+# transformation pipec run applies, partition_keys over tables); what the
+# engine refuses is refused in its words. What it does not do that the
+# engine does: per mini-batch timeouts, resume, the progress and resource
+# logs.
 import json
 import os
 import select
@@ -15,244 +18,6 @@ import sys
 import tempfile
 
 RUN = "\x01PIPEC_RUN\x01"
-TABLE_EXT = (".jsonl", ".ndjson", ".json", ".csv", ".tsv")
-
-
-class Failure(Exception):
-    pass
-
-
-def listed(root):
-    """Files under root, relative, in byte order (links followed, a link
-    back into the walk skipped), as the engine lists them."""
-    import stat as st_mod
-
-    out = []
-    above = set()
-
-    def walk(path, rel):
-        st = os.stat(path)
-        key = (st.st_dev, st.st_ino)
-        if key in above:
-            return
-        above.add(key)
-        for name in os.listdir(path):
-            full = os.path.join(path, name)
-            try:
-                st = os.stat(full)
-            except OSError:
-                continue  # a dangling link
-            if st_mod.S_ISREG(st.st_mode):
-                out.append(os.fsencode(rel + name))
-            elif st_mod.S_ISDIR(st.st_mode):
-                walk(full, rel + name + "/")
-        above.discard(key)
-
-    walk(root, "")
-    out.sort()
-    return [os.fsdecode(p) for p in out]
-
-
-def table_file(path, rel):
-    low = path.lower()
-    return {"path": path, "rel": rel,
-            "jsonl": low.endswith((".jsonl", ".ndjson", ".json")),
-            "sep": "\t" if low.endswith(".tsv") else ",", "header": "each",
-            "enc": None}
-
-
-def read_mltable(folder):
-    try:
-        import yaml
-    except ImportError:
-        raise Failure("reading %s/MLTable needs PyYAML (python3-yaml)"
-                      % folder)
-    with open(os.path.join(folder, "MLTable"), encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh)
-    proto = {}
-    for step in doc.get("transformations") or []:
-        name, args = (step, {}) if isinstance(step, str) else next(
-            iter(step.items()))
-        args = args or {}
-        if name == "read_delimited":
-            proto["jsonl"] = False
-            d = str(args.get("delimiter", ",") or ",")
-            proto["sep"] = "\t" if d in ("\\t", "tab") else d
-            h = args.get("header") or "all_files_same_headers"
-            proto["header"] = {"from_first_file": "first",
-                               "no_header": "none"}.get(h, "each")
-        elif name == "read_json_lines":
-            proto["jsonl"] = True
-        else:
-            raise Failure("transformation '%s' is not supported" % name)
-        if args.get("encoding"):
-            proto["enc"] = str(args["encoding"])
-    files = []
-    for entry in doc.get("paths") or []:
-        kind, where = next(iter(entry.items()))
-        rel = where
-        while rel.startswith("./"):
-            rel = rel[2:]
-        full = rel if os.path.isabs(rel) else os.path.join(folder, rel)
-        found = []
-        if kind == "pattern":
-            import fnmatch
-
-            found = [table_file(os.path.join(folder, r), r)
-                     for r in listed(folder)
-                     if os.path.basename(r) != "MLTable"
-                     and fnmatch.fnmatchcase(r, rel)]
-        elif os.path.isdir(full):
-            found = [table_file(os.path.join(full, r), rel + "/" + r)
-                     for r in listed(full) if os.path.basename(r) != "MLTable"]
-        else:
-            found = [table_file(full, rel)]
-        for t in found:
-            t.update({k: v for k, v in proto.items()})
-            files.append(t)
-    return files
-
-
-def mltable_file_list(path):
-    """The files of an MLTable that only lists paths (no read_delimited,
-    no read_json_lines): run() gets their paths. None for anything else."""
-    folder = path.rstrip("/") or "/"
-    if not os.path.isfile(os.path.join(folder, "MLTable")):
-        return None
-    try:
-        import yaml
-    except ImportError:
-        raise Failure("reading %s/MLTable needs PyYAML (python3-yaml)"
-                      % folder)
-    with open(os.path.join(folder, "MLTable"), encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh) or {}
-    names = [step if isinstance(step, str) else next(iter(step))
-             for step in doc.get("transformations") or []]
-    if "read_delimited" in names or "read_json_lines" in names:
-        return None
-    return [t["path"] for t in read_mltable(folder)]
-
-
-def file_list_batches(names, count, size):
-    """`count` files per mini-batch, or (count 0) files up to `size`
-    bytes."""
-    if count:
-        for i in range(0, len(names), count):
-            yield names[i:i + count]
-        return
-    cur, total = [], 0
-    for n in names:
-        cur.append(n)
-        total += os.path.getsize(n)
-        if total >= size:
-            yield cur
-            cur, total = [], 0
-    if cur:
-        yield cur
-
-
-def table_files(path):
-    folder = path.rstrip("/") or "/"
-    if not os.path.isdir(folder):
-        return [table_file(path, os.path.basename(path))]
-    if os.path.exists(os.path.join(folder, "MLTable")):
-        return read_mltable(folder)
-    return [table_file(os.path.join(folder, r), r) for r in listed(folder)
-            if r.lower().endswith(TABLE_EXT)
-            and os.path.basename(r) != "MLTable"]
-
-
-CODECS = {"utf8": "utf-8", "utf-8": "utf-8", "ascii": "ascii",
-          "latin1": "latin-1", "latin-1": "latin-1", "iso88591": "latin-1",
-          "iso-8859-1": "latin-1", "windows1252": "cp1252",
-          "cp1252": "cp1252", "windows-1252": "cp1252"}
-
-
-def rows(data, start, quotes):
-    """(begin, end, blank) of each row of data from start: rows end at LF,
-    CRLF or a lone CR (outside double quotes when quotes)."""
-    n = len(data)
-    i = start
-    while i < n:
-        begin = i
-        inq = False
-        while i < n:
-            c = data[i]
-            if c == 0x22 and quotes:
-                inq = not inq
-            elif (c == 0x0A or c == 0x0D) and not inq:
-                break
-            i += 1
-        body_end = i
-        if i < n:
-            i += 2 if data[i] == 0x0D and i + 1 < n and data[i + 1] == 0x0A \
-                else 1
-        yield begin, i, body_end
-
-
-def table_batches(path, size):
-    for t in table_files(path):
-        with open(t["path"], "rb") as fh:
-            data = fh.read()
-        if data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff") or \
-                data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            raise Failure("table '%s' is UTF-16/32 text, which the sh target "
-                          "does not split; run it with 'pipec run'" % t["path"])
-        start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-        enc = t["enc"]
-        codec = "utf-8" if enc is None else CODECS.get(
-            enc.lower().replace("_", ""), None)
-        if codec is None:
-            raise Failure("table '%s': encoding '%s' is not supported by the "
-                          "sh target" % (t["path"], enc))
-        sep = t["sep"].encode("latin-1")
-        it = rows(data, start, not t["jsonl"])
-        header = None
-        has_header = not t["jsonl"] and t["header"] != "none"
-        if has_header and t["header"] == "first":
-            raise Failure("header: from_first_file is not supported by the sh "
-                          "target; run the step with 'pipec run'")
-        if has_header:
-            for b, e, body in it:
-                header = data[b:body].decode(codec) + "\n"
-                break
-        pending = []
-        for b, e, body in it:
-            pending.append((b, e, body))
-            if pending[-1][1] - pending[0][0] >= size:
-                yield slice_of(t, data, pending, header, has_header, codec,
-                               sep)
-                pending = []
-        if pending:
-            yield slice_of(t, data, pending, header, has_header, codec, sep)
-
-
-def slice_of(t, data, rs, header, has_header, codec, sep):
-    items = 0
-    for b, e, body in rs:
-        line = data[b:body]
-        if line.strip(b" \t".replace(sep, b"")):
-            items += 1
-    if items == 0:
-        return None
-    p = {"f": t["path"], "b": rs[0][0], "e": rs[-1][1], "n": items,
-         "fmt": "jsonl" if t["jsonl"] else "csv"}
-    if not t["jsonl"]:
-        p["sep"] = t["sep"]
-        p["h"] = header if has_header else None
-    p["enc"] = codec
-    return p
-
-
-def folder_batches(path, per_batch):
-    root = path.rstrip("/") or "/"
-    if not os.path.isdir(root):
-        yield [path]
-        return
-    names = listed(root)
-    per_batch = max(1, per_batch)
-    for i in range(0, len(names), per_batch):
-        yield [root + "/" + n for n in names[i:i + per_batch]]
 
 
 class Worker:
@@ -332,6 +97,7 @@ def main():
     result_path = os.path.join(logs, "job_result.txt")
 
     def finish(sentence, code, warning=""):
+        os.makedirs(logs, exist_ok=True)
         with open(result_path, "w", encoding="utf-8") as fh:
             fh.write(sentence + "\n")
             if warning:
@@ -339,26 +105,19 @@ def main():
         print(sentence, flush=True)
         return code
 
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from pipec_split import SplitError, split
+
     try:
-        if st.get("partition_keys"):
-            raise Failure("partition_keys is not supported by the sh target; "
-                          "run the step with 'pipec run'")
-        table = spec["input_type"] == "table"
-        listed_files = mltable_file_list(spec["input_path"]) if table \
-            else None
-        if listed_files is not None:
-            table = False  # run() gets file paths
-            batches = list(file_list_batches(
-                listed_files, st.get("mini_batch_files", 10),
-                max(1, st["mini_batch_size"])))
-        elif table:
-            batches = [p for p in table_batches(spec["input_path"],
-                                                st["mini_batch_size"]) if p]
-        else:
-            batches = list(folder_batches(spec["input_path"],
-                                          st["mini_batch_size"]))
-    except (Failure, OSError) as e:
+        made, kind = split(spec["input_path"], spec["input_type"], st,
+                           os.path.join(spec["state_dir"], "scratch"))
+    except SplitError as e:
         return finish("Step '%s' failed: %s." % (name, str(e).rstrip(".")), 1)
+    except OSError as e:
+        return finish("Step '%s' failed: %s." % (name, e), 1)
+    batches = [p for p, _ in made]
+    items = [n for _, n in made]
+    table = kind == "table"
 
     harness_dir = os.path.join(spec["state_dir"], "harness")
     os.makedirs(os.path.join(logs, "workers"), exist_ok=True)
@@ -407,8 +166,7 @@ def main():
             queue.append(b)
             return
         failed_batches += 1
-        failed_items += len(batches[b]) if isinstance(batches[b], list) \
-            else batches[b]["n"]
+        failed_items += items[b]
         done += 1
 
     workers = [start(i) for i in range(count)] if batches else []

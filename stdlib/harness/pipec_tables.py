@@ -2,7 +2,8 @@
 # user's code receives them: a pandas DataFrame, or a list of dict rows when
 # pandas cannot be imported. Standard library only.
 #
-# A slice (JSON from the engine): {"f": file, "b": begin, "e": end,
+# A slice (JSON from the engine, or from pipec_split.py on the targets that
+# cannot call it): {"f": file, "b": begin, "e": end,
 # "n": rows, "fmt": "csv" | "jsonl", "sep": delimiter, "h": header line
 # (UTF-8 text) or null, "enc": Python codec of the bytes (never a byte order
 # mark among them), optionally "pk": {"k": [keys], "v": [values]}, and

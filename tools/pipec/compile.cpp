@@ -344,6 +344,7 @@ int runCompile(const Args& args) {
       k8s.harness = {
           {"pipec_harness.py", runtime::parallel::harnessSource().str()},
           {"pipec_tables.py", runtime::parallel::tablesSource().str()},
+          {"pipec_split.py", runtime::parallel::splitSource().str()},
           {"pipec_elasticbatch.py",
            runtime::parallel::elasticBatchClientSource().str()},
           {"pipec_aimaster.py", runtime::parallel::aimasterSource().str()}};
