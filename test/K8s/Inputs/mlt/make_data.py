@@ -123,3 +123,11 @@ transformations:
   - take_random_sample: {probability: 0.7, seed: 3}
   - take: 8
 """)
+
+# A folder of Hive-style `Key=value` folders, for a folder input with
+# partition_keys: one mini-batch per run of files with equal keys.
+for s in (1, 2):
+    for b in ("a", "b"):
+        for k in range(1 + s):
+            write("keyed/Store=%d/Brand=%s/part-%d.txt" % (s, b, k),
+                  "%d%s%d\n" % (s, b, k))
