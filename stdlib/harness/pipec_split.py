@@ -1024,9 +1024,13 @@ def rows(f):
     """(begin, end, eol, blank, bytes) of each row of `f` after its byte
     order mark: the engine's RowScanner (rows end at LF, CRLF or a lone CR,
     outside double quotes in CSV)."""
+    import mmap
+
     try:
         with open(f.path, "rb") as fh:
-            data = fh.read()
+            # Mapped, not read: pages the scan left can go again.
+            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) \
+                if os.fstat(fh.fileno()).st_size else b""
     except OSError as e:
         raise SplitError("cannot read the input '%s': %s" % (f.path,
                                                               e.strerror))
@@ -1296,7 +1300,7 @@ def _text(b):
     return b.decode("utf-8", "surrogateescape")
 
 
-def partition_batches(files, keys, scratch, table):
+def partition_batches(files, keys, scratch, table, memory=8 << 20):
     """PartitionSource: one mini-batch per key tuple, in the order the
     tuples first appear; the rows are written to part files under
     scratch/partitions (UTF-8, or ASCII), as the engine writes them."""
@@ -1315,6 +1319,27 @@ def partition_batches(files, keys, scratch, table):
     path_columns = [c[0] for c in table.path_columns()] if table else []
     header = out_header = b""
     ids, tuples, parts, counts = {}, [], [], []
+    written = set()
+    buffered = [0]
+
+    def part_path(i):
+        return os.path.join(folder, "%d.%s" % (
+            i, "jsonl" if proto.json_lines else "csv"))
+
+    def flush():
+        # As the engine: rows held up to `memory` bytes, then appended to
+        # their part files, the first write of a part with the header.
+        for i, chunks in enumerate(parts):
+            if not chunks:
+                continue
+            with open(part_path(i), "ab" if i in written else "wb") as fh:
+                if i not in written:
+                    fh.write(out_header)
+                    written.add(i)
+                fh.write(b"".join(chunks))
+            parts[i] = []
+        buffered[0] = 0
+
     for k, f in enumerate(files):
         if filt.done():
             break
@@ -1427,16 +1452,16 @@ def partition_batches(files, keys, scratch, table):
             if not data.endswith((b"\n", b"\r")):
                 parts[i].append(b"\n")
             counts[i] += 1
+            buffered[0] += len(data) + 1
+            if buffered[0] > memory:
+                flush()
+    flush()
     has_header = not proto.json_lines and proto.header != "none"
     header_text = _text(out_header)
     out = []
     for i, values in enumerate(tuples):
-        path = os.path.join(folder, "%d.%s" % (i, "jsonl" if proto.json_lines
-                                               else "csv"))
-        body = out_header + b"".join(parts[i])
-        with open(path, "wb") as fh:
-            fh.write(body)
-        p = {"f": path, "b": len(out_header), "e": len(body),
+        path = part_path(i)
+        p = {"f": path, "b": len(out_header), "e": os.path.getsize(path),
              "n": counts[i]}
         _slice_fields(p, proto, header_text, has_header)
         if transform:
