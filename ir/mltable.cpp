@@ -2,6 +2,8 @@
 #include "ir/mltable.h"
 
 #include <cmath>
+#include <cstring>
+#include <set>
 
 #include "ir/suggest.h"
 #include "ir/yaml_reader.h"
@@ -593,6 +595,34 @@ bool PartitionFormat::match(llvm::StringRef path,
     if (matchFrom(*this, 0, path.drop_front(start), values)) return true;
   }
   return false;
+}
+
+std::pair<llvm::SMRange, char> splitterUnreadable(llvm::SourceMgr& sm,
+                                                  unsigned buffer_id) {
+  // Problems of the YAML are parse()'s to report, not this function's.
+  struct Quiet : DiagnosticConsumer {
+    void handle(const Diagnostic&) override {}
+  } quiet;
+  DiagnosticEngine quiet_diags(sm, quiet);
+  std::unique_ptr<yaml::Document> doc = yaml::parse(sm, buffer_id, quiet_diags);
+  if (!doc || !doc->root()) return {llvm::SMRange(), 0};
+  // Document order; an aliased node is seen where it is anchored first.
+  std::vector<const Node*> stack{doc->root()};
+  std::set<const Node*> seen;
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    if (!n || !seen.insert(n).second) continue;
+    const char* at = n->range.Start.getPointer();
+    if (at && std::strchr("&!|>", *at) && *at) return {n->range, *at};
+    for (std::size_t i = n->entries.size(); i-- > 0;) {
+      stack.push_back(n->entries[i].second);
+      stack.push_back(n->entries[i].first);
+    }
+    for (std::size_t i = n->items.size(); i-- > 0;)
+      stack.push_back(n->items[i]);
+  }
+  return {llvm::SMRange(), 0};
 }
 
 std::optional<MLTable> parse(const llvm::SourceMgr& sm, unsigned buffer_id,

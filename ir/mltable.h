@@ -100,6 +100,14 @@ bool sampled(std::uint64_t seed, std::uint64_t index, double probability);
 std::optional<MLTable> parse(const llvm::SourceMgr& sm, unsigned buffer_id,
                              DiagnosticEngine& diags);
 
+/// The first YAML construct of MLTable buffer `buffer_id` that the Python
+/// splitter of the sh and k8s targets (stdlib/harness/pipec_split.py) does
+/// not read: an anchor ('&'; an alias needs one), a tag ('!') or a block
+/// scalar ('|', '>'). Its range and its character; an invalid range when
+/// there is none (or the file is not YAML, which parse() reports).
+std::pair<llvm::SMRange, char> splitterUnreadable(llvm::SourceMgr& sm,
+                                                  unsigned buffer_id);
+
 /// Compiles a partition format (`{Store}/{Brand}/{file}.csv`,
 /// `{Date:yyyy/MM/dd}/data.csv`); on an error returns nullopt with `why`.
 std::optional<PartitionFormat> compilePartitionFormat(llvm::StringRef text,

@@ -7,8 +7,11 @@
 #include <set>
 #include <unordered_map>
 
+#include "ir/mltable.h"
 #include "ir/program_arguments.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "lowering/env.h"
 #include "lowering/json_text.h"
@@ -561,6 +564,37 @@ std::vector<LoweredStep> lowerPipeline(const ir::FlatPipeline& flat,
   for (std::size_t i = 0; i < flat.steps.size(); ++i)
     out.push_back(lowerStep(flat, i, "/ml", with_cache, diags));
   return out;
+}
+
+bool checkSplitterMLTable(const LoweredStep& s, llvm::StringRef target,
+                          ir::DiagnosticEngine& diags) {
+  if (!s.task) return true;
+  for (const InputData& in : s.inputs) {
+    const ir::DataSource& d = in.source;
+    if (in.channel != s.task->settings.input_data ||
+        d.kind != ir::DataSource::Kind::Path || d.is_uri)
+      continue;
+    std::string file = d.path + "/MLTable";
+    if (!llvm::sys::fs::is_regular_file(file)) return true;
+    auto buf = llvm::MemoryBuffer::getFile(file, /*IsText=*/false,
+                                           /*RequiresNullTerminator=*/false);
+    if (!buf) return true;  // the pods and the script say what they cannot read
+    unsigned id =
+        diags.sourceMgr().AddNewSourceBuffer(std::move(*buf), llvm::SMLoc());
+    auto [range, c] = ir::mltable::splitterUnreadable(diags.sourceMgr(), id);
+    if (!range.isValid()) return true;
+    const char* what = c == '&'   ? "an anchor"
+                       : c == '!' ? "a tag"
+                                  : "a block scalar";
+    diags
+        .report(range, ir::diag::SplitterYamlConstruct, s.name, what,
+                std::string(1, c), target)
+        .note(llvm::SMRange(),
+              "write the value out in the MLTable file (an alias as a copy "
+              "of what it names), or run the step with pipec run");
+    return false;
+  }
+  return true;
 }
 
 }  // namespace pipec::lowering

@@ -197,6 +197,14 @@ void lowerStep(const ir::FlatPipeline& flat, std::size_t index,
                llvm::StringRef ml_root, const LoweringOptions& opts,
                ir::DiagnosticEngine& diags, LoweredStep& into);
 
+/// For the targets whose parallel steps split in Python (sh, k8s:
+/// stdlib/harness/pipec_split.py): when `s` is a parallel step whose input
+/// is a local MLTable folder, reports E1513 (naming `target`) at a YAML
+/// construct of its MLTable file that the splitter does not read. False
+/// when it reported.
+bool checkSplitterMLTable(const LoweredStep& s, llvm::StringRef target,
+                          ir::DiagnosticEngine& diags);
+
 /// Reports what keeps a component's command from being lowered safely
 /// whatever its values (E1402, E1403), once per component of `m`: what
 /// `pipec check` can tell without lowering every step.

@@ -640,6 +640,7 @@ void Emitter::planStep(std::size_t k, const LoweredStep& s, StepPlan& p) {
   p.image = img != o_.images.end() ? img->second
             : !s.image.empty()     ? s.image
                                    : kDefaultImage;
+  lowering::checkSplitterMLTable(s, "k8s", diags_);
   p.argv = !s.argv.empty();
   std::int64_t ranks = 0;
   for (const lowering::ProcessSlot& slot : s.processes)

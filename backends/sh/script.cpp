@@ -323,6 +323,7 @@ bool Writer::check(const lowering::LoweredStep& s) {
       ok = false;
     }
   }
+  if (!lowering::checkSplitterMLTable(s, "sh", diags_)) ok = false;
   if (s.code_is_url && llvm::StringRef(s.code).startswith("azureml:")) {
     diags_.report(s.range, diag::ShCodeUnavailable, s.name, s.code);
     ok = false;
