@@ -53,6 +53,31 @@ TEST(MLTable, SampleIsDeterministicAndNearItsProbability) {
   EXPECT_FALSE(sampled(1, 5, 0.0));
 }
 
+// What the Python splitter of the sh and k8s targets does not read: the
+// first anchor, tag or block scalar, in document order, at its character.
+TEST(MLTable, SplitterUnreadableFindsTheFirstConstruct) {
+  auto first = [](const char* text) {
+    llvm::SourceMgr sm;
+    unsigned id = sm.AddNewSourceBuffer(
+        llvm::MemoryBuffer::getMemBufferCopy(text, "MLTable"), llvm::SMLoc());
+    auto [range, c] = splitterUnreadable(sm, id);
+    if (!range.isValid()) return std::string("none");
+    LineCol lc = resolveLoc(sm, range.Start);
+    return std::string(1, c) + " " + std::to_string(lc.line) + ":" +
+           std::to_string(lc.column);
+  };
+  EXPECT_EQ(first("paths:\n  - file: ./a.csv\n"), "none");
+  EXPECT_EQ(first("paths:\n  - file: &f ./a.csv\n  - file: *f\n"), "& 2:11");
+  EXPECT_EQ(first("paths: !!seq\n  - file: ./a.csv\n"), "! 1:8");
+  EXPECT_EQ(first("paths:\n  - file: ./a.csv\ntransformations:\n"
+                  "  - read_delimited:\n      delimiter: |\n        ,\n"
+                  "  - skip: &n 1\n"),
+            "| 5:18");
+  EXPECT_EQ(first("&m paths: [{file: ./a.csv}]\n"), "& 1:1");
+  // Not YAML: parse() reports it; nothing to say here.
+  EXPECT_EQ(first("paths: [\n"), "none");
+}
+
 std::optional<MLTable> parseText(const char* text, StoringDiagnosticConsumer& c,
                                  llvm::SourceMgr& sm) {
   DiagnosticEngine diags(sm, c);
