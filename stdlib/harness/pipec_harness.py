@@ -335,11 +335,12 @@ def main():
 # mini-batches i, i+N, i+2N, ..., skips those already committed, and runs
 # the rest in `per_instance` processes (`--indexed-worker CONFIG J PER
 # LISTING`, LISTING the pod's split), each committing every mini-batch on
-# the shared volume (written, synced, renamed). `--gather CONFIG` checks that every mini-batch was committed,
-# applies the error thresholds and writes append_row_to in mini-batch order.
-# Commits live under state_dir/<key>, the key a hash of the mini-batches,
-# the entry script and the program arguments, so a run over other data
-# never reuses them.
+# the shared volume (written, synced, renamed). `--gather CONFIG` checks
+# that every mini-batch was committed, applies the error thresholds and
+# writes append_row_to in mini-batch order. Commits live under
+# state_dir/<key>, the key a hash of the mini-batches (and of partition
+# part files), the entry script and the program arguments, so a run over
+# other data never reuses them.
 
 def split_input(cfg, scratch=None):
     """Every mini-batch of the step, in order, as the payloads the worker
@@ -379,7 +380,8 @@ def _commit_dir(cfg, made, scratch):
     for p, _ in made:
         if isinstance(p, dict) and "pk" in p and "f" in p:
             with open(p["f"], "rb") as fh:
-                h.update(hashlib.sha256(fh.read().replace(mount, b"")).digest())
+                body = fh.read().replace(mount, b"")
+            h.update(hashlib.sha256(body).digest())
     return os.path.join(cfg["state_dir"], h.hexdigest()[:16])
 
 

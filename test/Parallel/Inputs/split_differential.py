@@ -1,8 +1,9 @@
 """Random table inputs split by the engine (`pipec internal-parallel-step`)
 and by stdlib/harness/pipec_split.py (through the sh target's driver,
 pipec_sh_parallel.py, which runs the same harness): the rows every
-mini-batch gave run() (test/K8s/Inputs/mlt/src/echo.py: index, partition keys, columns,
-each item) and the job results must be equal byte for byte.
+mini-batch gave run() (test/K8s/Inputs/mlt/src/echo.py: index, partition
+keys, columns, each item) and the job results must be equal byte for
+byte.
 
 Each case draws: CSV, TSV or JSON Lines; an encoding (UTF-8 with or without
 a byte order mark, UTF-16/32 of either byte order, latin-1, windows-1252,
