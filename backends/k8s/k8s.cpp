@@ -3,6 +3,7 @@
 // shape share a template.
 #include "backends/k8s/k8s.h"
 
+#include "backends/k8s/ranks.h"
 #include "backends/k8s/yaml_writer.h"
 
 #include <algorithm>
@@ -50,6 +51,9 @@ constexpr const char* kCodeFilesDir = "/pipec/code";
 /// no channel is named so (channel names hold no '.').
 constexpr const char* kTreeDir = ".artifacts";
 constexpr const char* kDefaultImage = "python:3.11-slim";
+/// MASTER_PORT of a multi-process command job: rank 0 listens there (the
+/// port KubeDL gives a PyTorchJob's master).
+constexpr std::uint16_t kRankPort = 23456;
 /// Job names leave room for KubeDL's `-<type>-<index>` Service names and
 /// the Indexed Job's `-<index>` host names within 63 characters.
 constexpr std::size_t kJobNameMax = 47;
@@ -284,6 +288,9 @@ struct StepPlan {
   const CodeMap* code = nullptr;
   bool argv = false;      ///< run s->argv (else sh -c s->command)
   bool parallel = false;  ///< s->task is set
+  /// The processes of a command job that starts several (an Indexed Job
+  /// with one pod per rank and a headless Service); 0 otherwise.
+  std::int64_t ranks = 0;
   /// Steps of one shape key render equal job manifests in a Workflow
   /// (shapeKey()); the index of this step's key.
   std::size_t shape = 0;
@@ -446,6 +453,20 @@ class Emitter {
   void aimasterReplica(Y& y, const StepPlan& p, Vals& v,
                        const std::string& name, const KindInfo& k) const;
   void aimasterRbacDocs(std::string& out) const;
+  /// The variables of the ranks of `p` (p.ranks > 0), rank 0 at
+  /// `<name>-0.<name>`: Indexed Job pod i is host `<name>-i` of the
+  /// subdomain, the headless Service `<name>`.
+  RankVariables rankVars(const StepPlan& p, const std::string& name) const;
+  /// The headless Service of a multi-process command job.
+  void serviceManifest(Y& y, const StepPlan& p, Vals& v) const;
+  /// The Workflow's templates of a multi-process command job: `name`, a
+  /// DAG taking the parameters `params` of the job manifest `job`, whose
+  /// tasks run `-job` (creates the Job, owned by the Workflow, and gives
+  /// its uid), `-service` (the Service, owned by the Job) and `-wait`
+  /// (until the Job's ranks are done).
+  void rankTemplates(Y& y, const std::string& name, const StepPlan& p,
+                     llvm::StringRef job,
+                     const std::vector<std::string>& params) const;
   std::string successCondition(const StepPlan& p) const;
   std::string failureCondition(const StepPlan& p) const;
   std::string parallelConfig(const StepPlan& p) const;
@@ -645,13 +666,10 @@ void Emitter::planStep(std::size_t k, const LoweredStep& s, StepPlan& p) {
   std::int64_t ranks = 0;
   for (const lowering::ProcessSlot& slot : s.processes)
     if (slot.role == "rank") ++ranks;
-  if (s.job_type == ir::JobType::Command && ranks > 1)
-    diags_
-        .report(s.range, ir::diag::K8sMultiProcessCommand, s.name,
-                std::uint64_t(ranks))
-        .note(llvm::SMRange(),
-              "declare 'distribution: {{type: pytorch}}' (a KubeDL PyTorchJob "
-              "starts one pod per rank), or run one process per step");
+  p.ranks = s.job_type == ir::JobType::Command && !s.task && ranks > 1 &&
+                    ranks == std::int64_t(s.processes.size())
+                ? ranks
+                : 0;
   for (const auto& [key, value] : s.env)
     if (!configKey(key))
       diags_.report(s.range, ir::diag::K8sBadValue, "the variable name", key,
@@ -898,6 +916,13 @@ void Emitter::container(Y& y, const StepPlan& p, Vals& v,
   const LoweredStep& s = *p.s;
   y.map().s("name", parallel ? "harness" : k.container).s("image", p.image);
   y.key("command").seq();
+  RankVariables ranks;
+  if (p.ranks) {
+    // Each rank's own variables from its index, then the step's command
+    // as it is run without ranks.
+    ranks = rankVars(p, name);
+    y.str("sh").str("-c").str(rankPrologue(ranks, p.ranks)).str("pipec");
+  }
   if (parallel) {
     y.str("python3").str(std::string(kHarnessDir) + "/pipec_harness.py");
     y.str("--indexed").str(s.ml_root + "/input/config/parallel.json");
@@ -914,10 +939,21 @@ void Emitter::container(Y& y, const StepPlan& p, Vals& v,
   }
   y.key("env").seq();
   std::string config = name + "-config";
+  // A rank's variables win over the step's, as under `pipec run`.
+  auto rankVar = [&ranks](llvm::StringRef key) {
+    return llvm::any_of(ranks.shared,
+                        [&](const auto& kv) { return kv.first == key; }) ||
+           llvm::any_of(ranks.derived, [&](const DerivedVariable& d) {
+             return d.name == key;
+           });
+  };
   for (const auto& [key, value] : s.env) {
+    if (p.ranks && rankVar(key)) continue;
     y.map().s("name", key).key("valueFrom").map().key("configMapKeyRef").map();
     y.s("name", config).s("key", key).end().end().end();
   }
+  for (const auto& [key, value] : ranks.shared)
+    y.map().s("name", key).s("value", value).end();
   bool shards = hasAIMaster(s);
   if (shards) {
     // The shard client on the path; the AIMaster's address on the claim.
@@ -953,6 +989,8 @@ void Emitter::podTemplate(Y& y, const StepPlan& p, Vals& v,
   if (!o_.service_account.empty())
     y.s("serviceAccountName", o_.service_account);
   if (std::string(k.kind) == "Job") y.s("restartPolicy", "Never");
+  // Pod i of the Indexed Job is `<name>-i.<name>`, through the Service.
+  if (p.ranks) y.s("subdomain", name);
   initContainers(y, p, v, name);
   y.key("containers").seq();
   container(y, p, v, name, k, parallel);
@@ -978,6 +1016,10 @@ void Emitter::jobManifest(Y& y, const StepPlan& p, Vals& v) const {
       y.s("completionMode", "Indexed").i("completions", n).i("parallelism", n);
       y.i("backoffLimit",
           n * std::max<std::int64_t>(1, s.task->settings.max_retries));
+    } else if (p.ranks) {
+      // One pod per rank, all at once; no retries, as for one process.
+      y.s("completionMode", "Indexed").i("completions", p.ranks);
+      y.i("parallelism", p.ranks).i("backoffLimit", 0);
     } else {
       y.i("backoffLimit", 0);
     }
@@ -1003,8 +1045,10 @@ void Emitter::jobManifest(Y& y, const StepPlan& p, Vals& v) const {
 
 std::string Emitter::successCondition(const StepPlan& p) const {
   const LoweredStep& s = *p.s;
-  if (s.task)
-    return "status.succeeded > " + std::to_string(s.task->instance_count - 1);
+  // An Indexed Job succeeds once each of its N indexes did.
+  if (s.task || p.ranks)
+    return "status.succeeded > " +
+           std::to_string((s.task ? s.task->instance_count : p.ranks) - 1);
   if (s.job_type == ir::JobType::Command) return "status.succeeded > 0";
   Replicas r = replicasOf(s);
   return "status.replicaStatuses." + r.decides + ".succeeded > " +
@@ -1020,6 +1064,110 @@ std::string Emitter::failureCondition(const StepPlan& p) const {
                std::max<std::int64_t>(1, s.task->settings.max_retries));
   if (s.job_type == ir::JobType::Command) return "status.failed > 0";
   return "status.replicaStatuses." + replicasOf(s).decides + ".failed > 0";
+}
+
+RankVariables Emitter::rankVars(const StepPlan& p,
+                                const std::string& name) const {
+  const LoweredStep& s = *p.s;
+  // The lowering's processes with the cluster's addresses and port: its
+  // variables, not the backend, say what each rank gets.
+  std::vector<lowering::ProcessSlot> slots = s.processes;
+  for (std::size_t i = 0; i < slots.size(); ++i)
+    slots[i].address = name + "-" + std::to_string(i) + "." + name;
+  lowering::bindEndpoints(s.job_type, s.resources, slots, {kRankPort});
+  llvm::Expected<RankVariables> vars = rankVariables(slots);
+  if (!vars)
+    llvm::report_fatal_error(
+        llvm::Twine("the ranks of step '") + s.name +
+        "' do not fit one pod template: " + llvm::toString(vars.takeError()));
+  return std::move(*vars);
+}
+
+void Emitter::serviceManifest(Y& y, const StepPlan& p, Vals& v) const {
+  std::string name = v("name", p.dns);
+  y.map().s("apiVersion", "v1").s("kind", "Service");
+  y.key("metadata").map().s("name", name).s("namespace", o_.name_space);
+  labels(y, name, in_workflow_);
+  if (in_workflow_) {
+    // It goes with its Job (whose uid the Workflow passes on).
+    y.key("ownerReferences").seq().map().s("apiVersion", "batch/v1");
+    y.s("kind", "Job").s("name", name).s("uid", "{{inputs.parameters.uid}}");
+    y.end().endSeq();
+  }
+  y.end();
+  // Headless: a DNS name per pod, ready or not, so that every rank finds
+  // rank 0 as soon as it runs.
+  y.key("spec").map().s("clusterIP", "None");
+  y.b("publishNotReadyAddresses", true);
+  y.key("selector").map().s("pipec.dev/pipeline", base_);
+  y.s("pipec.dev/step", name).end();
+  y.key("ports").seq().map().s("name", "master").i("port", kRankPort);
+  y.s("protocol", "TCP").end().endSeq();
+  y.end().end();
+}
+
+void Emitter::rankTemplates(Y& y, const std::string& name, const StepPlan& p,
+                            llvm::StringRef job,
+                            const std::vector<std::string>& params) const {
+  auto inputs = [&y](llvm::ArrayRef<std::string> names) {
+    y.key("inputs").map().key("parameters").seq();
+    for (const std::string& n : names) y.map().s("name", n).end();
+    y.endSeq().end();
+  };
+  // One task of the step's DAG: its arguments are the DAG's parameters of
+  // those names, and the uid the `job` task gave.
+  auto task = [&y, &name](const char* task, const char* depends,
+                          llvm::ArrayRef<std::string> names, bool uid) {
+    y.map().s("name", task).s("template", name + "-" + task);
+    if (depends) y.s("depends", depends);
+    y.key("arguments").map().key("parameters").seq();
+    for (const std::string& n : names)
+      y.map().s("name", n).s("value", "{{inputs.parameters." + n + "}}").end();
+    if (uid) {
+      y.map().s("name", "uid");
+      y.s("value", "{{tasks.job.outputs.parameters.uid}}").end();
+    }
+    y.endSeq().end().end();
+  };
+  const std::vector<std::string> just_name{"name"};
+  y.map().s("name", name);
+  inputs(params);
+  y.key("dag").map().key("tasks").seq();
+  task("job", nullptr, params, false);
+  task("service", "job", just_name, true);
+  task("wait", "service", just_name, false);
+  y.endSeq().end().end();
+
+  y.map().s("name", name + "-job");
+  inputs(params);
+  y.key("outputs").map().key("parameters").seq().map().s("name", "uid");
+  y.key("valueFrom").map().s("jsonPath", "{.metadata.uid}").end();
+  y.end().endSeq().end();
+  y.key("resource").map().s("action", "create").b("setOwnerReference", true);
+  y.literal("manifest", job);
+  y.end().end();
+
+  Y service;
+  std::set<std::string> named{"name"};
+  Vals v(Vals::Mode::Chosen, &named);
+  serviceManifest(service, p, v);
+  y.map().s("name", name + "-service");
+  inputs({"name", "uid"});
+  y.key("resource").map().s("action", "create");
+  y.literal("manifest", service.raw());
+  y.end().end();
+
+  Y wait;
+  wait.map().s("apiVersion", "batch/v1").s("kind", "Job");
+  wait.key("metadata").map().s("name", "{{inputs.parameters.name}}");
+  wait.s("namespace", o_.name_space).end().end();
+  y.map().s("name", name + "-wait");
+  inputs(just_name);
+  y.key("resource").map().s("action", "get");
+  y.s("successCondition", successCondition(p));
+  y.s("failureCondition", failureCondition(p));
+  y.literal("manifest", wait.raw());
+  y.end().end();
 }
 
 void Emitter::gatherTemplate(Y& y, const StepPlan& p, Vals& v) const {
@@ -1368,9 +1516,22 @@ void Emitter::workflowDoc(const std::vector<StepPlan>& plans,
                          : p.s->name,
                      kJobNameMax);
         g.name = base;
-        for (int n = 2; !names.insert(g.name).second; ++n)
+        // A multi-process command job has three templates (below).
+        auto free = [&](const std::string& n) {
+          return !names.count(n) &&
+                 (!p.ranks ||
+                  (!names.count(n + "-job") && !names.count(n + "-service") &&
+                   !names.count(n + "-wait")));
+        };
+        for (int n = 2; !free(g.name); ++n)
           g.name = base + "-" + std::to_string(n);
+        names.insert(g.name);
         names.insert(g.name + "-gather");
+        if (p.ranks) {
+          names.insert(g.name + "-job");
+          names.insert(g.name + "-service");
+          names.insert(g.name + "-wait");
+        }
         for (const auto& [key, value] : v.keys())
           if (std::find(g.keys.begin(), g.keys.end(), key) == g.keys.end())
             g.keys.push_back(key);
@@ -1478,6 +1639,12 @@ void Emitter::workflowDoc(const std::vector<StepPlan>& plans,
     Y m;
     Vals v(Vals::Mode::Chosen, &g.params);
     jobManifest(m, p, v);
+    if (p.ranks) {
+      std::vector<std::string> keys;
+      for (std::size_t k : g.slots) keys.push_back(g.keys[k]);
+      rankTemplates(y, g.name, p, m.raw(), keys);
+      continue;
+    }
     y.map().s("name", g.name);
     inputs(y);
     y.key("resource").map().s("action", "create").b("setOwnerReference", true);
@@ -1675,6 +1842,14 @@ bool Emitter::run(llvm::ArrayRef<std::size_t> chosen,
 
   if (o_.single) {
     for (const StepPlan& p : plans) {
+      if (p.ranks) {
+        // The Service first: the ranks look rank 0 up through it.
+        out += "---\n";
+        Y y(out);
+        Vals v(Vals::Mode::Literal);
+        serviceManifest(y, p, v);
+        y.finish();
+      }
       out += "---\n";
       Y y(out);
       Vals v(Vals::Mode::Literal);

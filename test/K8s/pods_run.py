@@ -19,7 +19,13 @@ onto the claim as the header comment of the manifests says. Each output is
 compared where the step's pods mount /ml/output/<channel> from the claim:
 the same files, the same bytes.
 An Indexed Job runs one process per JOB_COMPLETION_INDEX, side by side;
-with --kill, pod 1 is killed (its whole process group, as when a node
+that of a multi-process command job (the step's task is a DAG: `job`
+creates it, `service` its headless Service, owned by the Job through the
+uid `job` gave, and `wait` waits for it) runs once its Service is there:
+the Service must select the pods, be the pods' subdomain and name pod 0
+in MASTER_ADDR (`<job>-0.<service>`), which is then mapped to
+127.0.0.1 (and MASTER_PORT, the Service's port, to a free one). With
+--kill, pod 1 is killed (its whole process group, as when a node
 dies) after its first commit and started again, and the mini-batches it had
 committed must not run again.
 
@@ -42,6 +48,7 @@ import random
 import re
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -399,10 +406,75 @@ def substitute(text, params):
     return text.replace("{{workflow.name}}", "local")
 
 
-def run_indexed(cluster, job, kill, calls):
+def json_path(obj, path):
+    """A `{.a.b}` JSONPath of Argo's valueFrom."""
+    for part in path.strip("{}").strip(".").split("."):
+        obj = obj[part]
+    return obj
+
+
+def condition(text, status):
+    """An Argo success or failure condition `status.X > N` on `status`."""
+    path, _, count = text.partition(" > ")
+    value = {"status": status}
+    for part in path.split("."):
+        value = value.get(part, 0) if isinstance(value, dict) else 0
+    return value > int(count)
+
+
+def check_service(svc, created):
+    """A multi-process job's Service: headless, owned by its Job."""
+    name = svc["metadata"]["name"]
+    spec = svc["spec"]
+    if spec.get("clusterIP") != "None" or \
+            not spec.get("publishNotReadyAddresses"):
+        raise SystemExit("Service %s is not headless with every pod "
+                         "published" % name)
+    owners = svc["metadata"].get("ownerReferences", [])
+    if [(o["kind"], o["name"], o["uid"]) for o in owners] != \
+            [("Job", name, created[name]["metadata"]["uid"])]:
+        raise SystemExit("Service %s is not owned by Job %s: %s"
+                         % (name, name, owners))
+
+
+def rank_addresses(job, services):
+    """MASTER_ADDR and MASTER_PORT of a multi-process job's pods, mapped
+    onto this machine once the names they hold are checked."""
+    spec = job["spec"]["template"]["spec"]
+    name = job["metadata"]["name"]
+    svc = services.get(spec["subdomain"])
+    if svc is None:
+        raise SystemExit("no Service %s for the pods of %s"
+                         % (spec["subdomain"], name))
+    labels = job["spec"]["template"]["metadata"]["labels"]
+    if any(labels.get(k) != v for k, v in svc["spec"]["selector"].items()):
+        raise SystemExit("Service %s does not select the pods of %s"
+                         % (spec["subdomain"], name))
+    (c,) = spec["containers"]
+    env = {e["name"]: e["value"] for e in c["env"] if "value" in e}
+    # An Indexed Job's pod i is host <job>-i of its subdomain.
+    pod0 = "%s-0.%s" % (name, spec["subdomain"])
+    if env["MASTER_ADDR"] != pod0:
+        raise SystemExit("MASTER_ADDR of %s is %s, not pod 0 (%s)"
+                         % (name, env["MASTER_ADDR"], pod0))
+    if int(env["MASTER_PORT"]) not in [p["port"]
+                                       for p in svc["spec"]["ports"]]:
+        raise SystemExit("MASTER_PORT %s is not a port of Service %s"
+                         % (env["MASTER_PORT"], spec["subdomain"]))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    print("MASTER_ADDR %s is pod 0 of %s through the headless Service %s: "
+          "127.0.0.1; MASTER_PORT %s: a free port"
+          % (pod0, name, spec["subdomain"], env["MASTER_PORT"]))
+    return {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
+
+
+def run_indexed(cluster, job, kill, calls, extra=None):
     spec = job["spec"]["template"]["spec"]
     n = job["spec"]["completions"]
     env = {"PIPEC_TEST_CALLS": calls} if kill else {}
+    env.update(extra or {})
     procs = {i: cluster.start(spec, dict(env, JOB_COMPLETION_INDEX=str(i)))
              for i in range(n)}
     report = {}
@@ -472,12 +544,64 @@ def main():
     templates = {t["name"]: t for t in cluster.workflow["spec"]["templates"]}
     calls = os.path.join(work, "calls.txt")
     report = {}
-    for task in templates["main"]["dag"]["tasks"]:
-        params = {p["name"]: p["value"]
-                  for p in task.get("arguments", {}).get("parameters", [])}
+    created, services = {}, {}
+
+    def run_dag(tasks, scope, path):
+        """The tasks of a DAG template in order (they are listed after
+        what they depend on), `scope` its input parameters."""
+        outputs = {}
+        for task in tasks:
+            def value(v):
+                v = re.sub(r"\{\{tasks\.([^.]+)\.outputs\.parameters\."
+                           r"([^}]+)\}\}",
+                           lambda m: outputs[m.group(1)][m.group(2)], v)
+                return substitute(v, scope)
+            params = {p["name"]: value(p["value"]) for p in
+                      task.get("arguments", {}).get("parameters", [])}
+            outputs[task["name"]] = run_task(task, params)
+            print("ran", path + task["name"])
+
+    def run_task(task, params):
+        """Runs one task's template; returns its output parameters."""
         t = templates[task["template"]]
-        if "resource" in t:
-            job = yaml.safe_load(substitute(t["resource"]["manifest"], params))
+        r = t.get("resource", {})
+        if "dag" in t:
+            run_dag(t["dag"]["tasks"], params, task["name"] + ".")
+        elif r and "successCondition" not in r and r["action"] == "create":
+            # Made, and the Workflow goes on: a Job whose uid a Service
+            # owner takes, and that Service.
+            obj = yaml.safe_load(substitute(r["manifest"], params))
+            name = obj["metadata"]["name"]
+            if obj["kind"] == "Job":
+                obj["metadata"]["uid"] = "uid-of-" + name
+                created[name] = obj
+                record_outputs(cluster, name, obj)
+            elif obj["kind"] == "Service":
+                check_service(obj, created)
+                services[name] = obj
+            else:
+                raise SystemExit("%s: not made by this harness" % obj["kind"])
+            return {p["name"]: json_path(obj, p["valueFrom"]["jsonPath"])
+                    for p in t.get("outputs", {}).get("parameters", [])}
+        elif r and r["action"] == "get":
+            # The wait for a Job made before: its pods run now.
+            obj = yaml.safe_load(substitute(r["manifest"], params))
+            job = created[obj["metadata"]["name"]]
+            n = job["spec"]["completions"]
+            report.update(run_indexed(cluster, job, False, calls,
+                                      rank_addresses(job, services)))
+            status = {"succeeded": n, "failed": 0}
+            if not condition(r["successCondition"], status) or \
+                    condition(r["failureCondition"], status):
+                raise SystemExit("%s: the conditions do not say that %d "
+                                 "ranks succeeded" % (task["name"], n))
+            print("%d ranks: success condition %s: %s; failure condition "
+                  "%s: %s" % (n, r["successCondition"],
+                              condition(r["successCondition"], status),
+                              r["failureCondition"],
+                              condition(r["failureCondition"], status)))
+        elif r:
+            job = yaml.safe_load(substitute(r["manifest"], params))
             record_outputs(cluster, job["metadata"]["name"], job)
             if job["kind"] == "ElasticBatchJob":
                 run_elasticbatch(cluster, job, kill,
@@ -498,7 +622,9 @@ def main():
                     "volumes": t.get("volumes", [])}
             if cluster.start(spec).wait() != 0:
                 raise SystemExit("task %s failed" % task["name"])
-        print("ran", task["name"])
+        return {}
+
+    run_dag(templates["main"]["dag"]["tasks"], {}, "")
     # Every output of every step, byte for byte: what pipec run has in
     # ml/output/<channel> against the claim folder the step's pods mount
     # there. A file on one side only is a difference.

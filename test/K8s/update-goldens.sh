@@ -6,12 +6,15 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 pipec=${1:-$root/build}/pipec
-gen() {  # golden-name input-file
-  "$pipec" compile --target k8s "$2" -o "$here/Golden/$1.yaml" 2>/dev/null
-  echo "wrote test/K8s/Golden/$1.yaml"
+gen() {  # golden-name input-file [option...]
+  name=$1 input=$2
+  shift 2
+  "$pipec" compile --target k8s "$input" "$@" -o "$here/Golden/$name.yaml" 2>/dev/null
+  echo "wrote test/K8s/Golden/$name.yaml"
 }
-for t in command tensorflow pytorch xgboost elasticbatch mixed artifacts; do
+for t in command tensorflow pytorch xgboost elasticbatch mixed artifacts mpi; do
   gen "$t" "$here/Inputs/$t.yaml"
 done
+gen mpi-single "$here/Inputs/mpi.yaml" --single --job ranks
 gen parallel "$root/examples/parallel/pipeline.yaml"
 gen basic "$root/examples/basic/pipeline.yaml"

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Validates with k8s-validate (against the upstream schemas in
 ../shared/schemas) the manifests `pipec compile --target k8s` emits for
-every example, every input of test/K8s and every corpus file that checks
-clean (no error, no warning). Zero failures, or exit 1.
+every example, every input of test/K8s (and one step of some alone, with --single) and
+every corpus file that checks clean (no error, no warning). Zero failures, or exit 1.
 
 The validator is copied into BUILD/k8s-validate and its node modules
 installed there from its package-lock (`npm ci --prefer-offline`), since
@@ -45,6 +45,10 @@ def main():
     validator = install(validator_src, build)
     files = sorted(glob.glob(os.path.join(src, "examples", "*", "pipeline.*")))
     files += sorted(glob.glob(os.path.join(src, "test", "K8s", "Inputs", "*.yaml")))
+    # (file, options): the objects --single emits without a Workflow.
+    files = [(f, []) for f in files]
+    files.append((os.path.join(src, "test", "K8s", "Inputs", "mpi.yaml"),
+                  ["--single", "--job", "ranks"]))
     expected = len(files)
     if corpus and os.path.isdir(corpus):
         for root, _, names in sorted(os.walk(corpus)):
@@ -56,21 +60,23 @@ def main():
                                    stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
                 if r.returncode == 0:
-                    files.append(f)
+                    files.append((f, []))
     else:
         print("note: no corpus at '%s'; examples only" % corpus)
     failures = 0
     with tempfile.TemporaryDirectory() as out:
-        for i, f in enumerate(files):
+        for i, (f, options) in enumerate(files):
             dest = os.path.join(out, "%04d.yaml" % i)
             r = subprocess.run([pipec, "compile", "--target", "k8s", f,
-                                "-o", dest], stdout=subprocess.DEVNULL,
+                                "-o", dest] + options,
+                               stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
+            shown = " ".join([f] + options)
             if r.returncode != 0:
                 failures += 1
-                print("FAIL compile %s:\n%s" % (f, r.stderr))
+                print("FAIL compile %s:\n%s" % (shown, r.stderr))
             else:
-                print("compiled %s -> %s" % (f, os.path.basename(dest)))
+                print("compiled %s -> %s" % (shown, os.path.basename(dest)))
         # The upstream schemas first; then pipec's for the RBAC kinds they
         # lack (test/K8s/schemas, see its file).
         extra = os.path.join(src, "test", "K8s", "schemas")
