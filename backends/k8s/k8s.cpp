@@ -1702,6 +1702,8 @@ void shapeKey(const LoweredStep& s, const StepPlan& p, ShapeKey& key) {
         r.tf_ps, r.tf_worker, r.tf_evaluator})
     num(n);
   text(r.instance_type);
+  // The processes' variables (a multi-process command job's prologue and
+  // shared values) follow from the job type and the resources above.
   num(s.processes.size());
   for (const lowering::ProcessSlot& slot : s.processes) text(slot.role);
   num(s.env.size());
