@@ -1569,7 +1569,65 @@ void Emitter::workflowDoc(const std::vector<StepPlan>& plans,
   if (!o_.service_account.empty())
     y.s("serviceAccountName", o_.service_account);
   y.key("templates").seq();
-  y.map().s("name", "main").key("dag").map().key("tasks").seq();
+  // Argo's Workflow schema allows at most kDagTasks tasks in one DAG: a
+  // larger pipeline's steps go, in their order (producers first), into
+  // parts of at most that many tasks, each a DAG template of its own that
+  // the main DAG runs once the parts holding its steps' producers are done.
+  constexpr std::size_t kDagTasks = 200;
+  constexpr std::size_t kNoPlan = ~std::size_t(0);
+  std::vector<std::size_t> plan_of(flat_.steps.size(), kNoPlan);
+  for (std::size_t i = 0; i < plans.size(); ++i)
+    plan_of[std::size_t(plans[i].f - flat_.steps.data())] = i;
+  std::vector<std::size_t> part_of(plans.size(), 0);
+  std::vector<std::size_t> part_begin{0};
+  std::size_t tasks = 0;
+  for (const StepPlan& p : plans) tasks += p.parallel ? 2 : 1;
+  if (tasks > kDagTasks) {
+    std::size_t in_part = 0;
+    for (std::size_t i = 0; i < plans.size(); ++i) {
+      std::size_t n = plans[i].parallel ? 2 : 1;
+      if (in_part + n > kDagTasks) {
+        part_begin.push_back(i);
+        in_part = 0;
+      }
+      in_part += n;
+      part_of[i] = part_begin.size() - 1;
+    }
+  }
+  const std::size_t parts = part_begin.size();
+  part_begin.push_back(plans.size());
+  std::vector<std::string> part_names;
+  if (parts > 1) {
+    for (std::size_t k = 0; k < parts; ++k) {
+      std::string n = "main-part-" + std::to_string(k + 1);
+      for (int m = 2; names.count(n); ++m)
+        n = "main-part-" + std::to_string(k + 1) + "-" + std::to_string(m);
+      names.insert(n);
+      part_names.push_back(std::move(n));
+    }
+    // Each part after the parts that hold its steps' producers.
+    y.map().s("name", "main").key("dag").map().key("tasks").seq();
+    std::string after;
+    for (std::size_t k = 0; k < parts; ++k) {
+      std::set<std::size_t> before;
+      for (std::size_t i = part_begin[k]; i < part_begin[k + 1]; ++i)
+        for (std::size_t d : plans[i].f->deps)
+          if (std::size_t at = plan_of[d]; at != kNoPlan && part_of[at] != k)
+            before.insert(part_of[at]);
+      after.clear();
+      for (std::size_t b : before) {
+        if (!after.empty()) after += " && ";
+        after += part_names[b];
+      }
+      y.map().s("name", part_names[k]).s("template", part_names[k]);
+      if (!after.empty()) y.s("depends", after);
+      y.end();
+    }
+    y.endSeq().end().end();
+  }
+  std::size_t part = 0;
+  y.map().s("name", parts > 1 ? part_names[0] : std::string("main"));
+  y.key("dag").map().key("tasks").seq();
   // The tasks, one per step (two for a parallel one), written straight
   // into `out` in the writer's layout: items at the sequence's indent.
   const std::size_t at = y.items();
@@ -1618,8 +1676,18 @@ void Emitter::workflowDoc(const std::vector<StepPlan>& plans,
   for (std::size_t i = 0; i < plans.size(); ++i) {
     const StepPlan& p = plans[i];
     const Group& g = groups[group_of[i]];
+    if (part_of[i] != part) {
+      // The next part's DAG (a template as the first part's is).
+      part = part_of[i];
+      y.endSeq().end().end();
+      y.map().s("name", part_names[part]).key("dag").map().key("tasks").seq();
+      y.items();
+    }
     deps.clear();
     for (std::size_t d : p.f->deps) {
+      // A producer in an earlier part is done before this part starts.
+      if (std::size_t at = plan_of[d]; at != kNoPlan && part_of[at] != part)
+        continue;
       if (!deps.empty()) deps += " && ";
       deps += step_dns_[d];
       if (flat_.steps[d].parallel) deps += "-gather";

@@ -49,6 +49,13 @@ def main():
     files = [(f, []) for f in files]
     files.append((os.path.join(src, "test", "K8s", "Inputs", "mpi.yaml"),
                   ["--single", "--job", "ranks"]))
+    # A pipeline of more steps than one Argo DAG may hold (200 tasks): its
+    # Workflow is split into parts (test/K8s/dag-parts.test).
+    big = tempfile.mkdtemp(prefix="pipec-k8s-big-")
+    subprocess.run([sys.executable,
+                    os.path.join(src, "tools", "bench", "compile", "generate.py"),
+                    "450", big], check=True, stdout=subprocess.DEVNULL)
+    files.append((os.path.join(big, "pipeline.yaml"), []))
     expected = len(files)
     if corpus and os.path.isdir(corpus):
         for root, _, names in sorted(os.walk(corpus)):
@@ -87,6 +94,7 @@ def main():
         print(r.stdout, end="")
         if r.returncode != 0:
             failures += 1
+    shutil.rmtree(big, ignore_errors=True)
     print("%d files (%d examples and test inputs, %d from the corpus), "
           "%d failures" % (len(files), expected, len(files) - expected,
                            failures))
