@@ -644,6 +644,7 @@ class Sema::Impl {
       return;
     }
     if (!explicit_job_type) job_type = *jt;
+    res.mpi = t.equals_insensitive("mpi");
     ir::Resources tf = res;
     auto applied = applySettings(given, {ir::SettingSection::Distribution}, tf);
     res.process_count_per_instance = tf.process_count_per_instance;

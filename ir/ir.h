@@ -92,6 +92,10 @@ struct Resources {
   std::int64_t gpu_count = 0;
   /// Processes per instance (Azure distribution process_count_per_instance).
   std::int64_t process_count_per_instance = 1;
+  /// An MPI distribution (`distribution: {type: mpi}`): a command job runs
+  /// instance_count x process_count_per_instance ranks, even with one
+  /// process per instance.
+  bool mpi = false;
   /// TensorFlow roles (job_type tensorflow).
   std::int64_t tf_chief = 0, tf_ps = 0, tf_worker = 0, tf_evaluator = 0;
 };

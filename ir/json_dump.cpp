@@ -107,6 +107,7 @@ class Dumper {
     o["multi_gpu"] = r.multi_gpu;
     o["gpu_count"] = r.gpu_count;
     o["process_count_per_instance"] = r.process_count_per_instance;
+    if (r.mpi) o["mpi"] = true;
     if (r.tf_chief || r.tf_ps || r.tf_worker || r.tf_evaluator) {
       o["tf_roles"] = Object{{"chief", r.tf_chief},
                              {"ps", r.tf_ps},

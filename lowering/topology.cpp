@@ -17,9 +17,12 @@ std::string replicaAddress(int block, std::int64_t index) {
   return fmt::format("127.{}.{}.{}", index / 255, block, index % 255 + 1);
 }
 
+// A command job has ranks when it starts several processes: several per
+// instance, or an MPI distribution over several instances.
 bool isRankJob(ir::JobType jt, const ir::Resources& r) {
   return jt == ir::JobType::PyTorch || jt == ir::JobType::XGBoost ||
-         (jt == ir::JobType::Command && r.process_count_per_instance > 1);
+         (jt == ir::JobType::Command && (r.process_count_per_instance > 1 ||
+                                         (r.mpi && r.instance_count > 1)));
 }
 
 }  // namespace

@@ -355,6 +355,8 @@ llvm::Expected<Digest> stepKey(const RunPlan& plan, std::size_t index,
         r.tf_ps, r.tf_worker, r.tf_evaluator, std::int64_t(r.multi_instance),
         std::int64_t(r.multi_gpu)})
     h.full.add(std::uint64_t(n));
+  // Keys of steps without an MPI distribution stay as they were.
+  if (r.mpi) h.full.add(llvm::StringRef("distribution: mpi"));
   h.add(s.image);
   text(s.work_dir);
   text(s.task ? "" : s.command);

@@ -853,7 +853,7 @@ class Emitter {
     YNode d = YNode::map();
     switch (jt) {
       case JobType::Command:
-        if (r.process_count_per_instance <= 1 &&
+        if (r.process_count_per_instance <= 1 && !r.mpi &&
             !bound("process_count_per_instance"))
           return std::nullopt;
         d.set("type", YNode::plain("mpi"));

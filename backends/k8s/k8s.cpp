@@ -1767,7 +1767,7 @@ void shapeKey(const LoweredStep& s, const StepPlan& p, ShapeKey& key) {
   const ir::Resources& r = s.resources;
   for (std::int64_t n :
        {r.instance_count, r.gpu_count, r.process_count_per_instance, r.tf_chief,
-        r.tf_ps, r.tf_worker, r.tf_evaluator})
+        r.tf_ps, r.tf_worker, r.tf_evaluator, std::int64_t(r.mpi)})
     num(n);
   text(r.instance_type);
   // The processes' variables (a multi-process command job's prologue and
