@@ -144,7 +144,10 @@ LineCol resolveLoc(const llvm::SourceMgr& sm, llvm::SMLoc loc) {
 }
 
 std::string formatLoc(const llvm::SourceMgr& sm, llvm::SMLoc loc) {
-  LineCol lc = resolveLoc(sm, loc);
+  return formatLoc(resolveLoc(sm, loc));
+}
+
+std::string formatLoc(const LineCol& lc) {
   if (lc.file.empty()) return "<unknown>";
   return fmt::format("{}:{}:{}", lc.file, lc.line, lc.column);
 }

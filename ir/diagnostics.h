@@ -274,6 +274,8 @@ unsigned utf16Length(llvm::StringRef text);
 LineCol resolveLoc(const llvm::SourceMgr& sm, llvm::SMLoc loc);
 /// `file:line:col` for `loc`, or "<unknown>".
 std::string formatLoc(const llvm::SourceMgr& sm, llvm::SMLoc loc);
+/// The same for a location already resolved (LineTable::resolve()).
+std::string formatLoc(const LineCol& lc);
 
 class DiagnosticEngine;
 

@@ -71,10 +71,22 @@ std::string outputFileName(const ir::FlatStep& s, const ir::Port& port) {
   return port.name;
 }
 
-std::string configDir(const StepValues& v) {
-  return v.ml_root + "/input/config/";
+void configDirTo(const StepValues& v, std::string& out) {
+  out.assign(v.ml_root).append("/input/config/");
 }
-std::string workingDir(const StepValues& v) { return v.ml_root + "/usercode/"; }
+void workingDirTo(const StepValues& v, std::string& out) {
+  out.assign(v.ml_root).append("/usercode/");
+}
+std::string configDir(const StepValues& v) {
+  std::string out;
+  configDirTo(v, out);
+  return out;
+}
+std::string workingDir(const StepValues& v) {
+  std::string out;
+  workingDirTo(v, out);
+  return out;
+}
 
 void userArgsTo(const StepValues& v, std::string& out) {
   out.clear();
@@ -150,13 +162,7 @@ void visitPaiEnv(const ir::Component& c, const StepValues& v, bool names,
   for (std::size_t i = 0; i < v.params.size(); ++i) {
     if (!v.params[i].second) continue;
     if (names) name(ir::hpsEnvVar(v.params[i].first->name));
-    if (values) {
-      std::string& out = value();
-      if (i < v.texts.size())
-        out = v.texts[i];
-      else
-        out = v.text(i);
-    }
+    if (values) v.textTo(i, value());
   }
   if (names)
     for (const char* n :
@@ -165,8 +171,8 @@ void visitPaiEnv(const ir::Component& c, const StepValues& v, bool names,
   if (values) {
     userArgsTo(v, value());
     hpsJsonTo(v, value());
-    value().assign(v.ml_root).append("/usercode/");
-    value().assign(v.ml_root).append("/input/config/");
+    workingDirTo(v, value());
+    configDirTo(v, value());
   }
 }
 
@@ -314,10 +320,7 @@ void ValueSource::valueTo(const StepValues& v, std::string& out) const {
     case Kind::Param:
       break;
   }
-  if (param < v.texts.size())
-    out = v.texts[param];
-  else
-    out = v.text(param);
+  v.textTo(param, out);
 }
 
 std::string ValueSource::value(const StepValues& v) const {

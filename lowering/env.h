@@ -32,6 +32,13 @@ struct StepValues {
     if (i < texts.size()) return texts[i];
     return params[i].second ? params[i].second->toText() : std::string();
   }
+  /// text(i) written over `out` (its storage reused).
+  void textTo(std::size_t i, std::string& out) const {
+    if (i < texts.size())
+      out = texts[i];
+    else
+      out = text(i);
+  }
   /// Single-file inputs: the file's name inside its channel folder.
   std::map<std::string, std::string, std::less<>> input_files;
   /// File outputs (`file`/`uri_file`): the file's name inside its channel
@@ -56,6 +63,8 @@ std::string outputFileName(const ir::FlatStep& s, const ir::Port& port);
 /// `{root}/input/config/`, `{root}/usercode/`.
 std::string configDir(const StepValues& v);
 std::string workingDir(const StepValues& v);
+void configDirTo(const StepValues& v, std::string& out);
+void workingDirTo(const StepValues& v, std::string& out);
 
 /// `--name value` for every hyperparameter with a value, declaration order,
 /// each value shell-quoted (so that `eval set -- "$PAI_USER_ARGS"` gives

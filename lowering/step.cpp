@@ -25,7 +25,7 @@ struct LoweringCache::Impl {
   struct Shape {
     /// The PAI_* names, sorted, each with the index of its value in the
     /// order paiEnvParts() makes them; empty until first asked for.
-    std::vector<std::pair<std::string, std::size_t>> env;
+    std::vector<std::string> env;
     bool has_env = false;
     /// For each value in paiEnvParts()'s order, its index in `env`, or -1.
     std::vector<std::size_t> slots;
@@ -337,18 +337,18 @@ void stepEnvTo(const ir::FlatStep& f, const StepValues& v,
     at.reserve(names.size());
     for (std::size_t i = 0; i < names.size(); ++i)
       at.emplace_back(std::move(names[i]), std::to_string(i));
-    for (auto& [name, i] : sortedEnv(std::move(at)))
-      shape->env.emplace_back(std::move(name), std::stoul(i));
     // Where each value goes; one that a later one of its name replaces
     // goes nowhere.
     shape->slots.assign(names.size(), std::size_t(-1));
-    for (std::size_t k = 0; k < shape->env.size(); ++k)
-      shape->slots[shape->env[k].second] = k;
+    for (auto& [name, i] : sortedEnv(std::move(at))) {
+      shape->slots[std::stoul(i)] = shape->env.size();
+      shape->env.push_back(std::move(name));
+    }
     shape->has_env = true;
   }
   env.resize(shape->env.size());
   for (std::size_t k = 0; k < env.size(); ++k)
-    if (env[k].first != shape->env[k].first) env[k].first = shape->env[k].first;
+    if (env[k].first != shape->env[k]) env[k].first = shape->env[k];
   std::size_t i = 0;
   std::string nowhere;
   paiEnvValuesTo(*f.component, v, [&]() -> std::string& {
@@ -378,7 +378,7 @@ void stepCommandTo(const ir::Component& c, const StepValues& v,
   std::size_t k = 0;
   for (const ValueSource& src : shape.sources) src.valueTo(v, values[k++]);
   for (std::size_t i = 0; i < v.params.size(); ++i)
-    if (v.params[i].second) values[k++] = v.text(i);
+    if (v.params[i].second) v.textTo(i, values[k++]);
   instantiateCommandTo(*shape.command, values, s.command, s.argv, problems);
 }
 
@@ -398,12 +398,7 @@ void lowerStep(const ir::FlatPipeline& flat, std::size_t index,
   s.location.clear();
   if (f.range.isValid() && opts.locations) {
     if (!x.lines) x.lines = std::make_unique<ir::LineTable>(diags.sourceMgr());
-    ir::LineCol lc = x.lines->resolve(f.range.Start);
-    if (lc.file.empty())
-      s.location = "<unknown>";
-    else
-      assignCat(s.location, lc.file, ":", std::to_string(lc.line), ":",
-                std::to_string(lc.column));
+    s.location = ir::formatLoc(x.lines->resolve(f.range.Start));
   }
   s.kind = c.kind == ir::ComponentKind::Parallel ? StepKind::Parallel
                                                  : StepKind::Command;

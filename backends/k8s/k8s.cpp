@@ -1578,21 +1578,18 @@ void Emitter::workflowDoc(const std::vector<StepPlan>& plans,
   std::vector<std::size_t> plan_of(flat_.steps.size(), kNoPlan);
   for (std::size_t i = 0; i < plans.size(); ++i)
     plan_of[std::size_t(plans[i].f - flat_.steps.data())] = i;
+  // A pipeline of at most kDagTasks tasks is one part: `main` itself.
   std::vector<std::size_t> part_of(plans.size(), 0);
   std::vector<std::size_t> part_begin{0};
-  std::size_t tasks = 0;
-  for (const StepPlan& p : plans) tasks += p.parallel ? 2 : 1;
-  if (tasks > kDagTasks) {
-    std::size_t in_part = 0;
-    for (std::size_t i = 0; i < plans.size(); ++i) {
-      std::size_t n = plans[i].parallel ? 2 : 1;
-      if (in_part + n > kDagTasks) {
-        part_begin.push_back(i);
-        in_part = 0;
-      }
-      in_part += n;
-      part_of[i] = part_begin.size() - 1;
+  std::size_t in_part = 0;
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    std::size_t n = plans[i].parallel ? 2 : 1;
+    if (in_part + n > kDagTasks) {
+      part_begin.push_back(i);
+      in_part = 0;
     }
+    in_part += n;
+    part_of[i] = part_begin.size() - 1;
   }
   const std::size_t parts = part_begin.size();
   part_begin.push_back(plans.size());
