@@ -33,7 +33,7 @@ class Flattener {
   // its steps, and where its steps' outputs live in the flat list.
   struct Scope {
     const ParamValues* params = nullptr;
-    std::map<std::string, DataSource> inputs;
+    StringVecMap<DataSource> inputs;
     std::string prefix;
   };
 
@@ -134,7 +134,8 @@ class Flattener {
       const Component& c = *st.component;
       std::string name = scope.prefix + st.name;
       // Inputs of this step as data sources.
-      std::map<std::string, DataSource> inputs;
+      StringVecMap<DataSource> inputs;
+      inputs.reserve(c.inputs.size());
       for (const Port& p : c.inputs) {
         DataSource d;
         if (const Binding* b = findBinding(st.inputs, p.name))

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ir/ir.h"
+#include "ir/vec_map.h"
 
 namespace pipec::ir {
 
@@ -53,8 +54,8 @@ struct FlatStep {
   const Step* step = nullptr;  ///< null when a lone component is the root
   const Component* component = nullptr;
   ParamValues params;
-  std::map<std::string, DataSource> inputs;  ///< by input port name
-  std::vector<std::size_t> deps;             ///< flat indices, sorted
+  StringVecMap<DataSource> inputs;  ///< by input port name
+  std::vector<std::size_t> deps;    ///< flat indices, sorted
   /// Effective resources and parallel settings: the step's, with settings
   /// bound to pipeline inputs (Step::setting_bindings) set to the inputs'
   /// values in this run.

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstring>
 
 #include "llvm/Support/JSON.h"
 
@@ -78,7 +80,45 @@ void JsonWriter::newline() {
 
 void JsonWriter::quote(llvm::StringRef s) { appendJsonValue(out_, s); }
 
+namespace {
+
+/// Whether every byte of `s` stands for itself in a JSON string: eight
+/// bytes at a time, each tested for a control character, '"', '\\' or a
+/// byte from 0x80 without a branch per byte.
+bool allBare(llvm::StringRef s) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+  auto zeroByte = [](std::uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  const char* p = s.data();
+  const char* end = p + s.size();
+  std::uint64_t special = 0;
+  for (; end - p >= 8; p += 8) {
+    std::uint64_t x;
+    std::memcpy(&x, p, 8);
+    // A byte below 0x20 borrows in x - 0x20 and had its high bit clear; a
+    // borrow into a higher byte only marks more, never hides one.
+    special |= (x & kHigh) | ((x - 0x20 * kOnes) & ~x & kHigh) |
+               zeroByte(x ^ ('"' * kOnes)) | zeroByte(x ^ ('\\' * kOnes));
+  }
+  bool bare = special == 0;
+  for (; p != end; ++p) bare &= kBare[static_cast<unsigned char>(*p)];
+  return bare;
+}
+
+/// `s` between quotes, as it is.
+void appendBare(std::string& out, llvm::StringRef s) {
+  std::size_t at = out.size();
+  out.resize(at + s.size() + 2);
+  char* o = out.data() + at;
+  *o = '"';
+  std::memcpy(o + 1, s.data(), s.size());
+  o[s.size() + 1] = '"';
+}
+
+}  // namespace
+
 void appendJsonValue(std::string& out, llvm::StringRef s) {
+  if (allBare(s)) return appendBare(out, s);  // the common case
   // llvm::json replaces bytes that are not UTF-8 with U+FFFD; what is left
   // escapes as appendJsonString escapes it.
   bool ascii = std::all_of(s.begin(), s.end(), [](char c) {
@@ -92,6 +132,7 @@ void appendJsonValue(std::string& out, llvm::StringRef s) {
 }
 
 void appendJsonString(std::string& out, llvm::StringRef s) {
+  if (allBare(s)) return appendBare(out, s);
   out.push_back('"');
   std::size_t i = 0;
   while (i < s.size()) {

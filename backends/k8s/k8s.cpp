@@ -17,8 +17,11 @@
 #include "ir/json_dump.h"
 #include "ir/settings.h"
 #include "ir/yaml_quote.h"
+#include "llvm/ADT/CachedHashString.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Base64.h"
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
@@ -288,6 +291,8 @@ struct StepPlan {
   const CodeMap* code = nullptr;
   bool argv = false;      ///< run s->argv (else sh -c s->command)
   bool parallel = false;  ///< s->task is set
+  /// Every name in s->env is a valid ConfigMap key (planStep()).
+  bool config_keys = false;
   /// The processes of a command job that starts several (an Indexed Job
   /// with one pod per rank and a headless Service); 0 otherwise.
   std::int64_t ranks = 0;
@@ -486,6 +491,8 @@ class Emitter {
   std::map<std::string, CodeMap> codes_;  ///< by folder
   /// Local data to copy onto the claim: (local path, claim path).
   std::set<std::pair<std::string, std::string>> uploads_;
+  /// Where each local path read is on the claim.
+  llvm::StringMap<std::string> local_places_;
   std::vector<std::string> step_dns_;  ///< by flat step index
   bool in_workflow_ = false;
 };
@@ -552,13 +559,21 @@ InputPlace Emitter::placeInput(llvm::StringRef step, llvm::StringRef channel,
               "onto the run's claim");
     return p;
   }
+  // A local path: where on the claim, worked out once per path (every step
+  // of a pipeline may read one input of it).
+  p.kind = InputKind::Claim;
+  auto [known, fresh] = local_places_.try_emplace(d.path);
+  if (!fresh) {
+    p.where = known->second;
+    return p;
+  }
   std::string rel = ir::relativePath(d.path, root_dir_);
   if (llvm::StringRef(rel).startswith("..") ||
       llvm::sys::path::is_absolute(rel))
     rel =
         "outside-" + hex8(rel) + "/" + llvm::sys::path::filename(d.path).str();
-  p.kind = InputKind::Claim;
   p.where = "inputs/" + claimPath(rel);
+  known->second = p.where;
   if (uploads_.emplace(d.path, p.where).second)
     diags_
         .report(d.range, ir::diag::K8sLocalInput, channel, step, rel, p.where,
@@ -670,11 +685,14 @@ void Emitter::planStep(std::size_t k, const LoweredStep& s, StepPlan& p) {
                     ranks == std::int64_t(s.processes.size())
                 ? ranks
                 : 0;
+  p.config_keys = true;
   for (const auto& [key, value] : s.env)
-    if (!configKey(key))
+    if (!configKey(key)) {
+      p.config_keys = false;
       diags_.report(s.range, ir::diag::K8sBadValue, "the variable name", key,
                     "a ConfigMap key holds only letters, digits, '-', '.' "
                     "and '_'");
+    }
   hold(k, 2);
 }
 
@@ -1416,10 +1434,16 @@ void Emitter::configDoc(const StepPlan& p, std::string& out) const {
   put(kAnnotations);
   quoted(s.name);
   put(kData);
+  // A valid ConfigMap key (planStep() checked the variables' names) needs
+  // no quotes unless YAML would read it as something else.
+  auto plain = [&](llvm::StringRef key) {
+    if (!p.config_keys) return plainKey(key);
+    return key != "-" && key != "null" && key != "Null" && key != "NULL";
+  };
   auto entry = [&](llvm::StringRef key, llvm::StringRef value) {
     std::memcpy(o, "\n  ", 3);
     o += 3;
-    if (plainKey(key))
+    if (plain(key))
       put(key);
     else
       quoted(key);
@@ -1802,22 +1826,25 @@ bool Emitter::run(llvm::ArrayRef<std::size_t> chosen,
                   llvm::function_ref<void(std::size_t, LoweredStep&)> lower,
                   std::string& out, llvm::raw_ostream* sink) {
   unsigned errors = main_diags_.errorCount();
-  // Names: unique DNS labels per flat step.
-  std::set<std::string> taken;
+  // Names: unique DNS labels per flat step. The set holds the names where
+  // they are, in step_dns_, which is not resized while it does.
   step_dns_.resize(flat_.steps.size());
+  llvm::DenseSet<llvm::CachedHashStringRef> taken;
+  taken.reserve(flat_.steps.size());
+  std::string full = base_ + "-";
   for (std::size_t i = 0; i < flat_.steps.size(); ++i) {
+    const ir::FlatStep& f = flat_.steps[i];
+    std::string& n = step_dns_[i];
     // A lone component's one step is named after it.
-    std::string n =
-        flat_.steps[i].step == nullptr
-            ? base_
-            : dnsLabel(base_ + "-" + flat_.steps[i].name, kJobNameMax);
-    if (!taken.insert(n).second) {
-      n = dnsLabel(
-          base_ + "-" + flat_.steps[i].name + "-" + hex8(flat_.steps[i].name),
-          kJobNameMax);
-      taken.insert(n);
+    full.resize(base_.size() + 1);
+    full += f.name;
+    n = f.step == nullptr ? base_ : dnsLabel(full, kJobNameMax);
+    if (!taken.insert(llvm::CachedHashStringRef(n)).second) {
+      full += '-';
+      full += hex8(f.name);
+      n = dnsLabel(full, kJobNameMax);
+      taken.insert(llvm::CachedHashStringRef(n));
     }
-    step_dns_[i] = n;
   }
   // What is known before lowering: where the data is, the code.
   std::vector<StepPlan> plans(chosen.size());
@@ -1935,6 +1962,7 @@ bool Emitter::run(llvm::ArrayRef<std::size_t> chosen,
 
 std::string dnsLabel(llvm::StringRef text, std::size_t max) {
   std::string out;
+  out.reserve(std::min(text.size(), max));
   for (char c : text) {
     char l = llvm::toLower(c);
     bool ok = llvm::isAlnum(l);
