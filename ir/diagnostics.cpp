@@ -165,9 +165,21 @@ const LineTable::Index* LineTable::find(llvm::SMLoc loc) {
     ix.start = mb->getBufferStart();
     ix.end = mb->getBufferEnd();
     ix.line_starts.push_back(0);
-    for (const char* p = ix.start; (p = static_cast<const char*>(std::memchr(
-                                        p, '\n', std::size_t(ix.end - p))));)
-      ix.line_starts.push_back(std::uint32_t(++p - ix.start));
+    ix.scanned = ix.start;
+  }
+  // Lines are indexed as far as asked: up to the first line that starts
+  // after `loc`, or the end (a warning near the top of a large file reads
+  // a few lines, not the whole file).
+  const char* p = loc.getPointer();
+  while (ix.scanned != ix.end && ix.scanned <= p) {
+    const void* nl =
+        std::memchr(ix.scanned, '\n', std::size_t(ix.end - ix.scanned));
+    if (!nl) {
+      ix.scanned = ix.end;
+      break;
+    }
+    ix.scanned = static_cast<const char*>(nl) + 1;
+    ix.line_starts.push_back(std::uint32_t(ix.scanned - ix.start));
   }
   return &ix;
 }

@@ -218,7 +218,9 @@ class LineTable {
   struct Index {
     const char* start = nullptr;
     const char* end = nullptr;
+    /// The start of every line before `scanned`, and of the line there.
     std::vector<std::uint32_t> line_starts;
+    const char* scanned = nullptr;
   };
   const Index* find(llvm::SMLoc loc);
 

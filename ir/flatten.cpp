@@ -4,8 +4,9 @@
 #include <algorithm>
 
 #include "ir/settings.h"
+#include "llvm/ADT/CachedHashString.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
-#include "llvm/ADT/StringMap.h"
 
 namespace pipec::ir {
 
@@ -24,6 +25,8 @@ const Binding* findBinding(const std::map<std::string, Binding>& bindings,
     if (llvm::StringRef(n) == name) return &b;
   return nullptr;
 }
+
+using ByName = llvm::DenseMap<llvm::CachedHashStringRef, std::size_t>;
 
 class Flattener {
  public:
@@ -124,11 +127,12 @@ class Flattener {
     // Where each step's outputs are, in flat terms: step index -> output ->
     // loc.
     std::vector<Produced> produced(pl.steps.size());
-    // Steps by name: bindings name their producers.
-    llvm::StringMap<std::size_t> by_name(
-        static_cast<unsigned>(pl.steps.size()));
+    // Steps by name: bindings name their producers. The names stay where
+    // they are, in the pipeline.
+    ByName by_name;
+    by_name.reserve(pl.steps.size());
     for (std::size_t i = 0; i < pl.steps.size(); ++i)
-      by_name.try_emplace(pl.steps[i].name, i);
+      by_name.try_emplace(llvm::CachedHashStringRef(pl.steps[i].name), i);
     for (std::size_t idx : pl.topo_order) {
       const Step& st = pl.steps[idx];
       const Component& c = *st.component;
@@ -154,7 +158,8 @@ class Flattener {
         pipeline(*c.body, inner, outs);
         produced[idx].outs = std::move(outs);
       } else {
-        FlatStep s;
+        // Made where it stays.
+        FlatStep& s = out_.steps.emplace_back();
         s.name = std::move(name);
         s.step = &st;
         s.component = &c;
@@ -164,6 +169,8 @@ class Flattener {
         s.job_type = st.job_type;
         s.resources = st.resources;
         s.parallel = st.parallel;
+        for (const auto& [o, b] : st.outputs)
+          s.output_paths |= b.kind == OutputBinding::Kind::Path;
         applySettingBindings(s, st, scope);
         applyStepOverrides(s);
         for (const auto& [n, d] : s.inputs)
@@ -171,8 +178,7 @@ class Flattener {
         llvm::sort(s.deps);
         s.deps.erase(std::unique(s.deps.begin(), s.deps.end()), s.deps.end());
         produced[idx].leaf = &c;
-        produced[idx].flat = out_.steps.size();
-        out_.steps.push_back(std::move(s));
+        produced[idx].flat = out_.steps.size() - 1;
       }
       for (const auto& [o, b] : st.outputs)
         if (b.kind == OutputBinding::Kind::ParentOutput)
@@ -223,9 +229,8 @@ class Flattener {
     }
   };
 
-  DataSource source(const Binding& b,
-                    const llvm::StringMap<std::size_t>& by_name,
-                    const Scope& scope, const std::vector<Produced>& produced) {
+  DataSource source(const Binding& b, const ByName& by_name, const Scope& scope,
+                    const std::vector<Produced>& produced) {
     DataSource d;
     d.range = b.range;
     switch (b.kind) {
@@ -245,7 +250,7 @@ class Flattener {
       case Binding::Kind::StepOutput: {
         // The producer is a sibling at this level; it ran earlier in
         // topological order, so its outputs are known.
-        auto producer = by_name.find(b.step);
+        auto producer = by_name.find(llvm::CachedHashStringRef(b.step));
         if (producer == by_name.end()) break;
         std::size_t idx = producer->second;
         auto where = produced[idx].find(b.name);

@@ -9,6 +9,7 @@
 
 #include "ir/ir.h"
 #include "ir/vec_map.h"
+#include "llvm/ADT/SmallVector.h"
 
 namespace pipec::ir {
 
@@ -55,7 +56,8 @@ struct FlatStep {
   const Component* component = nullptr;
   ParamValues params;
   StringVecMap<DataSource> inputs;  ///< by input port name
-  std::vector<std::size_t> deps;    ///< flat indices, sorted
+  /// Flat indices, sorted; a step has a few, kept inline.
+  llvm::SmallVector<std::size_t, 4> deps;
   /// Effective resources and parallel settings: the step's, with settings
   /// bound to pipeline inputs (Step::setting_bindings) set to the inputs'
   /// values in this run.
@@ -70,6 +72,9 @@ struct FlatStep {
   /// Default outputs (kDefaultOutputs) that a later step or the pipeline
   /// reads, sorted.
   std::vector<std::string> default_outputs;
+  /// Some output of `step` is bound to a path (Step::outputs, Kind::Path):
+  /// without one, its outputs need not be looked up there.
+  bool output_paths = false;
 };
 
 struct FlatPipeline {

@@ -82,27 +82,30 @@ void JsonWriter::quote(llvm::StringRef s) { appendJsonValue(out_, s); }
 
 namespace {
 
-/// Whether every byte of `s` stands for itself in a JSON string: eight
-/// bytes at a time, each tested for a control character, '"', '\\' or a
-/// byte from 0x80 without a branch per byte.
-bool allBare(llvm::StringRef s) {
+/// The first byte in [p, end) that does not stand for itself in a JSON
+/// string (a control character, '"', '\\' or a byte from 0x80), or `end`:
+/// eight bytes at a time, without a branch per byte.
+const char* firstSpecial(const char* p, const char* end) {
   constexpr std::uint64_t kOnes = 0x0101010101010101ull;
   constexpr std::uint64_t kHigh = 0x8080808080808080ull;
   auto zeroByte = [](std::uint64_t v) { return (v - kOnes) & ~v & kHigh; };
-  const char* p = s.data();
-  const char* end = p + s.size();
-  std::uint64_t special = 0;
   for (; end - p >= 8; p += 8) {
     std::uint64_t x;
     std::memcpy(&x, p, 8);
-    // A byte below 0x20 borrows in x - 0x20 and had its high bit clear; a
-    // borrow into a higher byte only marks more, never hides one.
-    special |= (x & kHigh) | ((x - 0x20 * kOnes) & ~x & kHigh) |
-               zeroByte(x ^ ('"' * kOnes)) | zeroByte(x ^ ('\\' * kOnes));
+    // A byte below 0x20 borrows in x - 0x20 and had its high bit clear. A
+    // borrow only marks bytes above (after) a marked one, so the lowest
+    // mark is the first special byte.
+    std::uint64_t m = (x & kHigh) | ((x - 0x20 * kOnes) & ~x & kHigh) |
+                      zeroByte(x ^ ('"' * kOnes)) |
+                      zeroByte(x ^ ('\\' * kOnes));
+    if (m) return p + (__builtin_ctzll(m) >> 3);
   }
-  bool bare = special == 0;
-  for (; p != end; ++p) bare &= kBare[static_cast<unsigned char>(*p)];
-  return bare;
+  while (p != end && kBare[static_cast<unsigned char>(*p)]) ++p;
+  return p;
+}
+
+bool allBare(llvm::StringRef s) {
+  return firstSpecial(s.begin(), s.end()) == s.end();
 }
 
 /// `s` between quotes, as it is.
@@ -137,8 +140,7 @@ void appendJsonString(std::string& out, llvm::StringRef s) {
   std::size_t i = 0;
   while (i < s.size()) {
     // Copy the longest run that needs no escaping in one go.
-    std::size_t j = i;
-    while (j < s.size() && kBare[static_cast<unsigned char>(s[j])]) ++j;
+    std::size_t j = std::size_t(firstSpecial(s.data() + i, s.end()) - s.data());
     out.append(s.data() + i, j - i);
     i = j;
     if (i == s.size()) break;

@@ -43,6 +43,9 @@ struct LoweringCache::Impl {
   std::vector<std::string> values;
   std::vector<std::pair<llvm::StringRef, llvm::StringRef>> pairs;
   std::vector<CommandProblem> problems;
+  /// The display id of the component of the last step lowered.
+  const ir::Component* id_of = nullptr;
+  std::string id;
 };
 LoweringCache::LoweringCache() : impl(std::make_unique<Impl>()) {}
 LoweringCache::~LoweringCache() = default;
@@ -404,12 +407,16 @@ void lowerStep(const ir::FlatPipeline& flat, std::size_t index,
                                                  : StepKind::Command;
   s.job_type = f.job_type;
   s.resources = f.resources;
-  s.component_id = c.displayId();
+  if (x.id_of != &c) {
+    x.id = c.displayId();
+    x.id_of = &c;
+  }
+  s.component_id = x.id;
   s.image = c.image;
   s.cache = c.cache;
   s.code = c.code;
   s.code_is_url = c.code_is_url;
-  s.deps = f.deps;
+  s.deps.assign(f.deps.begin(), f.deps.end());
   StepValues& v = x.step_values;
   stepValuesTo(f, ml_root, opts.is_file, &flat, v);
   s.ml_root = v.ml_root;
@@ -441,7 +448,7 @@ void lowerStep(const ir::FlatPipeline& flat, std::size_t index,
     outputPathTo(v, p.name, o.path);
     o.target.clear();
     o.own_tree = false;
-    if (f.step) {
+    if (f.step && f.output_paths) {
       auto it = f.step->outputs.find(p.name);
       if (it != f.step->outputs.end() &&
           it->second.kind == ir::OutputBinding::Kind::Path &&

@@ -1989,10 +1989,14 @@ bool emitManifests(
     llvm::StringRef root_dir, const Options& opts, ir::DiagnosticEngine& diags,
     std::string& out, llvm::raw_ostream* sink) {
   Emitter e(name, flat, root_dir, opts, diags);
+  // The chunks of `out` go to the sink's file as they are: buffering them
+  // again would copy every byte once more.
+  if (sink) sink->SetUnbuffered();
   bool ok = e.run(chosen, lower, out, sink);
   if (sink) {
     *sink << out;
     out.clear();
+    sink->SetBuffered();
   }
   return ok;
 }

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "llvm/Support/JSON.h"
 
@@ -189,6 +191,46 @@ TEST(LineTable, ResolvesAgainAfterTheSourceMgrIsMadeAgain) {
   EXPECT_EQ(lc.file, "two");
   EXPECT_EQ(lc.line, 4u);
   EXPECT_EQ(lc.column, 1u);
+}
+
+// Lines are indexed only as far as asked: every offset, asked in any
+// order, resolves as counting the newlines before it does.
+TEST(LineTable, EveryOffsetInAnyOrderAsCountingNewlines) {
+  for (std::string text : {std::string("a\nbc\n\n\rd\r\nlast"),
+                           std::string("\n\nx\n"), std::string("one line")}) {
+    llvm::SourceMgr sm;
+    sm.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, "f"),
+                          llvm::SMLoc());
+    const char* start = sm.getMemoryBuffer(1)->getBufferStart();
+    std::vector<std::size_t> order(text.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    for (int round = 0; round < 3; ++round) {
+      if (round == 1) std::reverse(order.begin(), order.end());
+      if (round == 2)
+        for (std::size_t i = 0; i < order.size(); ++i)
+          std::swap(order[i], order[(i * 7 + 3) % order.size()]);
+      LineTable lines(sm);
+      for (std::size_t at : order) {
+        auto loc = llvm::SMLoc::getFromPointer(start + at);
+        // After the last newline before `at`, or the start.
+        std::size_t line_start = 0;
+        if (at > 0)
+          if (std::size_t nl = text.rfind('\n', at - 1);
+              nl != std::string::npos)
+            line_start = nl + 1;
+        std::size_t line_end = text.find('\n', at);
+        if (line_end == std::string::npos) line_end = text.size();
+        LineCol lc = lines.resolve(loc);
+        EXPECT_EQ(lc.line,
+                  1u + std::count(text.begin(), text.begin() + at, '\n'))
+            << "offset " << at;
+        EXPECT_EQ(lc.column, at - line_start + 1) << "offset " << at;
+        EXPECT_EQ(lines.lineOf(loc),
+                  llvm::StringRef(text).slice(line_start, line_end).rtrim("\r"))
+            << "offset " << at;
+      }
+    }
+  }
 }
 
 TEST(Utf16, LengthCountsCodeUnits) {
