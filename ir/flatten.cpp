@@ -195,7 +195,7 @@ class Flattener {
     for (const auto& [setting, input] : st.setting_bindings)
       for (const auto& [param, value] : *scope.params)
         if (param->name == input && value &&
-            !applySetting(setting, *value, s.resources, s.parallel,
+            !applySetting(setting, *value, s.resources, s.parallel.get(),
                           *s.component))
           s.rejected_settings.emplace_back(setting, value->toText());
     // TensorFlow workers default to instance_count.
@@ -314,12 +314,11 @@ FlatPipeline flatten(const Component& root, const FlattenOptions& opts) {
 }
 
 bool applySetting(llvm::StringRef setting, const Value& value, Resources& r,
-                  std::optional<ParallelSettings>& par, const Component& c) {
+                  ParallelSettings* par, const Component& c) {
   const SettingInfo* s = findSetting(setting);
   if (!s) return false;
   const Port* in = par ? c.findInput(par->input_data) : nullptr;
-  return applySetting(*s, value.toText(), r, par ? &*par : nullptr,
-                      in && in->type == Type::Table)
+  return applySetting(*s, value.toText(), r, par, in && in->type == Type::Table)
       .empty();
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "ir/box.h"
 #include "ir/ir.h"
 #include "ir/vec_map.h"
 #include "llvm/ADT/SmallVector.h"
@@ -63,7 +64,7 @@ struct FlatStep {
   /// values in this run.
   JobType job_type = JobType::Command;  ///< effective, as Step::job_type
   Resources resources;
-  std::optional<ParallelSettings> parallel;
+  Box<ParallelSettings> parallel;
   /// Bound settings whose value did not fit (setting, value); the defaults
   /// above stand.
   std::vector<std::pair<std::string, std::string>> rejected_settings;
@@ -104,7 +105,7 @@ FlatPipeline flatten(const Component& root, const FlattenOptions& opts);
 /// "instance_count", "mini_batch_size", "timeout", ...) to `value`. Returns
 /// false when the setting is unknown or the value does not fit it.
 bool applySetting(llvm::StringRef setting, const Value& value,
-                  Resources& resources, std::optional<ParallelSettings>& par,
+                  Resources& resources, ParallelSettings* par,
                   const Component& c);
 
 }  // namespace pipec::ir
