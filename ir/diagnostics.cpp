@@ -2,6 +2,7 @@
 #include "ir/diagnostics.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 #include "llvm/Support/JSON.h"
@@ -149,7 +150,18 @@ std::string formatLoc(const llvm::SourceMgr& sm, llvm::SMLoc loc) {
 
 std::string formatLoc(const LineCol& lc) {
   if (lc.file.empty()) return "<unknown>";
-  return fmt::format("{}:{}:{}", lc.file, lc.line, lc.column);
+  // As fmt::format("{}:{}:{}"), without parsing a format per location (the
+  // sh target names every step's).
+  char buf[24];
+  std::string out;
+  out.reserve(lc.file.size() + 2 * sizeof buf);
+  out += lc.file;
+  for (unsigned n : {lc.line, lc.column}) {
+    out += ':';
+    auto r = std::to_chars(buf, buf + sizeof buf, n);
+    out.append(buf, std::size_t(r.ptr - buf));
+  }
+  return out;
 }
 
 const LineTable::Index* LineTable::find(llvm::SMLoc loc) {

@@ -130,6 +130,8 @@ void hpsJsonTo(const StepValues& v, std::string& out) {
     // As Value::toJsonText(), written in place.
     if (value->kind() == ir::Value::Kind::String)
       appendJsonValue(out, value->asString());
+    else if (i < v.texts.size())
+      out += v.texts[i];
     else
       out += v.text(i);
   }

@@ -104,10 +104,6 @@ const char* firstSpecial(const char* p, const char* end) {
   return p;
 }
 
-bool allBare(llvm::StringRef s) {
-  return firstSpecial(s.begin(), s.end()) == s.end();
-}
-
 /// `s` between quotes, as it is.
 void appendBare(std::string& out, llvm::StringRef s) {
   std::size_t at = out.size();
@@ -120,67 +116,79 @@ void appendBare(std::string& out, llvm::StringRef s) {
 
 }  // namespace
 
+namespace {
+
+/// appendJsonString() of `s`, whose first byte to escape is at `i`.
+void appendJsonStringFrom(std::string& out, llvm::StringRef s, std::size_t i);
+
+}  // namespace
+
 void appendJsonValue(std::string& out, llvm::StringRef s) {
-  if (allBare(s)) return appendBare(out, s);  // the common case
+  const char* first = firstSpecial(s.begin(), s.end());
+  if (first == s.end()) return appendBare(out, s);  // the common case
   // llvm::json replaces bytes that are not UTF-8 with U+FFFD; what is left
   // escapes as appendJsonString escapes it.
-  bool ascii = std::all_of(s.begin(), s.end(), [](char c) {
+  bool ascii = std::all_of(first, s.end(), [](char c) {
     return static_cast<unsigned char>(c) < 0x80;
   });
   if (!ascii && !llvm::json::isUTF8(s)) {
     appendJsonString(out, llvm::json::fixUTF8(s));
     return;
   }
-  appendJsonString(out, s);
+  appendJsonStringFrom(out, s, std::size_t(first - s.begin()));
 }
 
 void appendJsonString(std::string& out, llvm::StringRef s) {
-  if (allBare(s)) return appendBare(out, s);
+  const char* first = firstSpecial(s.begin(), s.end());
+  if (first == s.end()) return appendBare(out, s);
+  appendJsonStringFrom(out, s, std::size_t(first - s.begin()));
+}
+
+namespace {
+
+void appendJsonStringFrom(std::string& out, llvm::StringRef s, std::size_t i) {
+  out.reserve(out.size() + s.size() + 8);
   out.push_back('"');
-  std::size_t i = 0;
+  out.append(s.data(), i);
+  // s[i] is a byte to escape (or the end): escaped, then the run up to the
+  // next one copied in one go.
   while (i < s.size()) {
-    // Copy the longest run that needs no escaping in one go.
-    std::size_t j = std::size_t(firstSpecial(s.data() + i, s.end()) - s.data());
-    out.append(s.data() + i, j - i);
-    i = j;
-    if (i == s.size()) break;
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
       if (std::size_t n = utf8Length(s, i)) {
         out.append(s.data() + i, n);
         i += n;
-        continue;
+      } else {
+        out.append("\\udc");
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 15]);
+        ++i;
       }
-      out.append("\\udc");
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-      ++i;
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      default:
+    } else {
+      // '"', '\\' and three controls have a letter; the rest \u00XX.
+      char letter = c == '"'    ? '"'
+                    : c == '\\' ? '\\'
+                    : c == '\n' ? 'n'
+                    : c == '\t' ? 't'
+                    : c == '\r' ? 'r'
+                                : 0;
+      if (letter) {
+        out.push_back('\\');
+        out.push_back(letter);
+      } else {
         out.append("\\u00");
         out.push_back(kHex[c >> 4]);
         out.push_back(kHex[c & 15]);
+      }
+      ++i;
     }
-    ++i;
+    std::size_t j = std::size_t(firstSpecial(s.data() + i, s.end()) - s.data());
+    out.append(s.data() + i, j - i);
+    i = j;
   }
   out.push_back('"');
 }
+
+}  // namespace
 
 }  // namespace pipec::lowering

@@ -22,6 +22,7 @@
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Base64.h"
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
@@ -285,8 +286,9 @@ struct StepPlan {
   /// from); null otherwise.
   const LoweredStep* s = nullptr;
   const ir::FlatStep* f = nullptr;
-  std::string dns;  ///< job name, and the step's folder on the claim
-  std::string image;
+  /// The job name, and the step's folder on the claim (in step_dns_).
+  llvm::StringRef dns;
+  llvm::StringRef image;           ///< in Emitter::images_
   std::vector<InputPlace> inputs;  ///< as s->inputs
   const CodeMap* code = nullptr;
   bool argv = false;      ///< run s->argv (else sh -c s->command)
@@ -494,6 +496,8 @@ class Emitter {
   /// Where each local path read is on the claim.
   llvm::StringMap<std::string> local_places_;
   std::vector<std::string> step_dns_;  ///< by flat step index
+  /// The steps' images, each once.
+  llvm::StringSet<> images_;
   bool in_workflow_ = false;
 };
 
@@ -673,9 +677,11 @@ void Emitter::planStep(std::size_t k, const LoweredStep& s, StepPlan& p) {
   std::string comp = f && f->component ? f->component->name : "";
   // An inline component has no name: its step's name stands for it.
   auto img = o_.images.find(comp.empty() ? s.name : comp);
-  p.image = img != o_.images.end() ? img->second
-            : !s.image.empty()     ? s.image
-                                   : kDefaultImage;
+  p.image = images_
+                .insert(img != o_.images.end() ? llvm::StringRef(img->second)
+                        : !s.image.empty()     ? llvm::StringRef(s.image)
+                                               : llvm::StringRef(kDefaultImage))
+                .first->getKey();
   lowering::checkSplitterMLTable(s, "k8s", diags_);
   p.argv = !s.argv.empty();
   std::int64_t ranks = 0;
@@ -1020,7 +1026,7 @@ void Emitter::podTemplate(Y& y, const StepPlan& p, Vals& v,
 
 void Emitter::jobManifest(Y& y, const StepPlan& p, Vals& v) const {
   const LoweredStep& s = *p.s;
-  std::string name = v("name", p.dns);
+  std::string name = v("name", p.dns.str());
   bool parallel = s.task.has_value();
   KindInfo k = kindInfo(parallel ? ir::JobType::Command : s.job_type);
   y.map().s("apiVersion", k.api).s("kind", k.kind);
@@ -1102,7 +1108,7 @@ RankVariables Emitter::rankVars(const StepPlan& p,
 }
 
 void Emitter::serviceManifest(Y& y, const StepPlan& p, Vals& v) const {
-  std::string name = v("name", p.dns);
+  std::string name = v("name", p.dns.str());
   y.map().s("apiVersion", "v1").s("kind", "Service");
   y.key("metadata").map().s("name", name).s("namespace", o_.name_space);
   labels(y, name, in_workflow_);
@@ -1190,7 +1196,7 @@ void Emitter::rankTemplates(Y& y, const std::string& name, const StepPlan& p,
 
 void Emitter::gatherTemplate(Y& y, const StepPlan& p, Vals& v) const {
   const LoweredStep& s = *p.s;
-  std::string name = v("name", p.dns);
+  std::string name = v("name", p.dns.str());
   y.key("container").map().s("image", p.image);
   y.key("command").seq().str("python3");
   y.str(std::string(kHarnessDir) + "/pipec_harness.py").str("--gather");
@@ -1477,7 +1483,7 @@ struct ValueRef {
     if (kind != Kind::Name && key.getAsInteger(10, input))
       llvm_unreachable("a value key the manifest does not ask for");
   }
-  const std::string& of(const StepPlan& p) const {
+  llvm::StringRef of(const StepPlan& p) const {
     switch (kind) {
       case Kind::Where:
         return p.inputs[input].where;
@@ -1572,7 +1578,7 @@ void Emitter::workflowDoc(const std::vector<StepPlan>& plans,
     g.params.insert("name");
     const StepPlan& first = plans[g.members[0]];
     for (std::size_t k = 0; k < g.keys.size(); ++k) {
-      const std::string& value = g.refs[k].of(first);
+      llvm::StringRef value = g.refs[k].of(first);
       for (std::size_t m = 1; m < g.members.size(); ++m)
         if (g.refs[k].of(plans[g.members[m]]) != value) {
           g.params.insert(g.keys[k]);

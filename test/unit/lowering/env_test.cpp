@@ -20,6 +20,31 @@ TEST(ShellQuote, QuotesOnlyWhenNeeded) {
   EXPECT_EQ(shellQuote("$(rm -rf /)"), "'$(rm -rf /)'");
 }
 
+// Every byte value at every offset of safe words of many lengths (around
+// the sixteen-byte scan): quoted exactly when kShellSafe says a byte is not
+// safe, as shlex.quote does.
+TEST(ShellQuote, EveryByteAtEveryOffset) {
+  for (std::size_t size : {0, 1, 15, 16, 17, 31, 32, 33, 47}) {
+    std::string safe;
+    for (std::size_t i = 0; i < size; ++i) safe += "aZ09@%+=:,./-_"[i % 14];
+    EXPECT_EQ(shellQuote(safe), safe.empty() ? "''" : safe);
+    for (int c = 0; c < 256; ++c)
+      for (std::size_t at = 0; at <= size; ++at) {
+        std::string s = safe;
+        s.insert(at, 1, char(c));
+        std::string want = s;
+        if (!kShellSafe[static_cast<unsigned char>(c)]) {
+          want.clear();
+          for (char ch : s)
+            want += ch == '\'' ? std::string("'\"'\"'") : std::string(1, ch);
+          want = "'" + want + "'";
+        }
+        ASSERT_EQ(shellQuote(s), want)
+            << "byte " << c << " at " << at << " of " << size;
+      }
+  }
+}
+
 struct Fixture {
   Component c;
   Fixture() {

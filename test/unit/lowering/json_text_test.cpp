@@ -87,5 +87,27 @@ TEST(AppendJsonValue, EachSpecialByteAtEveryOffsetAsLlvm) {
   }
 }
 
+// Two bytes to escape anywhere in one string: after each escape, the run up
+// to the next is copied as it is.
+TEST(AppendJsonValue, TwoSpecialBytesAnywhereAsLlvm) {
+  const std::vector<std::string> specials = {
+      "\"", "\\", "\n", std::string(1, '\x01'), "\xc3\xa9", "\xff"};
+  std::string bare = "abcdefghijklmnopq";
+  for (const std::string& a : specials)
+    for (const std::string& b : specials)
+      for (std::size_t i = 0; i <= bare.size(); ++i)
+        for (std::size_t j = i; j <= bare.size(); ++j) {
+          std::string s = bare;
+          s.insert(j, b);
+          s.insert(i, a);
+          std::string got;
+          appendJsonValue(got, s);
+          std::string fixed =
+              llvm::json::isUTF8(s) ? s : llvm::json::fixUTF8(s);
+          ASSERT_EQ(got, viaLlvm(llvm::json::Value(fixed)))
+              << "at " << i << " and " << j;
+        }
+}
+
 }  // namespace
 }  // namespace pipec::lowering
