@@ -225,6 +225,7 @@ class Emitter {
       doc = component(root, o_.out_dir, true, nullptr);
     shareComponents(doc);
     out.main = doc.text();
+    out.tree = std::make_shared<YNode>(std::move(doc));
     for (const auto& [path, c] : files_) {
       std::string dir =
           o_.out_dir + "/" + llvm::sys::path::parent_path(path).str();
@@ -577,6 +578,12 @@ class Emitter {
     if (job_inline) jobBody(y, s, c, dir);
     // Values in the order the component declares its inputs and
     // parameters (a job written inline declares them by this order).
+    // Each binding made once: the values the component does not declare
+    // come last.
+    auto has = [](const YNode& m, llvm::StringRef key) {
+      return llvm::any_of(m.entries,
+                          [&](const auto& kv) { return kv.first == key; });
+    };
     YNode in = YNode::map();
     auto bind = [&](const std::string& name) {
       auto it = s.inputs.find(name);
@@ -584,7 +591,8 @@ class Emitter {
     };
     for (const ir::Port& p : c.inputs) bind(p.name);
     for (const ir::Param& p : c.params) bind(p.name);
-    for (const auto& [name, b] : s.inputs) bind(name);
+    for (const auto& [name, b] : s.inputs)
+      if (!has(in, name)) bind(name);
     if (!in.empty()) y.set("inputs", std::move(in));
     YNode out = YNode::map();
     auto bindOut = [&](const std::string& name) {
@@ -594,7 +602,8 @@ class Emitter {
       out.set(name, n ? std::move(*n) : YNode::plain(""));
     };
     for (const ir::Port& p : c.outputs) bindOut(p.name);
-    for (const auto& [name, b] : s.outputs) bindOut(name);
+    for (const auto& [name, b] : s.outputs)
+      if (!has(out, name)) bindOut(name);
     if (!out.empty()) y.set("outputs", std::move(out));
     if (!mapping && !job_inline) overrides(y, s, c);
     if (mapping)

@@ -4,6 +4,7 @@
 // written.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +29,10 @@ struct Options {
 struct Files {
   std::string main;
   std::vector<std::pair<std::string, std::string>> components;
+  /// The tree `main` was written from: freed with the Files, or, right
+  /// before the process ends, left to the operating system (a pipeline of
+  /// 10,000 jobs is some 500,000 nodes).
+  std::shared_ptr<void> tree;
 };
 
 /// The Azure ML YAML of `module`'s root: a pipeline job (`type: pipeline`)

@@ -8,6 +8,7 @@
 #include "ir/json_dump.h"
 #include "ir/mangle.h"
 #include "ir/suggest.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "lowering/plan_json.h"
@@ -122,6 +123,10 @@ int writeAzure(const ir::Module& module, std::string output, Frontend& fe) {
   llvm::sys::path::remove_dots(base, /*remove_dot_dot=*/true);
   opts.out_dir = std::string(base);
   backends::azureml::Files files;
+  // The tree is written out right before the process ends: left to the
+  // operating system, as the module is (runCompile()).
+  auto leave = llvm::make_scope_exit(
+      [&] { (void)new std::shared_ptr<void>(std::move(files.tree)); });
   if (!backends::azureml::emitAzure(module, opts, files, fe.diags())) {
     fe.finish();
     return kExitErrors;
