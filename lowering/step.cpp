@@ -18,6 +18,14 @@
 
 namespace pipec::lowering {
 
+/// The text of training_job.json of the last step written, around its name,
+/// and everything else it was made from: the steps of one component mostly
+/// differ only in their names.
+struct TrainingJobText {
+  std::string key, next_key;
+  std::string head, tail;
+};
+
 struct LoweringCache::Impl {
   std::unordered_map<std::string, CompiledCommand> commands;
   /// What every step of one component shares that has values for the same
@@ -43,6 +51,7 @@ struct LoweringCache::Impl {
   std::vector<std::string> values;
   std::vector<std::pair<llvm::StringRef, llvm::StringRef>> pairs;
   std::vector<CommandProblem> problems;
+  TrainingJobText training_job;
   /// The display id of the component of the last step lowered.
   const ir::Component* id_of = nullptr;
   std::string id;
@@ -56,10 +65,49 @@ namespace diag = ir::diag;
 
 // training_job.json as JsonWriter lays it out (llvm::json, indent 2), with
 // the keys in llvm::json's sorted order, written straight into one string.
+
 void trainingJobJsonTo(
     const LoweredStep& s, const ir::Component& c,
     std::vector<std::pair<llvm::StringRef, llvm::StringRef>>& kv,
-    std::string& out) {
+    TrainingJobText* last, std::string& out) {
+  std::size_t name_at = 0, name_end = 0;
+  if (last) {
+    // What the text is made of but the name, as bytes.
+    std::string& key = last->next_key;
+    key.clear();
+    auto part = [&key](llvm::StringRef t) {
+      key.append(t.data(), t.size());
+      key += '\0';
+    };
+    auto num = [&key](std::int64_t n) {
+      key.append(reinterpret_cast<const char*>(&n), sizeof n);
+    };
+    part(s.component_id);
+    num(std::int64_t(s.job_type));
+    num(std::int64_t(c.kind));
+    for (const InputData& in : s.inputs) {
+      key += in.source.kind != ir::DataSource::Kind::None ? '1' : '0';
+      part(in.channel);
+      part(in.path);
+    }
+    key += '|';
+    for (const OutputData& o : s.outputs) {
+      part(o.channel);
+      part(o.path);
+    }
+    num(s.resources.gpu_count);
+    num(s.resources.instance_count);
+    num(s.resources.process_count_per_instance);
+    part(s.resources.instance_type);
+    if (!last->head.empty() && key == last->key) {
+      out.assign(last->head);
+      appendJsonValue(out, s.name);
+      out += last->tail;
+      return;
+    }
+    std::swap(last->key, key);
+  }
+
   std::size_t size = 320 + s.name.size() + s.component_id.size();
   for (const InputData& in : s.inputs)
     size += 12 + in.channel.size() + in.path.size();
@@ -104,7 +152,9 @@ void trainingJobJsonTo(
   out += ",\n  \"kind\": ";
   appendJsonValue(out, ir::componentKindName(c.kind));
   out += ",\n  \"name\": ";
+  name_at = out.size();
   appendJsonValue(out, s.name);
+  name_end = out.size();
   out += ",\n  \"outputs\": ";
   object(s.outputs, [](const OutputData&) { return true; });
   out += ",\n  \"resources\": {\n    \"gpu_count\": ";
@@ -116,6 +166,10 @@ void trainingJobJsonTo(
   out += ",\n    \"process_count_per_instance\": ";
   number(s.resources.process_count_per_instance);
   out += "\n  }\n}\n";
+  if (last) {
+    last->head.assign(out, 0, name_at);
+    last->tail.assign(out, name_end);
+  }
 }
 
 void reportCommandProblems(const std::vector<CommandProblem>& problems,
@@ -514,7 +568,9 @@ void lowerStep(const ir::FlatPipeline& flat, std::size_t index,
     }
     s.processes = processSlots(s.job_type, s.resources);
   }
-  trainingJobJsonTo(s, c, x.pairs, s.training_job_json);
+  trainingJobJsonTo(s, c, x.pairs,
+                    opts.cache && opts.reuse_texts ? &x.training_job : nullptr,
+                    s.training_job_json);
   if (opts.layout)
     stepLayoutTo(flat, s, s.layout);
   else

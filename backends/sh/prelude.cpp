@@ -211,9 +211,19 @@ pipec_broken() {
 # for step $4; other steps wait for it.
 pipec_venv() {
   mkdir -p -- "${1%/*}" || return 1
+  # The lock is a folder. A failed mkdir with no folder there is either a
+  # folder that cannot be made or one just removed by the step that held
+  # it: given up on only after three such tries in a row.
+  pipec_tries=0
   until mkdir -- "$1.lock" 2>/dev/null; do
-    [ -d "$1.lock" ] || pipec_broken "$4" "cannot create '$1.lock'" || return 1
-    sleep 1
+    if [ -d "$1.lock" ]; then
+      pipec_tries=0
+      sleep 1
+      continue
+    fi
+    pipec_tries=$((pipec_tries + 1))
+    [ "$pipec_tries" -lt 3 ] ||
+      pipec_broken "$4" "cannot create '$1.lock'" || return 1
   done
   if [ ! -e "$1/.pipec-ready" ]; then
     {

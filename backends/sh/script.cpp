@@ -581,6 +581,7 @@ bool Writer::write(const ScriptOptions& opts) {
   lowering::LoweringCache cache;
   lowering::LoweringOptions lo;
   lo.cache = &cache;
+  lo.reuse_texts = false;  // every path holds the step's name
   lo.is_file = [](llvm::StringRef path) -> std::optional<bool> {
     llvm::sys::fs::file_status st;
     if (llvm::sys::fs::status(path, st)) return std::nullopt;
