@@ -104,6 +104,18 @@ const char* firstSpecial(const char* p, const char* end) {
   return p;
 }
 
+/// Whether no byte in [p, e) is from 0x80: eight bytes at a time.
+bool allAscii(const char* p, const char* e) {
+  std::uint64_t high = 0;
+  for (; e - p >= 8; p += 8) {
+    std::uint64_t x;
+    std::memcpy(&x, p, 8);
+    high |= x;
+  }
+  for (; p != e; ++p) high |= static_cast<unsigned char>(*p);
+  return (high & 0x8080808080808080ull) == 0;
+}
+
 /// `s` between quotes, as it is.
 void appendBare(std::string& out, llvm::StringRef s) {
   std::size_t at = out.size();
@@ -128,9 +140,7 @@ void appendJsonValue(std::string& out, llvm::StringRef s) {
   if (first == s.end()) return appendBare(out, s);  // the common case
   // llvm::json replaces bytes that are not UTF-8 with U+FFFD; what is left
   // escapes as appendJsonString escapes it.
-  bool ascii = std::all_of(first, s.end(), [](char c) {
-    return static_cast<unsigned char>(c) < 0x80;
-  });
+  bool ascii = allAscii(first, s.end());
   if (!ascii && !llvm::json::isUTF8(s)) {
     appendJsonString(out, llvm::json::fixUTF8(s));
     return;
