@@ -158,9 +158,8 @@ struct LoweringOptions {
   /// another way, as the k8s backend does with mounts, can leave it empty).
   bool layout = true;
   /// With a cache, reuse training_job.json's text from one step to the
-  /// next where only the name differs. A target whose `ml_root` holds the
-  /// step's name (the sh script's) has no two such steps, and turns this
-  /// off.
+  /// next where only the name differs (a target whose `ml_root` holds the
+  /// step's name has no two such steps, and may turn this off).
   bool reuse_texts = true;
 };
 

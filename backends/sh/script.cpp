@@ -20,6 +20,7 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "lowering/json_text.h"
 #include "lowering/shell.h"
 #include "lowering/step.h"
 #include "lowering/topology.h"
@@ -33,6 +34,12 @@ namespace diag = ir::diag;
 /// Stands for the run folder in lowered paths; the script writes
 /// "$pipec_r" in its place.
 const char kRun[] = "\x01PIPEC_RUN\x01";
+/// Stands for the step's own folder in what a command step lowers to, so
+/// that the steps of one component lower to the same paths; the script
+/// writes "$pipec_d" in its place.
+const char kStep[] = "\x01PIPEC_DIR\x01";
+/// kStep as JSON text writes it.
+const char kStepJson[] = "\\u0001PIPEC_DIR\\u0001";
 /// The first of the ports that stand for the ones the script picks.
 constexpr std::uint16_t kPortBase = 61001;
 
@@ -222,16 +229,19 @@ void add(Buf& o, const Subs& subs, const char (&text)[N], const Rest&... rest) {
   add(o, subs, rest...);
 }
 
-/// Whether `s` holds the run folder's sentinel: a memchr for its first
-/// byte, then a compare where it is found.
+/// Whether `s` holds the run folder's or a step folder's sentinel (a
+/// lowered path): a memchr for their first byte, then a compare where it is
+/// found.
 bool holdsRun(llvm::StringRef s) {
   const char* p = s.data();
   const char* e = p + s.size();
   constexpr std::size_t n = sizeof kRun - 1;
+  static_assert(sizeof kStep - 1 == n, "the sentinels are one length");
   while (const void* h = std::memchr(p, kRun[0], e - p)) {
     p = static_cast<const char*>(h);
     if (std::size_t(e - p) < n) return false;
-    if (std::memcmp(p, kRun, n) == 0) return true;
+    if (std::memcmp(p, kRun, n) == 0 || std::memcmp(p, kStep, n) == 0)
+      return true;
     ++p;
   }
   return false;
@@ -303,6 +313,14 @@ class Writer {
   Subs subs_;
   /// The step's PAI_HPS and hyperparameters.json are one value, "$pipec_h".
   bool hps_ = false;
+  /// The step being written was lowered with kStep for its folder (a
+  /// command step), not with the run folder and its name.
+  bool step_root_ = false;
+  /// Where a JSON text of the step holds kStepJson and the step's name is
+  /// not plain in JSON: the run folder and the name as that text writes
+  /// them (else empty), and the text with them in its place.
+  std::string json_dir_, json_fixed_;
+  llvm::StringRef jsonText(llvm::StringRef text);
   bool parallel_ = false;
   /// The virtual environment of each local code folder ("": none).
   std::map<std::string, std::string> venvs_;
@@ -338,6 +356,16 @@ bool Writer::check(const lowering::LoweredStep& s) {
     }
   }
   return ok;
+}
+
+llvm::StringRef Writer::jsonText(llvm::StringRef text) {
+  if (json_dir_.empty()) return text;
+  json_fixed_.clear();
+  for (std::size_t at; (at = text.find(kStepJson)) != llvm::StringRef::npos;
+       text = text.drop_front(at + sizeof kStepJson - 1))
+    json_fixed_.append(text.data(), at).append(json_dir_);
+  json_fixed_.append(text.data(), text.size());
+  return json_fixed_;
 }
 
 // The step's folder as the lowering lays it out (LoweredStep::layout), in a
@@ -379,9 +407,9 @@ void Writer::layout(const lowering::LoweredStep& s) {
     o += " &&\n      printf '%s\\n' \"$pipec_h\" "
          ">ml/input/config/hyperparameters.json";
   else
-    add(o, x, " &&\n      printf '%s' ", J{s.hyperparameters_json},
+    add(o, x, " &&\n      printf '%s' ", J{jsonText(s.hyperparameters_json)},
         " >ml/input/config/hyperparameters.json");
-  add(o, x, " &&\n      printf '%s' ", J{s.training_job_json},
+  add(o, x, " &&\n      printf '%s' ", J{jsonText(s.training_job_json)},
       " >ml/input/config/training_job.json");
   if (!s.code.empty() && !s.code_is_url)
     add(o, x, " &&\n      cp -RP -- ", W{s.code + "/."}, " ml/usercode/");
@@ -523,9 +551,20 @@ void Writer::step(std::size_t index, lowering::LoweredStep& s) {
   std::string dir = std::string(kRun) + "/" + s.name;
   // The step's folder is "$pipec_d" (in JSON text "$pipec_dj").
   bool json_dir = plainInJson(s.name);
-  subs_.words.step = dir + "/";
+  subs_.words.step = step_root_ ? std::string(kStep) + "/" : dir + "/";
   subs_.json.step.clear();
-  if (json_dir) subs_.json.step = subs_.json.run + "/" + s.name + "/";
+  json_dir_.clear();
+  if (json_dir)
+    subs_.json.step = step_root_ ? std::string(kStepJson) + "/"
+                                 : subs_.json.run + "/" + s.name + "/";
+  else if (step_root_) {
+    // As the run folder and the name JSON-escaped, as a path holding them
+    // would be written.
+    std::string name;
+    lowering::appendJsonValue(name, s.name);
+    json_dir_ = subs_.json.run + "/" +
+                llvm::StringRef(name).drop_front().drop_back().str();
+  }
   const Subs& x = subs_;
   std::string n = std::to_string(index);
   add(o_, x, "\n# ", s.name);
@@ -581,7 +620,6 @@ bool Writer::write(const ScriptOptions& opts) {
   lowering::LoweringCache cache;
   lowering::LoweringOptions lo;
   lo.cache = &cache;
-  lo.reuse_texts = false;  // every path holds the step's name
   lo.is_file = [](llvm::StringRef path) -> std::optional<bool> {
     llvm::sys::fs::file_status st;
     if (llvm::sys::fs::status(path, st)) return std::nullopt;
@@ -606,11 +644,24 @@ bool Writer::write(const ScriptOptions& opts) {
   std::string root;
   for (std::size_t i = 0; i < flat_.steps.size(); ++i) {
     const ir::FlatStep& f = flat_.steps[i];
-    root.assign(kRun).append("/").append(f.name).append("/ml");
+    // A command step's folder is kStep in what it lowers to, so that the
+    // steps of one component lower to the same paths (and the lowering
+    // reuses their training_job.json); a parallel step's spec names the
+    // run folder, which its harness puts in place.
+    step_root_ = f.component->kind != ir::ComponentKind::Parallel;
+    if (step_root_)
+      root.assign(kStep).append("/ml");
+    else
+      root.assign(kRun).append("/").append(f.name).append("/ml");
     lowering::lowerStep(flat_, i, root, lo, diags_, s);
     if (has_output[i])
-      for (const lowering::OutputData& out : s.outputs)
-        output_paths[{i, out.channel}] = out.path;
+      for (const lowering::OutputData& out : s.outputs) {
+        llvm::StringRef path = out.path;
+        output_paths[{i, out.channel}] =
+            step_root_ && path.consume_front(kStep)
+                ? std::string(kRun) + "/" + f.name + path.str()
+                : out.path;
+      }
     for (const lowering::InputData& in : s.inputs)
       if (in.source.kind == ir::DataSource::Kind::None && !in.optional)
         diags_.report(in.source.range.isValid() ? in.source.range : s.range,
