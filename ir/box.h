@@ -47,10 +47,6 @@ class Box {
     return *p_;
   }
   void reset() { p_.reset(); }
-  /// The value as a std::optional (a copy).
-  std::optional<T> optional() const {
-    return p_ ? std::optional<T>(*p_) : std::nullopt;
-  }
 
  private:
   std::unique_ptr<T> p_;

@@ -15,7 +15,7 @@ namespace pipec::ir {
 
 /// A map from std::string to V, sorted by key as std::map<std::string, V>
 /// is, so that iterating it gives the same order. Iterators and references
-/// are invalidated by an insertion or an erase.
+/// are invalidated by an insertion.
 template <class V>
 class StringVecMap {
  public:
@@ -43,7 +43,6 @@ class StringVecMap {
     return const_cast<StringVecMap*>(this)->find(k);
   }
   std::size_t count(llvm::StringRef k) const { return find(k) != end(); }
-  bool contains(llvm::StringRef k) const { return find(k) != end(); }
 
   V& operator[](llvm::StringRef k) { return try_emplace(k).first->second; }
   /// The value of `k`, which is there.
@@ -64,22 +63,6 @@ class StringVecMap {
                         std::forward_as_tuple(k.data(), k.size()),
                         std::forward_as_tuple(std::forward<Args>(args)...));
     return {it, true};
-  }
-  std::pair<iterator, bool> insert(value_type kv) {
-    auto it = lowerBound(kv.first);
-    if (it != items_.end() && it->first == kv.first) return {it, false};
-    return {items_.insert(it, std::move(kv)), true};
-  }
-  iterator erase(const_iterator it) { return items_.erase(it); }
-  std::size_t erase(llvm::StringRef k) {
-    auto it = find(k);
-    if (it == items_.end()) return 0;
-    items_.erase(it);
-    return 1;
-  }
-
-  friend bool operator==(const StringVecMap& a, const StringVecMap& b) {
-    return a.items_ == b.items_;
   }
 
  private:

@@ -65,7 +65,8 @@ namespace diag = ir::diag;
 
 // training_job.json as JsonWriter lays it out (llvm::json, indent 2), with
 // the keys in llvm::json's sorted order, written straight into one string.
-
+// With `last`, the previous step's text is reused when all it is made of
+// but the name is equal: a field written here goes into the key too.
 void trainingJobJsonTo(
     const LoweredStep& s, const ir::Component& c,
     std::vector<std::pair<llvm::StringRef, llvm::StringRef>>& kv,
@@ -568,8 +569,7 @@ void lowerStep(const ir::FlatPipeline& flat, std::size_t index,
     }
     s.processes = processSlots(s.job_type, s.resources);
   }
-  trainingJobJsonTo(s, c, x.pairs,
-                    opts.cache && opts.reuse_texts ? &x.training_job : nullptr,
+  trainingJobJsonTo(s, c, x.pairs, opts.cache ? &x.training_job : nullptr,
                     s.training_job_json);
   if (opts.layout)
     stepLayoutTo(flat, s, s.layout);

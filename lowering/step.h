@@ -157,10 +157,6 @@ struct LoweringOptions {
   /// Fill in LoweredStep::layout (a target that maps the step's folders
   /// another way, as the k8s backend does with mounts, can leave it empty).
   bool layout = true;
-  /// With a cache, reuse training_job.json's text from one step to the
-  /// next where only the name differs (a target whose `ml_root` holds the
-  /// step's name has no two such steps, and may turn this off).
-  bool reuse_texts = true;
 };
 
 /// `<ml_root>/artifacts`: what a command step writes to ./outputs and

@@ -578,12 +578,13 @@ InputPlace Emitter::placeInput(llvm::StringRef step, llvm::StringRef channel,
         "outside-" + hex8(rel) + "/" + llvm::sys::path::filename(d.path).str();
   p.where = "inputs/" + claimPath(rel);
   known->second = p.where;
-  if (uploads_.emplace(d.path, p.where).second)
-    diags_
-        .report(d.range, ir::diag::K8sLocalInput, channel, step, rel, p.where,
-                claim_)
-        .note(llvm::SMRange(),
-              "the comment at the top of the manifests shows how to copy it");
+  // A path is placed here once: its upload is new, and warned of once.
+  uploads_.emplace(d.path, p.where);
+  diags_
+      .report(d.range, ir::diag::K8sLocalInput, channel, step, rel, p.where,
+              claim_)
+      .note(llvm::SMRange(),
+            "the comment at the top of the manifests shows how to copy it");
   return p;
 }
 
@@ -1440,11 +1441,9 @@ void Emitter::configDoc(const StepPlan& p, std::string& out) const {
   put(kAnnotations);
   quoted(s.name);
   put(kData);
-  // A valid ConfigMap key (planStep() checked the variables' names) needs
-  // no quotes unless YAML would read it as something else.
+  // planStep() checked the variables' names as ConfigMap keys.
   auto plain = [&](llvm::StringRef key) {
-    if (!p.config_keys) return plainKey(key);
-    return key != "-" && key != "null" && key != "Null" && key != "NULL";
+    return p.config_keys ? plainKeyOfPlainBytes(key) : plainKey(key);
   };
   auto entry = [&](llvm::StringRef key, llvm::StringRef value) {
     std::memcpy(o, "\n  ", 3);
@@ -1995,14 +1994,10 @@ bool emitManifests(
     llvm::StringRef root_dir, const Options& opts, ir::DiagnosticEngine& diags,
     std::string& out, llvm::raw_ostream* sink) {
   Emitter e(name, flat, root_dir, opts, diags);
-  // The chunks of `out` go to the sink's file as they are: buffering them
-  // again would copy every byte once more.
-  if (sink) sink->SetUnbuffered();
   bool ok = e.run(chosen, lower, out, sink);
   if (sink) {
     *sink << out;
     out.clear();
-    sink->SetBuffered();
   }
   return ok;
 }

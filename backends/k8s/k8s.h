@@ -51,7 +51,8 @@ struct Options {
 /// error was reported: `out` (and what went to `sink`) is then
 /// meaningless. With `sink`, the text goes there as it is made (`out` is
 /// the buffer, left empty), so that a large pipeline's manifests are never
-/// whole in memory.
+/// whole in memory; it gets chunks of about 128 KiB, which an unbuffered
+/// sink writes without another copy.
 bool emitManifests(
     llvm::StringRef name, const ir::FlatPipeline& flat,
     llvm::ArrayRef<std::size_t> chosen,

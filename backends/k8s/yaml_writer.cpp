@@ -27,7 +27,10 @@ bool plainKey(llvm::StringRef key) {
   // Every byte looked up, without a branch per byte.
   bool ok = true;
   for (char c : key) ok &= kKeyByte[static_cast<unsigned char>(c)];
-  if (!ok) return false;
+  return ok && plainKeyOfPlainBytes(key);
+}
+
+bool plainKeyOfPlainBytes(llvm::StringRef key) {
   switch (key.size()) {
     case 0:
       return false;

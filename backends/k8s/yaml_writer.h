@@ -16,6 +16,10 @@ namespace pipec::backends::k8s {
 /// keys the manifests use: letters, digits, `-._/`, not a null word, not a
 /// lone `-`); other keys are double-quoted.
 bool plainKey(llvm::StringRef key);
+/// plainKey() of a key whose bytes are known to be letters, digits and
+/// `-._/` (a valid ConfigMap key): what is left to ask is whether YAML
+/// would read it as something else.
+bool plainKeyOfPlainBytes(llvm::StringRef key);
 
 /// Block-style YAML, written as the calls come: `map()`/`end()`,
 /// `seq()`/`endSeq()`, `key()` before each value of a map. Several

@@ -20,7 +20,6 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
-#include "lowering/json_text.h"
 #include "lowering/shell.h"
 #include "lowering/step.h"
 #include "lowering/topology.h"
@@ -232,7 +231,7 @@ void add(Buf& o, const Subs& subs, const char (&text)[N], const Rest&... rest) {
 /// Whether `s` holds the run folder's or a step folder's sentinel (a
 /// lowered path): a memchr for their first byte, then a compare where it is
 /// found.
-bool holdsRun(llvm::StringRef s) {
+bool holdsSentinel(llvm::StringRef s) {
   const char* p = s.data();
   const char* e = p + s.size();
   constexpr std::size_t n = sizeof kRun - 1;
@@ -245,6 +244,16 @@ bool holdsRun(llvm::StringRef s) {
     ++p;
   }
   return false;
+}
+
+/// Whether `v`, a value of a step's environment, holds the sentinels' byte
+/// only as a lowered path does: one sentinel at its start. A value from a
+/// user that holds it anywhere, a sentinel's text included, is refused
+/// rather than rewritten.
+bool sentinelOnlyAtStart(llvm::StringRef v) {
+  if (v.startswith(kRun) || v.startswith(kStep))
+    v = v.drop_front(sizeof kRun - 1);
+  return !v.contains('\x01');
 }
 
 /// The bytes of an environment variable's name: letters, digits, '_'.
@@ -314,13 +323,9 @@ class Writer {
   /// The step's PAI_HPS and hyperparameters.json are one value, "$pipec_h".
   bool hps_ = false;
   /// The step being written was lowered with kStep for its folder (a
-  /// command step), not with the run folder and its name.
+  /// command step whose name JSON writes as it is), not with the run folder
+  /// and its name.
   bool step_root_ = false;
-  /// Where a JSON text of the step holds kStepJson and the step's name is
-  /// not plain in JSON: the run folder and the name as that text writes
-  /// them (else empty), and the text with them in its place.
-  std::string json_dir_, json_fixed_;
-  llvm::StringRef jsonText(llvm::StringRef text);
   bool parallel_ = false;
   /// The virtual environment of each local code folder ("": none).
   std::map<std::string, std::string> venvs_;
@@ -335,6 +340,12 @@ bool Writer::check(const lowering::LoweredStep& s) {
   for (const lowering::InputData& in : s.inputs) {
     const ir::DataSource& d = in.source;
     llvm::SMRange at = d.range.isValid() ? d.range : s.range;
+    if (d.kind == ir::DataSource::Kind::Path && !d.is_uri &&
+        llvm::StringRef(d.path).contains('\x01')) {
+      // The script would take it for a folder it stands for.
+      diags_.report(at, diag::ShReservedByte, in.channel, s.name);
+      ok = false;
+    }
     if (d.kind == ir::DataSource::Kind::Path && d.is_uri) {
       diags_.report(at, diag::ShUriInput, in.channel, s.name, d.path,
                     d.inputFlag(s.name, in.channel));
@@ -350,22 +361,12 @@ bool Writer::check(const lowering::LoweredStep& s) {
     if (!validName(k)) {
       diags_.report(s.range, diag::ShEnvName, k, s.name);
       ok = false;
-    } else if (llvm::StringRef(v).contains('\x01') && !holdsRun(v)) {
+    } else if (!sentinelOnlyAtStart(v)) {
       diags_.report(s.range, diag::ShReservedByte, k, s.name);
       return false;  // the others hold the same value
     }
   }
   return ok;
-}
-
-llvm::StringRef Writer::jsonText(llvm::StringRef text) {
-  if (json_dir_.empty()) return text;
-  json_fixed_.clear();
-  for (std::size_t at; (at = text.find(kStepJson)) != llvm::StringRef::npos;
-       text = text.drop_front(at + sizeof kStepJson - 1))
-    json_fixed_.append(text.data(), at).append(json_dir_);
-  json_fixed_.append(text.data(), text.size());
-  return json_fixed_;
 }
 
 // The step's folder as the lowering lays it out (LoweredStep::layout), in a
@@ -407,9 +408,9 @@ void Writer::layout(const lowering::LoweredStep& s) {
     o += " &&\n      printf '%s\\n' \"$pipec_h\" "
          ">ml/input/config/hyperparameters.json";
   else
-    add(o, x, " &&\n      printf '%s' ", J{jsonText(s.hyperparameters_json)},
+    add(o, x, " &&\n      printf '%s' ", J{s.hyperparameters_json},
         " >ml/input/config/hyperparameters.json");
-  add(o, x, " &&\n      printf '%s' ", J{jsonText(s.training_job_json)},
+  add(o, x, " &&\n      printf '%s' ", J{s.training_job_json},
       " >ml/input/config/training_job.json");
   if (!s.code.empty() && !s.code_is_url)
     add(o, x, " &&\n      cp -RP -- ", W{s.code + "/."}, " ml/usercode/");
@@ -510,7 +511,7 @@ void Writer::processes(lowering::LoweredStep& s, const std::string& venv) {
     // path) is written as a reference to it: one value, computed once. Not
     // when a process or the virtual environment sets that variable again.
     auto reused = [&](const std::string& a) -> llvm::StringRef {
-      if (!holdsRun(a)) return {};
+      if (!holdsSentinel(a)) return {};
       for (const auto& [k, v] : s.env) {
         if (v != a || (!venv.empty() && (k == "PATH" || k == "VIRTUAL_ENV")))
           continue;
@@ -553,18 +554,9 @@ void Writer::step(std::size_t index, lowering::LoweredStep& s) {
   bool json_dir = plainInJson(s.name);
   subs_.words.step = step_root_ ? std::string(kStep) + "/" : dir + "/";
   subs_.json.step.clear();
-  json_dir_.clear();
   if (json_dir)
     subs_.json.step = step_root_ ? std::string(kStepJson) + "/"
                                  : subs_.json.run + "/" + s.name + "/";
-  else if (step_root_) {
-    // As the run folder and the name JSON-escaped, as a path holding them
-    // would be written.
-    std::string name;
-    lowering::appendJsonValue(name, s.name);
-    json_dir_ = subs_.json.run + "/" +
-                llvm::StringRef(name).drop_front().drop_back().str();
-  }
   const Subs& x = subs_;
   std::string n = std::to_string(index);
   add(o_, x, "\n# ", s.name);
@@ -646,9 +638,11 @@ bool Writer::write(const ScriptOptions& opts) {
     const ir::FlatStep& f = flat_.steps[i];
     // A command step's folder is kStep in what it lowers to, so that the
     // steps of one component lower to the same paths (and the lowering
-    // reuses their training_job.json); a parallel step's spec names the
-    // run folder, which its harness puts in place.
-    step_root_ = f.component->kind != ir::ComponentKind::Parallel;
+    // reuses their training_job.json); "$pipec_dj" stands for it in JSON
+    // text only when JSON writes the name as it is. A parallel step's spec
+    // names the run folder, which its harness puts in place.
+    step_root_ =
+        f.component->kind != ir::ComponentKind::Parallel && plainInJson(f.name);
     if (step_root_)
       root.assign(kStep).append("/ml");
     else

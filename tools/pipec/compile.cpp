@@ -367,6 +367,9 @@ int runCompile(const Args& args) {
       }
       // Streamed as the steps are lowered (writeStreamed()).
       int status = writeStreamed(output, fe, [&](llvm::raw_ostream& os) {
+        // The emitter passes whole chunks: the stream's buffer would copy
+        // every byte once more.
+        os.SetUnbuffered();
         std::string yaml;
         return backends::k8s::emitManifests(
             name, flat, indices,

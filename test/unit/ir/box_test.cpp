@@ -12,7 +12,6 @@ TEST(Box, CopiesTheValueAndMovesThePointer) {
   Box<std::string> empty;
   EXPECT_FALSE(empty);
   EXPECT_FALSE(empty.has_value());
-  EXPECT_FALSE(empty.optional());
 
   Box<std::string> a = std::optional<std::string>("settings");
   ASSERT_TRUE(a);
@@ -33,7 +32,8 @@ TEST(Box, CopiesTheValueAndMovesThePointer) {
   moved = std::nullopt;
   EXPECT_FALSE(moved);
   moved = std::optional<std::string>("again");
-  EXPECT_EQ(moved.optional(), std::optional<std::string>("again"));
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(*moved, "again");
   moved.emplace(3, 'x');
   EXPECT_EQ(*moved, "xxx");
   moved.reset();
