@@ -41,8 +41,6 @@ namespace {
 using lowering::InputData;
 using lowering::LoweredStep;
 
-/// The root every step is lowered with (emitManifests()).
-constexpr const char* kMlRoot = "/ml";
 constexpr const char* kHarnessDir = "/opt/pipec";
 constexpr const char* kStateDir = "/pipec/state";
 constexpr const char* kGitImage = "alpine/git:2.45.2";

@@ -38,6 +38,10 @@ struct Options {
   std::uint64_t code_limit = 512 * 1024;
 };
 
+/// Where a step's files are in its pods: the root the caller of
+/// emitManifests() lowers every step with.
+inline constexpr const char* kMlRoot = "/ml";
+
 /// The manifests of the steps `chosen` of `flat` (every step, or the one
 /// of `opts.single`) as multi-document YAML, appended to `out`. `lower(k,
 /// s)` lowers `chosen[k]` with /ml as root over `s` (lowering::lowerStep()

@@ -342,7 +342,7 @@ int runCompile(const Args& args) {
       if (usage) {
         // What the lowering reports comes first, as for the other forms.
         for (std::size_t i : indices)
-          lowering::lowerStep(flat, i, "/ml", lo, fe.diags());
+          lowering::lowerStep(flat, i, backends::k8s::kMlRoot, lo, fe.diags());
         fe.finish();
         return fe.diags().hasErrors() ? kExitErrors : usageError(p, usage);
       }
@@ -374,7 +374,8 @@ int runCompile(const Args& args) {
         return backends::k8s::emitManifests(
             name, flat, indices,
             [&](std::size_t k, lowering::LoweredStep& s) {
-              lowering::lowerStep(flat, indices[k], "/ml", lo, fe.diags(), s);
+              lowering::lowerStep(flat, indices[k], backends::k8s::kMlRoot, lo,
+                                  fe.diags(), s);
             },
             module->root_dir, k8s, fe.diags(), yaml, &os);
       });
